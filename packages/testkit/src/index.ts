@@ -1,0 +1,24 @@
+export { Barrier, type RaceOutcome, race } from './barrier.js';
+export {
+  type ConnectOptions,
+  connectTo,
+  type DialectContext,
+  describeDialects,
+  MYSQL_TEST_LOCK_WAIT_SECONDS,
+  type MysqlConnection,
+  mysqlAdminUrl,
+  mysqlGate,
+  type PostgresConnection,
+  postgresAdminUrl,
+  type TestConnection,
+} from './dialect-suite.js';
+export {
+  createMysqlTestDatabase,
+  createPostgresTestDatabase,
+  type DatabaseKind,
+  DEFAULT_MYSQL_URL,
+  type MysqlGate,
+  probeMysql,
+  redactUrl,
+  type TestDatabase,
+} from './test-databases.js';

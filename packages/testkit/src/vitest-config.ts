@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type ViteUserConfig } from 'vitest/config';
+
+// Built, the setup sits beside this file as .js; run from source (the testkit's own tests), as .ts.
+const globalSetup = ['./global-setup.js', './global-setup.ts']
+  .map((file) => fileURLToPath(new URL(file, import.meta.url)))
+  .find((file) => existsSync(file));
+
+const conditions = ['@racefree/source', 'import', 'module', 'node', 'default'];
+
+/**
+ * The shared Vitest config: workspace packages resolved from source, the testkit global setup
+ * (one PostgreSQL per run), and a JSON report per package that the root script totals.
+ */
+export function racefreeVitestConfig(
+  overrides: { testTimeout?: number; include?: string[] } = {},
+): ViteUserConfig {
+  return defineConfig({
+    resolve: { conditions },
+    ssr: { resolve: { conditions } },
+    test: {
+      include: overrides.include ?? ['test/**/*.test.ts', 'src/**/*.test.ts'],
+      globalSetup: globalSetup ? [globalSetup] : [],
+      testTimeout: overrides.testTimeout ?? 30_000,
+      hookTimeout: 60_000,
+      pool: 'forks',
+      maxWorkers: 2,
+      reporters: ['default', ['json', { outputFile: '.test-results/vitest.json' }]],
+    },
+  });
+}

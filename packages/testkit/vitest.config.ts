@@ -1,0 +1,3 @@
+import { racefreeVitestConfig } from './src/vitest-config.js';
+
+export default racefreeVitestConfig();

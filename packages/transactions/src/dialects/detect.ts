@@ -1,0 +1,65 @@
+import { sql } from 'drizzle-orm';
+import { type Database, executeRows, familyOf } from '../database.js';
+import { type Dialect, ISOLATION_LEVELS, type IsolationLevel, parseVersion } from './dialect.js';
+import { mariadbDialect } from './mariadb.js';
+import { mysqlDialect } from './mysql.js';
+import { postgresDialect } from './postgres.js';
+
+const cache = new WeakMap<object, Promise<Dialect>>();
+
+/**
+ * The dialect of `db` (postgres, mysql or mariadb, with the server version), probed with one
+ * query the first time and cached per database object. Pass the root database when you can:
+ * the probe then runs on its own pooled connection, outside any transaction.
+ */
+export function dialectOf(db: Database): Promise<Dialect> {
+  let found = cache.get(db);
+  if (!found) {
+    found = probe(db);
+    cache.set(db, found);
+    // A failed probe (server down) must not be cached forever.
+    found.catch(() => cache.delete(db));
+  }
+  return found;
+}
+
+/** Seeds the cache, for tests that render SQL for servers that cannot run here (MySQL 8). */
+export function setDialectForTesting(db: Database, dialect: Dialect): void {
+  cache.set(db, Promise.resolve(dialect));
+}
+
+async function probe(db: Database): Promise<Dialect> {
+  if (familyOf(db) === 'postgres') {
+    const [row] = await executeRows<{ version: string; isolation: string }>(
+      db,
+      sql`select current_setting('server_version_num') as version, current_setting('default_transaction_isolation') as isolation`,
+    );
+    return postgresDialect(
+      parseVersion(String(row?.version)),
+      isolationLevel(row?.isolation, 'read committed'),
+    );
+  }
+  const [row] = await executeRows<{ version: string }>(db, sql`select version() as version`);
+  const text = String(row?.version ?? '');
+  const mariadb = /mariadb/i.test(text);
+  // MariaDB before 11.1 only has tx_isolation; MySQL 8 only has transaction_isolation.
+  const [iso] = await executeRows<{ isolation: string }>(
+    db,
+    mariadb
+      ? sql`select @@tx_isolation as isolation`
+      : sql`select @@transaction_isolation as isolation`,
+  );
+  const level = isolationLevel(iso?.isolation, 'repeatable read');
+  return mariadb
+    ? mariadbDialect(parseVersion(text), level)
+    : mysqlDialect(parseVersion(text), level);
+}
+
+function isolationLevel(text: unknown, fallback: IsolationLevel): IsolationLevel {
+  const normalized = String(text ?? '')
+    .toLowerCase()
+    .replaceAll('-', ' ');
+  return (ISOLATION_LEVELS as readonly string[]).includes(normalized)
+    ? (normalized as IsolationLevel)
+    : fallback;
+}

@@ -1,0 +1,25 @@
+import { atLeast, type Dialect, type IsolationLevel, type ServerVersion } from './dialect.js';
+import { mysqlFamilyLockClause } from './mysql.js';
+
+/**
+ * MariaDB: `LOCK IN SHARE MODE` (it rejects `FOR SHARE`), NOWAIT from 10.3, SKIP LOCKED from
+ * 10.6, and no `FOR UPDATE OF`.
+ */
+export function mariadbDialect(
+  version: ServerVersion,
+  defaultIsolationLevel: IsolationLevel,
+): Dialect {
+  return {
+    kind: 'mariadb',
+    version,
+    defaultIsolationLevel,
+    lockModes: ['update', 'share'],
+    supportsNoWait: atLeast(version, 10, 3),
+    supportsSkipLocked: atLeast(version, 10, 6),
+    supportsLockOf: false,
+    lockClause(mode, options = {}) {
+      return mysqlFamilyLockClause(this, mode, options, 'LOCK IN SHARE MODE');
+    },
+    quoteIdentifier: (name) => `\`${name.replaceAll('`', '``')}\``,
+  };
+}

@@ -1,0 +1,136 @@
+import { NotSupportedError } from '../errors.js';
+import {
+  atLeast,
+  type Dialect,
+  type ErrorClass,
+  type IsolationLevel,
+  type LockMode,
+  type ServerVersion,
+} from './dialect.js';
+
+/**
+ * MySQL (Oracle). 8.0 renders `FOR SHARE` and has NOWAIT, SKIP LOCKED and OF; 5.7 has only
+ * `FOR UPDATE` / `LOCK IN SHARE MODE`. These renderings are checked by SQL-rendering tests:
+ * MySQL 8 itself cannot run on the development machines (MariaDB stands in for the driver side).
+ */
+export function mysqlDialect(
+  version: ServerVersion,
+  defaultIsolationLevel: IsolationLevel,
+): Dialect {
+  const modern = atLeast(version, 8, 0);
+  return {
+    kind: 'mysql',
+    version,
+    defaultIsolationLevel,
+    lockModes: ['update', 'share'],
+    supportsNoWait: modern,
+    supportsSkipLocked: modern,
+    supportsLockOf: modern,
+    lockClause(mode, options = {}) {
+      return mysqlFamilyLockClause(
+        this,
+        mode,
+        options,
+        modern ? 'FOR SHARE' : 'LOCK IN SHARE MODE',
+      );
+    },
+    quoteIdentifier: (name) => `\`${name.replaceAll('`', '``')}\``,
+  };
+}
+
+/** Shared by MySQL and MariaDB: validates the request against `dialect` and renders it. */
+export function mysqlFamilyLockClause(
+  dialect: Dialect,
+  mode: LockMode,
+  options: { noWait?: boolean; skipLocked?: boolean },
+  shareSql: string,
+): string {
+  const server = `${dialect.kind === 'mariadb' ? 'MariaDB' : 'MySQL'} ${dialect.version.text}`;
+  if (mode !== 'update' && mode !== 'share') {
+    throw new NotSupportedError(
+      `Lock mode '${mode}' exists only on PostgreSQL; ${server} has 'update' and 'share'.`,
+    );
+  }
+  if (options.noWait && options.skipLocked)
+    throw new NotSupportedError('noWait and skipLocked cannot be combined');
+  if (options.noWait && !dialect.supportsNoWait)
+    throw new NotSupportedError(`NOWAIT is not supported by ${server}.`);
+  if (options.skipLocked && !dialect.supportsSkipLocked) {
+    throw new NotSupportedError(
+      `SKIP LOCKED is not supported by ${server} (MariaDB has it from 10.6, MySQL from 8.0).`,
+    );
+  }
+  const base = mode === 'update' ? 'FOR UPDATE' : shareSql;
+  return ` ${base}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+}
+
+const CONNECTION_LOST_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'ERR_STREAM_DESTROYED',
+]);
+
+/**
+ * Classifies a mysql2 error by errno; the constraint comes from the message, the only place
+ * MySQL names it ("for key 'books.books_isbn_unique'" on MySQL 8.0.19+, "'books_isbn_unique'"
+ * before and on MariaDB). MariaDB's 1020 ("record has changed since last read", raised under
+ * innodb_snapshot_isolation) is a serialization failure.
+ */
+export function classifyMysqlError(error: {
+  errno?: unknown;
+  code?: unknown;
+  message?: unknown;
+  sqlMessage?: unknown;
+  fatal?: unknown;
+}): ErrorClass | undefined {
+  const errno = typeof error.errno === 'number' ? error.errno : undefined;
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  if (code && CONNECTION_LOST_CODES.has(code)) return { kind: 'connection_lost', retryable: false };
+  if (errno === undefined) return undefined;
+  const message = String(error.sqlMessage ?? error.message ?? '');
+  switch (errno) {
+    case 1062:
+    case 1586: {
+      const key = /for key '([^']+)'/.exec(message)?.[1];
+      const constraint = key?.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
+      return constraint
+        ? { kind: 'unique_violation', constraint, retryable: false }
+        : { kind: 'unique_violation', retryable: false };
+    }
+    case 1451:
+    case 1452:
+    case 1216:
+    case 1217:
+      return { kind: 'foreign_key_violation', retryable: false };
+    case 1048:
+    case 1364:
+      return { kind: 'not_null_violation', retryable: false };
+    case 3819:
+    case 4025: {
+      const constraint = /constraint [`']?([^`' ]+)[`']?/i.exec(message)?.[1];
+      return constraint
+        ? { kind: 'check_violation', constraint, retryable: false }
+        : { kind: 'check_violation', retryable: false };
+    }
+    case 1213:
+      return { kind: 'deadlock', retryable: true };
+    case 1205:
+      return { kind: 'lock_timeout', retryable: true };
+    case 3572:
+      return { kind: 'lock_not_available', retryable: false };
+    case 1020:
+      return { kind: 'serialization_failure', retryable: true };
+    case 2006:
+    case 2013:
+    case 1927:
+    case 1053:
+    case 1152:
+      return { kind: 'connection_lost', retryable: false };
+  }
+  if (error.fatal === true) return { kind: 'connection_lost', retryable: false };
+  return { kind: 'other', retryable: false };
+}

@@ -1,0 +1,105 @@
+import type { Database } from './database.js';
+import { InvalidArgumentError } from './errors.js';
+import {
+  activeCaptures,
+  type HookEntry,
+  innermostScope,
+  newHook,
+  resolveManagedTarget,
+  type Scope,
+} from './scope.js';
+
+/** Options of `onCommit` / `onRollback`. */
+export interface HookOptions {
+  /**
+   * `true`: an error thrown by the hook is logged and the next hook still runs. Default
+   * `false`: the first error is thrown from `atomic` (after the data committed) and later
+   * hooks do not run, as in Django.
+   */
+  robust?: boolean;
+  /**
+   * The database whose transaction the hook belongs to, when several are in play. Default:
+   * the innermost `atomic` block in this async context. A transaction `atomic` did not open is
+   * refused: racefree could not tell when it commits.
+   */
+  db?: Database;
+}
+
+function scopeFor(options: HookOptions | undefined, operation: string): Scope | undefined {
+  if (options?.db !== undefined) return resolveManagedTarget(options.db, operation).scope;
+  return innermostScope();
+}
+
+function checkHook(fn: unknown, operation: string): void {
+  if (typeof fn !== 'function')
+    throw new InvalidArgumentError(`${operation} needs a function, got ${typeof fn}`);
+}
+
+/**
+ * Runs `fn` after the outermost transaction commits (Django's `transaction.on_commit`), in
+ * registration order, once the `atomic` scope has exited — so work that must only happen for
+ * committed data (sending mail, enqueuing to another system) never sees a rollback. Registered
+ * in a savepoint that rolls back, the hook is discarded. Outside a transaction it runs now.
+ *
+ * The returned promise settles at once inside a transaction, and when the hook has run outside.
+ *
+ * @example
+ * await atomic(db, async (tx) => {
+ *   const user = await createUser(tx);
+ *   await onCommit(() => mailer.welcome(user.email));
+ * });
+ */
+export async function onCommit(fn: () => unknown, options?: HookOptions): Promise<void> {
+  checkHook(fn, 'onCommit');
+  const scope = scopeFor(options, 'onCommit');
+  const entry = newHook(fn, options?.robust ?? false);
+  if (!scope) {
+    await runHooks([entry]);
+    return;
+  }
+  scope.commitHooks.push(entry);
+  for (const capture of activeCaptures()) capture.hooks.push(entry);
+}
+
+/**
+ * Runs `fn` after the transaction — or the savepoint it was registered in — rolls back: undo
+ * work done outside the database. Errors are logged, never thrown (a rollback is already an
+ * error path). Outside a transaction there is nothing to roll back and the hook is dropped.
+ */
+export async function onRollback(
+  fn: () => unknown,
+  options?: Omit<HookOptions, 'robust'>,
+): Promise<void> {
+  checkHook(fn, 'onRollback');
+  const scope = scopeFor(options, 'onRollback');
+  if (scope) scope.rollbackHooks.push(newHook(fn, true));
+}
+
+/**
+ * Runs hooks in registration order. A non-robust hook's error stops the run and is thrown;
+ * the hooks after it are discarded. Robust hooks' errors are logged.
+ */
+export async function runHooks(entries: readonly HookEntry[]): Promise<void> {
+  const ordered = [...entries]
+    .filter((entry) => entry.state === 'pending')
+    .sort((a, b) => a.seq - b.seq);
+  for (const [index, entry] of ordered.entries()) {
+    if (entry.state !== 'pending') continue;
+    entry.state = 'ran';
+    try {
+      await entry.fn();
+    } catch (error) {
+      if (!entry.robust) {
+        for (const later of ordered.slice(index + 1))
+          if (later.state === 'pending') later.state = 'discarded';
+        throw error;
+      }
+      console.error('[racefree] a robust hook failed; the remaining hooks still run:', error);
+    }
+  }
+}
+
+/** Marks hooks that will never run (their savepoint or transaction rolled back). */
+export function discardHooks(entries: readonly HookEntry[]): void {
+  for (const entry of entries) if (entry.state === 'pending') entry.state = 'discarded';
+}

@@ -1,0 +1,52 @@
+export { type AtomicOptions, atomic } from './atomic.js';
+export {
+  classifyError,
+  isConnectionLost,
+  isDeadlock,
+  isLockNotAvailable,
+  isSerializationFailure,
+  isTransient,
+  isUniqueViolation,
+} from './classify-error.js';
+export { type ActiveTransaction, activeTransaction, current } from './current.js';
+export {
+  type AnyMySqlDatabase,
+  type AnyPgDatabase,
+  type Database,
+  executeRows,
+  executeStatement,
+  type Family,
+  familyOf,
+  type TransactionOf,
+} from './database.js';
+export {
+  type Dialect,
+  type DialectKind,
+  type ErrorClass,
+  type ErrorKind,
+  ISOLATION_LEVELS,
+  type IsolationLevel,
+  type LockMode,
+  parseVersion,
+  type ServerVersion,
+} from './dialects/dialect.js';
+export { dialectOf, setDialectForTesting } from './dialects/detect.js';
+export { mariadbDialect } from './dialects/mariadb.js';
+export { mysqlDialect } from './dialects/mysql.js';
+export { postgresDialect } from './dialects/postgres.js';
+export {
+  CommitOutcomeUnknownError,
+  InvalidArgumentError,
+  LockNotAvailableError,
+  MultipleRowsError,
+  RacefreeError,
+  type RacefreeErrorCode,
+  RetryExhaustedError,
+  RowNotFoundError,
+  SnapshotConflictError,
+  NotSupportedError,
+  TransactionRequiredError,
+  UnmanagedTransactionError,
+} from './errors.js';
+export { type HookOptions, onCommit, onRollback } from './hooks.js';
+export type { RetriesOption } from './retry-policy.js';

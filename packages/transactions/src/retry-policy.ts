@@ -1,0 +1,41 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** How a transaction is retried on transient errors. */
+export interface RetryPolicy {
+  /** Re-runs after the first attempt; `3` means up to 4 attempts. */
+  retries: number;
+  /** First backoff ceiling in milliseconds (doubles per attempt, full jitter). Default 10. */
+  baseDelayMs: number;
+  /** Largest backoff ceiling in milliseconds. Default 1000. */
+  maxDelayMs: number;
+}
+
+/** `retries` as a count, or with its backoff spelled out. */
+export type RetriesOption =
+  | number
+  | { attempts: number; baseDelayMs?: number; maxDelayMs?: number };
+
+export function retryPolicy(option: RetriesOption | undefined): RetryPolicy {
+  if (option === undefined) return { retries: 0, baseDelayMs: 10, maxDelayMs: 1000 };
+  const spec = typeof option === 'number' ? { attempts: option } : option;
+  const valid = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  if (!valid(spec.attempts) || spec.attempts > 1000) {
+    throw new InvalidArgumentError(
+      `retries must be a whole number from 0 to 1000, got ${JSON.stringify(spec.attempts)}`,
+    );
+  }
+  const baseDelayMs = spec.baseDelayMs ?? 10;
+  const maxDelayMs = spec.maxDelayMs ?? 1000;
+  if (!valid(baseDelayMs) || !valid(maxDelayMs))
+    throw new InvalidArgumentError('retry delays must be whole milliseconds ≥ 0');
+  return { retries: spec.attempts, baseDelayMs, maxDelayMs };
+}
+
+/**
+ * Full-jitter exponential backoff: a random wait up to base·2^(attempt−1), capped. The jitter
+ * is what breaks the lockstep of transactions that just deadlocked each other.
+ */
+export function backoffDelay(policy: RetryPolicy, attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 20));
+  return Math.floor(Math.random() * ceiling);
+}

@@ -1,0 +1,149 @@
+import { describeDialects } from '@racefree/testkit';
+import { sql } from 'drizzle-orm';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { atomic, current, executeStatement, onCommit, onRollback } from '../src/index.js';
+
+// The on-commit behaviours Django's tests/transaction_hooks checks, on each database.
+describeDialects('onCommit / onRollback', (t) => {
+  const ran: string[] = [];
+  const db = () => t.connection.db;
+  const count = async () => {
+    const [row] = await t.connection.query<{ n: number | string }>(
+      'select count(*) as n from things',
+    );
+    return Number(row?.n);
+  };
+
+  beforeAll(async () => {
+    await t.connection.query(
+      t.kind === 'postgres'
+        ? 'create table things (id serial primary key, name text not null)'
+        : 'create table things (id int auto_increment primary key, name varchar(100) not null)',
+    );
+  });
+  beforeEach(async () => {
+    ran.length = 0;
+    await t.connection.query('delete from things');
+  });
+
+  it('runs only after the transaction commits, after the block has exited', async () => {
+    await atomic(db(), async (tx) => {
+      await executeStatement(tx, sql`insert into things (name) values ('a')`);
+      await onCommit(async () => {
+        // The data is visible to another connection: it committed.
+        ran.push(`committed rows=${await count()}`);
+      });
+      ran.push('body done');
+    });
+    expect(ran).toEqual(['body done', 'committed rows=1']);
+  });
+
+  it('never runs when the transaction rolls back', async () => {
+    await expect(
+      atomic(db(), async () => {
+        await onCommit(() => ran.push('commit hook'));
+        await onRollback(() => ran.push('rollback hook'));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(ran).toEqual(['rollback hook']);
+  });
+
+  it('discards hooks of a savepoint that rolls back and keeps those of one that is released', async () => {
+    await atomic(db(), async () => {
+      await onCommit(() => ran.push('outer'));
+      await atomic(db(), async () => {
+        await onCommit(() => ran.push('kept'));
+      });
+      await atomic(db(), async () => {
+        await onCommit(() => ran.push('discarded'));
+        await onRollback(() => ran.push('savepoint rolled back'));
+        throw new Error('inner');
+      }).catch(() => ran.push('caught'));
+      await onCommit(() => ran.push('last'));
+    });
+    expect(ran).toEqual(['savepoint rolled back', 'caught', 'outer', 'kept', 'last']);
+  });
+
+  it('runs at once outside a transaction, and the promise settles when it has run', async () => {
+    await onCommit(async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      ran.push('now');
+    });
+    expect(ran).toEqual(['now']);
+    await expect(onCommit(() => Promise.reject(new Error('outside')))).rejects.toThrow('outside');
+  });
+
+  it('keeps registration order across nesting levels', async () => {
+    await atomic(db(), async (tx) => {
+      await onCommit(() => ran.push('1'));
+      await atomic(tx, async () => {
+        await onCommit(() => ran.push('2'));
+        await atomic(db(), async () => {
+          await onCommit(() => ran.push('3'));
+        });
+        await onCommit(() => ran.push('4'));
+      });
+      await onCommit(() => ran.push('5'));
+    });
+    expect(ran).toEqual(['1', '2', '3', '4', '5']);
+  });
+
+  it('a non-robust hook error surfaces after the data committed, and later hooks do not run', async () => {
+    await expect(
+      atomic(db(), async (tx) => {
+        await executeStatement(tx, sql`insert into things (name) values ('kept')`);
+        await onCommit(() => ran.push('first'));
+        await onCommit(() => {
+          throw new Error('hook failed');
+        });
+        await onCommit(() => ran.push('never'));
+      }),
+    ).rejects.toThrow('hook failed');
+    expect(ran).toEqual(['first']);
+    expect(await count()).toBe(1);
+  });
+
+  it('a robust hook error is logged and the rest still run', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      await atomic(db(), async () => {
+        await onCommit(
+          () => {
+            throw new Error('robust failure');
+          },
+          { robust: true },
+        );
+        await onCommit(() => ran.push('after'));
+      });
+    } finally {
+      console.error = original;
+    }
+    expect(ran).toEqual(['after']);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('a hook that registers a hook runs it at once (no transaction is open any more)', async () => {
+    await atomic(db(), async () => {
+      await onCommit(async () => {
+        ran.push('outer hook');
+        expect(current(db())).toBe(db());
+        await onCommit(() => ran.push('inner hook'));
+        ran.push('outer hook end');
+      });
+    });
+    expect(ran).toEqual(['outer hook', 'inner hook', 'outer hook end']);
+  });
+
+  it('work through the root db inside atomic joins the transaction and rolls back with it', async () => {
+    await expect(
+      atomic(db(), async () => {
+        await executeStatement(current(db()), sql`insert into things (name) values ('x')`);
+        throw new Error('undo');
+      }),
+    ).rejects.toThrow('undo');
+    expect(await count()).toBe(0);
+  });
+});

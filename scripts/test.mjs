@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `pnpm test`: one PostgreSQL for the whole run (PG_URL, or an embedded server started here),
+// every package's tests through turbo, then one plain closing line CI can read:
+// "N passed, N failed, N skipped", totalled from each package's JSON report.
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const extraArgs = process.argv.slice(2);
+
+function run(command, args, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: 'inherit', env, cwd: root });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const workspaces = ['packages', 'apps']
+  .filter((dir) => existsSync(join(root, dir)))
+  .flatMap((dir) => readdirSync(join(root, dir)).map((name) => join(root, dir, name)));
+for (const dir of workspaces) rmSync(join(dir, '.test-results'), { recursive: true, force: true });
+
+const env = { ...process.env };
+let embedded;
+if (!env.PG_URL) {
+  // The testkit's embedded server: built first so plain Node can load it.
+  const built = await run('pnpm', [
+    'exec',
+    'turbo',
+    'run',
+    'build',
+    '--filter=@racefree/testkit',
+    '--output-logs=errors-only',
+  ]);
+  if (built !== 0) process.exit(built);
+  const { startEmbeddedPostgres } = await import(
+    join(root, 'packages/testkit/dist/embedded-postgres.js')
+  );
+  console.log('PG_URL is not set: starting an embedded PostgreSQL for this test run…');
+  embedded = await startEmbeddedPostgres({
+    dataDir: await mkdtemp(join(tmpdir(), 'racefree-test-pg-')),
+  });
+  env.PG_URL = embedded.url;
+  console.log(`embedded PostgreSQL on port ${embedded.port}`);
+}
+
+let code;
+try {
+  code = await run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...extraArgs], env);
+} finally {
+  await embedded?.stop();
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let reports = 0;
+for (const dir of workspaces) {
+  const file = join(dir, '.test-results', 'vitest.json');
+  if (!existsSync(file)) continue;
+  reports += 1;
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed +=
+    (report.numFailedTests ?? 0) +
+    (report.numFailedTestSuites ?? 0) -
+    countFailedSuitesWithFailedTests(report);
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+}
+// A package whose run crashed before writing its report counts as a failure.
+if (code !== 0 && failed === 0) failed = 1;
+if (reports === 0 && failed === 0) failed = 1;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(code !== 0 || failed > 0 ? 1 : 0);
+
+// Suites that failed because a test in them failed are already counted through that test;
+// a suite that failed on its own (an import error, a crashed hook) counts once.
+function countFailedSuitesWithFailedTests(report) {
+  return (report.testResults ?? []).filter(
+    (suite) =>
+      suite.status === 'failed' &&
+      (suite.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length;
+}
