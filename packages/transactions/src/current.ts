@@ -21,6 +21,8 @@ export function current<D extends Database>(db: D): D | TransactionOf<D> {
 /** What racefree knows about the transaction a call on `db` would join. */
 export interface ActiveTransaction<D extends Database> {
   tx: D | TransactionOf<D>;
+  /** The root database the transaction was opened on (for a pool-level probe or a second connection). */
+  root: Database;
   /** `undefined` for a transaction atomic() did not open: racefree cannot know its level. */
   isolationLevel: IsolationLevel | undefined;
   /** 0 for the outermost block, 1 for a savepoint inside it, … */
@@ -35,13 +37,15 @@ export interface ActiveTransaction<D extends Database> {
  */
 export function activeTransaction<D extends Database>(db: D): ActiveTransaction<D> | undefined {
   const target = resolveTarget(db, 'activeTransaction');
-  if (target.unmanaged) return { tx: db, isolationLevel: undefined, depth: 0, unmanaged: true };
+  if (target.unmanaged)
+    return { tx: db, root: db, isolationLevel: undefined, depth: 0, unmanaged: true };
   const scope = target.scope;
   if (!scope) return undefined;
   let depth = 0;
   for (let s = scope.parent; s; s = s.parent) depth += 1;
   return {
     tx: scope.tx as D | TransactionOf<D>,
+    root: scope.root,
     isolationLevel: scope.outermost.isolationLevel,
     depth,
     unmanaged: false,

@@ -27,6 +27,7 @@ export {
   ISOLATION_LEVELS,
   type IsolationLevel,
   type LockMode,
+  atLeast,
   parseVersion,
   type ServerVersion,
 } from './dialects/dialect.js';

@@ -1,0 +1,62 @@
+import {
+  activeTransaction,
+  current,
+  type Database,
+  type Dialect,
+  dialectOf,
+  familyOf,
+  InvalidArgumentError,
+  type IsolationLevel,
+  TransactionRequiredError,
+  UnmanagedTransactionError,
+} from '@racefree/transactions';
+import { type RowsDialect, rowsDialectFor } from './dialects/index.js';
+import type { TableMeta } from './table-meta.js';
+
+/** Where a helper runs: the statement target, the server's dialect and the transaction's level. */
+export interface RowContext {
+  /** The open transaction for the caller's `db` (via `current`), or the root database. */
+  db: Database;
+  /** What the caller passed (the root database or a transaction). */
+  given: Database;
+  dialect: Dialect;
+  rows: RowsDialect;
+  meta: TableMeta;
+  inTransaction: boolean;
+  /** The level the statements run at (the server default outside a transaction). */
+  isolationLevel: IsolationLevel;
+}
+
+/**
+ * Resolves the caller's `db` through `current()` and probes (once) the server's dialect. Refuses
+ * a table of the other dialect, and — for locking helpers — a missing transaction.
+ */
+export async function rowContext(
+  db: Database,
+  meta: TableMeta,
+  operation: string,
+  options: { requireTransaction?: boolean } = {},
+): Promise<RowContext> {
+  const family = familyOf(db, operation);
+  if (family !== meta.family) {
+    throw new InvalidArgumentError(
+      `${operation}: ${meta.displayName} is a ${meta.family} table but db is a ${family} database`,
+    );
+  }
+  const active = activeTransaction(db);
+  if (active?.unmanaged && options.requireTransaction)
+    throw new UnmanagedTransactionError(operation);
+  if (!active && options.requireTransaction) throw new TransactionRequiredError(operation);
+  const target = current(db);
+  // Probed once per root database, on its own pooled connection: never a statement in the caller's transaction.
+  const dialect = await dialectOf(active?.root ?? db);
+  return {
+    db: target,
+    given: db,
+    dialect,
+    rows: rowsDialectFor(dialect),
+    meta,
+    inTransaction: active !== undefined,
+    isolationLevel: active?.isolationLevel ?? dialect.defaultIsolationLevel,
+  };
+}

@@ -1,0 +1,105 @@
+import {
+  atLeast,
+  type Dialect,
+  executeRows,
+  executeStatement,
+  isUniqueViolation,
+} from '@racefree/transactions';
+import { sql } from 'drizzle-orm';
+import type { RowContext } from '../context.js';
+import { assignments, equalsAll, insertValues, queryRows, selectRows } from '../row-sql.js';
+import type { UniqueKey } from '../table-meta.js';
+import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
+
+/** The key name in a MySQL duplicate-key message: `… for key 'books.books_isbn_unique'` (8.0.19+) or `'books_isbn_unique'`. */
+function violatedKeyName(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const message = (e as { sqlMessage?: unknown }).sqlMessage;
+    if (typeof message === 'string') {
+      const name = /for key '([^']+)'/.exec(message)?.[1];
+      return name?.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * MySQL and MariaDB. A duplicate-key error rolls back only the statement (never the
+ * transaction), so the insert needs no savepoint; the re-read after it must be a locking read,
+ * because at REPEATABLE READ a plain SELECT answers from the snapshot taken before the winner
+ * committed (the bug in the classic MySQL get_or_create). `INSERT IGNORE` is never used: it also
+ * turns data errors into warnings.
+ */
+export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
+  const insertReturning = dialect.kind === 'mariadb' && atLeast(dialect.version, 10, 5);
+  const setStatement = dialect.kind === 'mariadb';
+  return {
+    async insertUnlessTaken(
+      ctx: RowContext,
+      values: Record<string, unknown>,
+      key: UniqueKey,
+    ): Promise<InsertOutcome> {
+      const { columns, values: params } = insertValues(ctx.meta, values);
+      const insert = sql`insert into ${ctx.meta.table} (${columns}) values (${params})`;
+      try {
+        if (insertReturning) {
+          const rows = await queryRows(ctx.db, ctx.meta, sql`${insert} returning *`);
+          return { row: rows[0] as Record<string, unknown> };
+        }
+        await executeStatement(ctx.db, insert);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        const name = violatedKeyName(error);
+        if (name === undefined) return { conflict: 'unknown', error };
+        if (name === key.name) return { conflict: 'certain' };
+        // A key of this table we know, but not ours: the row is not ours to return.
+        if (ctx.meta.uniqueKeys.some((k) => k.name === name)) throw error;
+        return { conflict: 'unknown', error };
+      }
+      // MySQL has no INSERT … RETURNING: read back our own row (visible to us, locked by us).
+      const [row] = await selectRows(ctx.db, ctx.meta, equalsAll(ctx.meta, values, key.keys));
+      return { row: row as Record<string, unknown> };
+    },
+
+    canInsertOrSelect: () => false,
+
+    conflictReadLock: 'share',
+
+    snapshotHidesCommits: () => false,
+
+    async updateReturning(ctx, condition, set) {
+      await executeStatement(
+        ctx.db,
+        sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition}`,
+      );
+      // No UPDATE … RETURNING here: read the rows back with a locking read (we hold their X
+      // locks already), which sees the latest version even at REPEATABLE READ.
+      return selectRows(ctx.db, ctx.meta, condition, {
+        lockClause: ctx.dialect.lockClause('update'),
+      });
+    },
+
+    async withLockTimeout(ctx, timeoutMs, run) {
+      const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+      if (setStatement) {
+        // MariaDB scopes the setting to one statement: nothing to restore.
+        return run(ctx.db, sql.raw(`SET STATEMENT innodb_lock_wait_timeout=${seconds} FOR `));
+      }
+      const [row] = await executeRows<{ previous: number }>(
+        ctx.db,
+        sql`select @@innodb_lock_wait_timeout as previous`,
+      );
+      await executeStatement(ctx.db, sql.raw(`SET SESSION innodb_lock_wait_timeout = ${seconds}`));
+      try {
+        return await run(ctx.db, undefined);
+      } finally {
+        await executeStatement(
+          ctx.db,
+          sql.raw(`SET SESSION innodb_lock_wait_timeout = ${Number(row?.previous ?? 50)}`),
+        );
+      }
+    },
+
+    contained: (ctx, run) => run(ctx.db),
+  };
+}

@@ -1,0 +1,119 @@
+import { atomic, type Database, executeRows, isUniqueViolation } from '@racefree/transactions';
+import { type Column, sql } from 'drizzle-orm';
+import type { RowContext } from '../context.js';
+import { assignments, equalsAll, insertValues, queryRows } from '../row-sql.js';
+import { mapRow, type UniqueKey } from '../table-meta.js';
+import type { RowsDialect } from './rows-dialect.js';
+
+const readCommitted = (ctx: RowContext) =>
+  ctx.isolationLevel === 'read committed' || ctx.isolationLevel === 'read uncommitted';
+
+function conflictTarget(key: UniqueKey) {
+  return sql.join(
+    key.columns.map((column: Column) => sql.identifier(column.name)),
+    sql`, `,
+  );
+}
+
+/**
+ * Which columns a PostgreSQL unique violation is about, from its detail line
+ * `Key (a, b)=(…) already exists.` — the one place the server names them.
+ */
+function violatedColumns(error: unknown): string[] | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const detail = (e as { detail?: unknown }).detail;
+    if (typeof detail === 'string') {
+      const match = /^Key \((.+?)\)=\(/.exec(detail);
+      if (match?.[1])
+        return match[1].split(', ').map((name) => name.replace(/^"|"$/g, '').replaceAll('""', '"'));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * PostgreSQL: at READ COMMITTED, `INSERT … ON CONFLICT (key) DO NOTHING` waits for a concurrent
+ * inserter and then reports the conflict without an error — no savepoint, no exception. At
+ * REPEATABLE READ / SERIALIZABLE it would raise 40001 and abort the caller's transaction, so
+ * there the insert runs in a savepoint and the unique violation is caught.
+ */
+export const postgresRows: RowsDialect = {
+  async insertUnlessTaken(ctx, values, key) {
+    const { columns, values: params } = insertValues(ctx.meta, values);
+    if (readCommitted(ctx) && !key.unenforced) {
+      const rows = await queryRows(
+        ctx.db,
+        ctx.meta,
+        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning *`,
+      );
+      return rows[0] ? { row: rows[0] } : { conflict: 'certain' };
+    }
+    const insert = (db: Database) =>
+      queryRows(
+        db,
+        ctx.meta,
+        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning *`,
+      );
+    try {
+      const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
+      return { row: rows[0] as Record<string, unknown> };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const violated = violatedColumns(error);
+      if (!violated) return { conflict: 'unknown', error };
+      const ours = key.columns.map((c) => c.name);
+      if (violated.length === ours.length && violated.every((name) => ours.includes(name)))
+        return { conflict: 'certain' };
+      throw error;
+    }
+  },
+
+  canInsertOrSelect: readCommitted,
+
+  async insertOrSelect(ctx, values, key) {
+    const { columns, values: params } = insertValues(ctx.meta, values);
+    // The CTE's insert and the outer select share one snapshot: a row that existed before the
+    // statement comes back from the second branch; one committed while we waited does not.
+    const raw = await executeRows<Record<string, unknown>>(
+      ctx.db,
+      sql`with inserted as (insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning *)
+select true as "__racefree_created", inserted.* from inserted
+union all
+select false, ${ctx.meta.table}.* from ${ctx.meta.table} where ${equalsAll(ctx.meta, values, key.keys)} and not exists (select 1 from inserted)`,
+    );
+    const first = raw[0];
+    if (!first) return undefined;
+    return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
+  },
+
+  conflictReadLock: undefined,
+
+  snapshotHidesCommits: (level) => level === 'repeatable read' || level === 'serializable',
+
+  async updateReturning(ctx, condition, set) {
+    return queryRows(
+      ctx.db,
+      ctx.meta,
+      sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition} returning *`,
+    );
+  },
+
+  async withLockTimeout(ctx, timeoutMs, run) {
+    // A lock timeout aborts the transaction: scope it to a savepoint. set_config(…, true) lasts
+    // until the transaction ends, so the old value is put back when the savepoint succeeds (a
+    // rolled-back savepoint undoes the setting by itself).
+    return atomic(ctx.db, async (sp) => {
+      const [row] = await executeRows<{ previous: string }>(
+        sp,
+        sql`select current_setting('lock_timeout') as previous, set_config('lock_timeout', ${`${timeoutMs}ms`}, true)`,
+      );
+      const result = await run(sp, undefined);
+      await executeRows(sp, sql`select set_config('lock_timeout', ${row?.previous ?? '0'}, true)`);
+      return result;
+    });
+  },
+
+  async contained(ctx, run) {
+    return ctx.inTransaction ? atomic(ctx.db, run) : run(ctx.db);
+  },
+};

@@ -1,0 +1,74 @@
+import { type LockMode, MultipleRowsError, SnapshotConflictError } from '@racefree/transactions';
+import type { RowContext } from './context.js';
+import { checkMatches } from './resolve-key.js';
+import { equalsAll, selectRows } from './row-sql.js';
+import type { UniqueKey } from './table-meta.js';
+
+/** A row found or created, and which. */
+export interface RowResult<Row> {
+  row: Row;
+  created: boolean;
+}
+
+/** How many times the insert is tried when the key's row vanishes between conflict and re-read. */
+const CONFLICT_ROUNDS = 3;
+
+/**
+ * Reads the row by `key` (with `lock`, if any), checks the other `where` columns, and returns it;
+ * `undefined` when there is none. Two rows on a unique key cannot happen; on the opt-out path
+ * (no unique key) they can, and that is an error, not a pick.
+ */
+export async function readByKey(
+  ctx: RowContext,
+  where: Record<string, unknown>,
+  key: UniqueKey,
+  lockClause: string | undefined,
+): Promise<Record<string, unknown> | undefined> {
+  const rows = await selectRows(ctx.db, ctx.meta, equalsAll(ctx.meta, where, key.keys), {
+    lockClause,
+    limit: 2,
+  });
+  if (rows.length > 1)
+    throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
+  return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+}
+
+/**
+ * The create half shared by getOrCreate and selectForUpdateOrCreate: insert; if the key is
+ * taken, read the winner's row (with `lock`, or the dialect's conflict lock so MySQL sees past
+ * its snapshot). If the key is taken but the row cannot be read: at PostgreSQL REPEATABLE READ
+ * it is outside our snapshot — a serialization failure for `atomic({ retries })`, never a false
+ * "not found"; elsewhere it was deleted meanwhile, and the insert is tried again.
+ */
+export async function insertOrReadWinner(
+  ctx: RowContext,
+  where: Record<string, unknown>,
+  key: UniqueKey,
+  values: () => Promise<Record<string, unknown>>,
+  lock: { mode: LockMode; noWait?: boolean; skipLocked?: boolean } | undefined,
+): Promise<RowResult<Record<string, unknown>> | { skipped: true }> {
+  const row = await values();
+  const readLock =
+    lock ?? (ctx.rows.conflictReadLock ? { mode: ctx.rows.conflictReadLock } : undefined);
+  const lockClause = readLock ? ctx.dialect.lockClause(readLock.mode, readLock) : undefined;
+  for (let round = 1; round <= CONFLICT_ROUNDS; round++) {
+    const outcome = await ctx.rows.insertUnlessTaken(ctx, row, key);
+    if ('row' in outcome) return { row: outcome.row, created: true };
+    const winner = await readByKey(ctx, where, key, lockClause);
+    if (winner) return { row: winner, created: false };
+    if (lock?.skipLocked) return { skipped: true };
+    if (outcome.conflict === 'unknown') throw outcome.error;
+    if (ctx.rows.snapshotHidesCommits(ctx.isolationLevel)) {
+      throw new SnapshotConflictError(
+        `${ctx.meta.displayName}: another transaction committed a row with this key after this transaction's snapshot was taken (${ctx.isolationLevel}); re-run the whole transaction (atomic(db, fn, { retries })).`,
+      );
+    }
+  }
+  throw new SnapshotConflictError(
+    `${ctx.meta.displayName}: the row with this key was deleted and re-created ${CONFLICT_ROUNDS} times while this call ran; re-run it.`,
+  );
+}
+
+function pick(values: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, values[k]]));
+}

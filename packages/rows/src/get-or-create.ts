@@ -1,0 +1,107 @@
+import type { Database } from '@racefree/transactions';
+import { rowContext } from './context.js';
+import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
+import { checkValues } from './input.js';
+import { checkMatches, resolveKey } from './resolve-key.js';
+import { retryOutsideTransaction } from './retry-outside-transaction.js';
+import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
+
+/** Column values of a table's rows, as Drizzle selects them. */
+export type RowOf<T extends AnyTable> = T['$inferSelect'];
+/** Column values accepted when inserting into a table. */
+export type InsertOf<T extends AnyTable> = T['$inferInsert'];
+/** Equality conditions on a table's columns; used both to find and to create. */
+export type WhereOf<T extends AnyTable> = Partial<RowOf<T>>;
+/** Values to create with: an object, or a function called only when a row is created. */
+export type DefaultsOf<T extends AnyTable> =
+  | Partial<InsertOf<T>>
+  | (() => Partial<InsertOf<T>> | Promise<Partial<InsertOf<T>>>);
+
+/** Options of `getOrCreate`. */
+export interface GetOrCreateOptions<T extends AnyTable> {
+  /** Columns to match (equality). Must cover a primary key, unique constraint or unique index. */
+  where: WhereOf<T>;
+  /** Extra values for a created row (`where` wins on the columns both name). Called only when creating, if a function. */
+  defaults?: DefaultsOf<T>;
+  /**
+   * `'get'` (default): read first — one statement when the row exists. `'create'`: insert
+   * first — one statement when it does not (Rails' `create_or_find_by`), for create-heavy loads.
+   */
+  prefer?: 'get' | 'create';
+  /** Allow a `where` no unique key covers. Concurrent callers may then create duplicates. Default `false`. */
+  allowWithoutUniqueKey?: boolean;
+}
+
+/**
+ * Returns the row matching `where`, creating it from `where` + `defaults` when there is none
+ * (Django's `get_or_create`) — `{ row, created }`. Never creates a duplicate and never throws a
+ * unique violation for the `where` key, however many callers race, inside or outside a
+ * transaction, at READ COMMITTED or REPEATABLE READ, on PostgreSQL, MySQL and MariaDB.
+ *
+ * Why it is safe: the database's unique key decides the race. The insert that loses is told
+ * so without an error escaping (PostgreSQL: `ON CONFLICT DO NOTHING` or a savepoint; MySQL:
+ * the duplicate-key error undoes only the statement), and the winner's row is re-read with a
+ * read that can see it (a locking read on MySQL). At PostgreSQL REPEATABLE READ, where the
+ * winner's row is invisible to this transaction, it raises a retryable `SnapshotConflictError`.
+ * A violation of any other constraint is thrown as is.
+ *
+ * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3. With
+ * `prefer: 'create'`: 1 in both cases (2 if the winner committed during the statement).
+ *
+ * @example
+ * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
+ */
+export async function getOrCreate<T extends AnyTable>(
+  db: Database,
+  table: T,
+  options: GetOrCreateOptions<T>,
+): Promise<RowResult<RowOf<T>>> {
+  const meta = tableMeta(table);
+  const where = checkValues(meta, options?.where, 'where');
+  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
+  if (options.defaults !== undefined && typeof options.defaults !== 'function')
+    checkValues(meta, options.defaults, 'defaults', { allowEmpty: true });
+  const ctx = await rowContext(db, meta, 'getOrCreate');
+  const values = createValues(meta, where, options.defaults);
+  return retryOutsideTransaction(ctx, async () => {
+    if (
+      options.prefer === 'create' &&
+      !key.unenforced &&
+      ctx.rows.insertOrSelect &&
+      ctx.rows.canInsertOrSelect(ctx)
+    ) {
+      const found = await ctx.rows.insertOrSelect(ctx, await values(), key);
+      if (found) {
+        return {
+          row: checkMatches(meta, where, key, found.row),
+          created: found.created,
+        } as RowResult<RowOf<T>>;
+      }
+    } else if (options.prefer !== 'create') {
+      const row = await readByKey(ctx, where, key, undefined);
+      if (row) return { row, created: false } as RowResult<RowOf<T>>;
+    }
+    const result = await insertOrReadWinner(ctx, where, key, values, undefined);
+    return result as RowResult<RowOf<T>>;
+  });
+}
+
+/**
+ * The values a created row gets: `defaults` (resolved once, and only if a row is created —
+ * the function may be expensive or have effects), then `where`.
+ */
+export function createValues(
+  meta: TableMeta,
+  where: Record<string, unknown>,
+  defaults: unknown,
+): () => Promise<Record<string, unknown>> {
+  let resolved: Promise<Record<string, unknown>> | undefined;
+  return () => {
+    resolved ??= (async () => {
+      const given =
+        typeof defaults === 'function' ? await (defaults as () => unknown)() : (defaults ?? {});
+      return { ...checkValues(meta, given, 'defaults', { allowEmpty: true }), ...where };
+    })();
+    return resolved;
+  };
+}

@@ -1,0 +1,57 @@
+import { InvalidArgumentError } from '@racefree/transactions';
+import type { TableMeta } from './table-meta.js';
+
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
+/** Far beyond any real lookup; stops a hostile payload before it becomes a huge statement. */
+const MAX_COLUMNS = 1000;
+
+/**
+ * Checks a `where` / `defaults` / `set` object against the table before any SQL is sent:
+ * a plain object, known columns only, no prototype-polluting keys, no `undefined` values.
+ * Returns a null-prototype copy, so later spreads cannot pick up inherited properties.
+ */
+export function checkValues(
+  meta: TableMeta,
+  values: unknown,
+  what: string,
+  options: { allowEmpty?: boolean } = {},
+): Record<string, unknown> {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw new InvalidArgumentError(
+      `${what} must be an object of column values for ${meta.displayName}`,
+    );
+  }
+  const proto = Object.getPrototypeOf(values);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new InvalidArgumentError(
+      `${what} must be a plain object, not an instance of ${proto?.constructor?.name ?? 'a class'}`,
+    );
+  }
+  const keys = Reflect.ownKeys(values);
+  if (keys.length > MAX_COLUMNS)
+    throw new InvalidArgumentError(
+      `${what} has ${keys.length} keys; ${meta.displayName} has ${meta.columns.size} columns`,
+    );
+  const copy: Record<string, unknown> = Object.create(null);
+  for (const key of keys) {
+    if (typeof key !== 'string')
+      throw new InvalidArgumentError(`${what} has a symbol key; use column names`);
+    if (FORBIDDEN.has(key))
+      throw new InvalidArgumentError(`${what} has the forbidden key ${JSON.stringify(key)}`);
+    if (!meta.columns.has(key)) {
+      throw new InvalidArgumentError(
+        `${what} names ${JSON.stringify(key)}, which is not a column of ${meta.displayName} (columns: ${[...meta.columns.keys()].join(', ')})`,
+      );
+    }
+    const value = (values as Record<string, unknown>)[key];
+    if (value === undefined) {
+      throw new InvalidArgumentError(
+        `${what}.${key} is undefined; leave the key out or pass null explicitly`,
+      );
+    }
+    copy[key] = value;
+  }
+  if (!options.allowEmpty && keys.length === 0)
+    throw new InvalidArgumentError(`${what} is empty: it must name at least one column`);
+  return copy;
+}

@@ -1,0 +1,114 @@
+import {
+  type Database,
+  isLockNotAvailable,
+  isTransient,
+  LockNotAvailableError,
+} from '@racefree/transactions';
+import { type RowContext, rowContext } from './context.js';
+import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
+import { createValues, type DefaultsOf, type RowOf, type WhereOf } from './get-or-create.js';
+import { checkValues } from './input.js';
+import { resolveKey } from './resolve-key.js';
+import { type AnyTable, tableMeta } from './table-meta.js';
+
+/** Options of `selectForUpdateOrCreate`. */
+export interface SelectForUpdateOrCreateOptions<T extends AnyTable> {
+  /** Columns to match (equality); must cover a unique key of the table. */
+  where: WhereOf<T>;
+  /** Extra values for a created row; a function is called only when creating. */
+  defaults?: DefaultsOf<T>;
+  /** Fail at once with `LockNotAvailableError` (never retried) if another transaction holds the row. Default `false`. */
+  noWait?: boolean;
+  /** Return `{ row: undefined, skipped: true }` instead of waiting when another transaction holds the row. Default `false`. */
+  skipLocked?: boolean;
+  /** Allow a `where` no unique key covers (may duplicate under concurrency). Default `false`. */
+  allowWithoutUniqueKey?: boolean;
+}
+
+/** The result of `selectForUpdateOrCreate` with `skipLocked`: the row was held by someone else. */
+export interface SkippedRow {
+  row: undefined;
+  created: false;
+  skipped: true;
+}
+
+/**
+ * Returns the row matching `where`, locked `FOR UPDATE` until the transaction ends, creating it
+ * when missing (Django's `select_for_update()` + `get_or_create`). Needs a transaction:
+ * outside one, `TransactionRequiredError` (a lock that ends with its statement protects
+ * nothing).
+ *
+ * Why it is safe: an existing row is locked by the first read; a missing one is inserted (the
+ * new row is ours, invisible and locked until commit), and a caller that loses the insert race
+ * waits on the winner's row lock and then gets that row, locked. On MySQL/MariaDB at
+ * REPEATABLE READ, two callers that both found the key missing hold gap locks that can
+ * deadlock each other on insert: the deadlock surfaces as a transient error that
+ * `atomic(db, fn, { retries })` absorbs by re-running the whole transaction.
+ *
+ * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3.
+ *
+ * @example
+ * await atomic(db, async (tx) => {
+ *   const { row: stock } = await selectForUpdateOrCreate(tx, inventory, { where: { sku }, defaults: { quantity: 0 } });
+ *   await tx.update(inventory).set({ quantity: stock.quantity + 1 }).where(eq(inventory.sku, sku));
+ * }, { retries: 3 });
+ */
+export async function selectForUpdateOrCreate<T extends AnyTable>(
+  db: Database,
+  table: T,
+  options: SelectForUpdateOrCreateOptions<T> & { skipLocked: true },
+): Promise<RowResult<RowOf<T>> | SkippedRow>;
+export async function selectForUpdateOrCreate<T extends AnyTable>(
+  db: Database,
+  table: T,
+  options: SelectForUpdateOrCreateOptions<T>,
+): Promise<RowResult<RowOf<T>>>;
+export async function selectForUpdateOrCreate<T extends AnyTable>(
+  db: Database,
+  table: T,
+  options: SelectForUpdateOrCreateOptions<T>,
+): Promise<RowResult<RowOf<T>> | SkippedRow> {
+  const meta = tableMeta(table);
+  const where = checkValues(meta, options?.where, 'where');
+  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
+  const ctx = await rowContext(db, meta, 'selectForUpdateOrCreate', { requireTransaction: true });
+  const lock = { mode: 'update' as const, noWait: options.noWait, skipLocked: options.skipLocked };
+  const lockClause = ctx.dialect.lockClause('update', lock);
+  const values = createValues(meta, where, options.defaults);
+  const run = async (c: RowContext) => {
+    const row = await readByKey(c, where, key, lockClause);
+    if (row) return { row, created: false };
+    const outcome = await insertOrReadWinner(c, where, key, values, lock);
+    return 'skipped' in outcome
+      ? { row: undefined, created: false as const, skipped: true as const }
+      : outcome;
+  };
+  if (!options.noWait) return (await run(ctx)) as RowResult<RowOf<T>> | SkippedRow;
+  try {
+    // Statements inside the savepoint must go through its own handle (postgres.js remembers a
+    // failed statement of the outer handle until COMMIT).
+    return (await ctx.rows.contained(ctx, (db) => run({ ...ctx, db }))) as RowResult<RowOf<T>>;
+  } catch (error) {
+    throw asLockNotAvailable(error, meta.displayName);
+  }
+}
+
+/**
+ * A NOWAIT failure as `LockNotAvailableError`. MariaDB reports NOWAIT as a lock-wait timeout
+ * (1205), which on its own would be retried; asked for NOWAIT, it means "held by someone".
+ */
+export function asLockNotAvailable(error: unknown, table: string): unknown {
+  if (
+    isLockNotAvailable(error) ||
+    (isTransient(error) &&
+      /lock wait timeout/i.test(
+        String((error as Error)?.message) + String((error as { cause?: Error })?.cause?.message),
+      ))
+  ) {
+    return new LockNotAvailableError(
+      `A row of ${table} is locked by another transaction (noWait).`,
+      { cause: error },
+    );
+  }
+  return error;
+}

@@ -1,0 +1,99 @@
+import {
+  atomic,
+  type Database,
+  InvalidArgumentError,
+  SnapshotConflictError,
+} from '@racefree/transactions';
+import { type RowContext, rowContext } from './context.js';
+import { readByKey, type RowResult } from './find-or-insert.js';
+import {
+  createValues,
+  type DefaultsOf,
+  type InsertOf,
+  type RowOf,
+  type WhereOf,
+} from './get-or-create.js';
+import { checkValues } from './input.js';
+import { resolveKey } from './resolve-key.js';
+import { equalsAll } from './row-sql.js';
+import { type AnyTable, tableMeta } from './table-meta.js';
+
+/** Options of `updateOrCreate`. */
+export interface UpdateOrCreateOptions<T extends AnyTable> {
+  /** Columns to match (equality); must cover a unique key of the table. */
+  where: WhereOf<T>;
+  /** Values to write: applied to the existing row, or used (with `where`) to create one. */
+  set: Partial<InsertOf<T>>;
+  /** Extra values only for a created row; a function is called only when creating. */
+  createDefaults?: DefaultsOf<T>;
+  /** Allow a `where` no unique key covers (may duplicate under concurrency). Default `false`. */
+  allowWithoutUniqueKey?: boolean;
+}
+
+const ROUNDS = 3;
+
+/**
+ * Updates the row matching `where` with `set`, or creates it from `where` + `set` +
+ * `createDefaults` (Django's `update_or_create`) — `{ row, created }`, the row locked until the
+ * transaction ends. Opens its own transaction when none is active.
+ *
+ * Why it is safe: the UPDATE runs first and locks the row it changes, so two callers serialize
+ * on the row lock instead of losing each other's update; a missing row is created through the
+ * same insert-or-read-winner step as `getOrCreate`, and a caller that loses that race updates
+ * the winner's row. MySQL/MariaDB gap-lock deadlocks between two creators are transient errors
+ * that the surrounding `atomic({ retries })` absorbs (and, when this call opened the
+ * transaction itself, it retries them).
+ *
+ * Statements (PostgreSQL, READ COMMITTED, inside a transaction): updated 1; created 2.
+ *
+ * @example
+ * const { row, created } = await updateOrCreate(db, settings, { where: { userId, name: 'theme' }, set: { value: 'dark' } });
+ */
+export async function updateOrCreate<T extends AnyTable>(
+  db: Database,
+  table: T,
+  options: UpdateOrCreateOptions<T>,
+): Promise<RowResult<RowOf<T>>> {
+  const meta = tableMeta(table);
+  const where = checkValues(meta, options?.where, 'where');
+  const set = checkValues(meta, options?.set, 'set');
+  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
+  for (const pk of meta.primaryKey?.keys ?? []) {
+    if (pk in set && !(pk in where && where[pk] === set[pk])) {
+      throw new InvalidArgumentError(
+        `updateOrCreate: set must not change the primary key (${pk}) of ${meta.displayName}`,
+      );
+    }
+  }
+  const probe = await rowContext(db, meta, 'updateOrCreate');
+  const values = createValues(meta, where, async () => {
+    const extra =
+      typeof options.createDefaults === 'function'
+        ? await options.createDefaults()
+        : (options.createDefaults ?? {});
+    return { ...checkValues(meta, extra, 'createDefaults', { allowEmpty: true }), ...set };
+  });
+  const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
+    const condition = equalsAll(meta, where, Object.keys(where));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const [updated] = await ctx.rows.updateReturning(ctx, condition, set);
+      if (updated) return { row: updated as RowOf<T>, created: false };
+      const outcome = await ctx.rows.insertUnlessTaken(ctx, await values(), key);
+      if ('row' in outcome) return { row: outcome.row as RowOf<T>, created: true };
+      // The key is taken: by a row that does not match the rest of where (readByKey throws
+      // KeyMismatchError), or by a winner we can now update.
+      const existing = await readByKey(ctx, where, key, ctx.dialect.lockClause('update'));
+      if (!existing && outcome.conflict === 'unknown') throw outcome.error;
+      if (!existing && ctx.rows.snapshotHidesCommits(ctx.isolationLevel)) {
+        throw new SnapshotConflictError(
+          `${meta.displayName}: the row with this key was committed after this transaction's snapshot (${ctx.isolationLevel}); re-run the whole transaction.`,
+        );
+      }
+    }
+    throw new SnapshotConflictError(
+      `${meta.displayName}: the row kept changing under updateOrCreate; re-run it.`,
+    );
+  };
+  if (probe.inTransaction) return run(probe);
+  return atomic(db, (tx) => rowContext(tx, meta, 'updateOrCreate').then(run), { retries: 5 });
+}

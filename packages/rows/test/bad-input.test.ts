@@ -1,0 +1,96 @@
+import { atomic, RacefreeError } from '@racefree/transactions';
+import { describeDialects, type TestConnection } from '@racefree/testkit';
+import { beforeAll, expect, it } from 'vitest';
+import {
+  getOrCreate,
+  lockRows,
+  refresh,
+  selectForUpdateOrCreate,
+  updateOrCreate,
+} from '../src/index.js';
+import { createTables, mysqlTables, pgTables, type Tables } from './schema.js';
+
+describeDialects('bad input is refused before any SQL', (t) => {
+  let T: Tables;
+  let counted: TestConnection;
+  const statements: string[] = [];
+  beforeAll(async () => {
+    T = await createTables(t.connection);
+    counted = await t.connect({ max: 2, logger: { logQuery: (query) => statements.push(query) } });
+    await getOrCreate(counted.db, T.tags, { where: { name: 'warm-up' } }); // the one-time dialect probe
+  });
+
+  const cases: [string, () => Promise<unknown>][] = [
+    ['empty where', () => getOrCreate(counted.db, T.tags, { where: {} })],
+    [
+      'unknown column',
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x', nope: 1 } as never }),
+    ],
+    [
+      'prototype-polluting key',
+      () =>
+        getOrCreate(counted.db, T.tags, {
+          where: JSON.parse('{"name":"x","__proto__":{"polluted":true}}'),
+        }),
+    ],
+    [
+      'constructor key',
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x', constructor: 1 } as never }),
+    ],
+    [
+      'undefined value',
+      () => getOrCreate(counted.db, T.tags, { where: { name: undefined } as never }),
+    ],
+    [
+      'huge where',
+      () =>
+        getOrCreate(counted.db, T.tags, {
+          where: Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`c${i}`, i])) as never,
+        }),
+    ],
+    [
+      'where that is not an object',
+      () => getOrCreate(counted.db, T.tags, { where: 'name = 1' as never }),
+    ],
+    ['no covering unique key', () => getOrCreate(counted.db, T.tags, { where: { color: 'red' } })],
+    ['not a table', () => getOrCreate(counted.db, {} as never, { where: { name: 'x' } } as never)],
+    ['not a database', () => getOrCreate({} as never, T.tags, { where: { name: 'x' } })],
+    [
+      'table of the other dialect',
+      () =>
+        getOrCreate(counted.db, (t.kind === 'postgres' ? mysqlTables : pgTables).tags as never, {
+          where: { name: 'x' } as never,
+        }),
+    ],
+    [
+      'set that changes the primary key',
+      () => updateOrCreate(counted.db, T.tags, { where: { name: 'x' }, set: { id: 99 } as never }),
+    ],
+    ['empty set', () => updateOrCreate(counted.db, T.tags, { where: { name: 'x' }, set: {} })],
+    ['refresh of a table without a primary key', () => refresh(counted.db, T.nokey, { name: 'x' })],
+    ['refresh of a row without its key', () => refresh(counted.db, T.tags, { name: 'x' } as never)],
+    [
+      'selectForUpdateOrCreate outside a transaction',
+      () => selectForUpdateOrCreate(counted.db, T.tags, { where: { name: 'x' } }),
+    ],
+    [
+      'lockRows with a bad timeout',
+      () => atomic(t.connection.db, (tx) => lockRows(tx, T.accounts, [1], { timeoutMs: -5 })),
+    ],
+    [
+      'lockRows with a composite key given scalars',
+      () => atomic(t.connection.db, (tx) => lockRows(tx, T.pairs, [1, 2])),
+    ],
+  ];
+
+  for (const [name, call] of cases) {
+    it(name, async () => {
+      const before = statements.length;
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RacefreeError);
+      expect((error as RacefreeError).message.length).toBeGreaterThan(20);
+      expect(statements.slice(before)).toEqual([]);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+  }
+});

@@ -1,0 +1,99 @@
+import {
+  atomic,
+  type Database,
+  type IsolationLevel,
+  isUniqueViolation,
+} from '@racefree/transactions';
+import { describeDialects, race, type TestConnection } from '@racefree/testkit';
+import { eq } from 'drizzle-orm';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getOrCreate, selectForUpdateOrCreate, updateOrCreate } from '../src/index.js';
+import { createTables, type Tables, truncateAll } from './schema.js';
+
+const CALLERS = 64;
+const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
+const LEVELS: IsolationLevel[] = ['read committed', 'repeatable read'];
+
+type Helper = (
+  db: Database,
+  T: Tables,
+  name: string,
+) => Promise<{ row: { name: string }; created: boolean }>;
+
+const helpers: Record<string, Helper> = {
+  'getOrCreate (prefer get)': (db, T, name) =>
+    getOrCreate(db, T.tags, { where: { name }, defaults: { color: 'c' } }),
+  'getOrCreate (prefer create)': (db, T, name) =>
+    getOrCreate(db, T.tags, { where: { name }, prefer: 'create' }),
+  selectForUpdateOrCreate: (db, T, name) =>
+    selectForUpdateOrCreate(db, T.tags, { where: { name } }),
+  updateOrCreate: (db, T, name) =>
+    updateOrCreate(db, T.tags, { where: { name }, set: { color: 'set' } }),
+};
+
+describeDialects('64 racing callers on 5 keys', (t) => {
+  let T: Tables;
+  let pool: TestConnection;
+  beforeAll(async () => {
+    T = await createTables(t.connection);
+    pool = await t.connect({ max: 16 });
+  });
+  beforeEach(() => truncateAll(t.connection));
+
+  async function assertOneRowPerKey(
+    outcome: Awaited<ReturnType<typeof race<{ row: { name: string }; created: boolean }>>>,
+  ) {
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.results).toHaveLength(CALLERS);
+    outcome.results.forEach((result, caller) =>
+      expect(result.row.name).toBe(KEYS[caller % KEYS.length]),
+    );
+    expect(outcome.results.filter((r) => r.created)).toHaveLength(KEYS.length);
+    const rows = await t.connection.query<{ name: string; n: number | string }>(
+      'select name, count(*) as n from tags group by name order by name',
+    );
+    expect(rows.map((r) => [r.name, Number(r.n)])).toEqual(KEYS.map((k) => [k, 1]));
+  }
+
+  for (const [name, helper] of Object.entries(helpers)) {
+    describe(name, () => {
+      for (const level of LEVELS) {
+        it(`inside atomic at ${level}: one row per key, a row for every caller, no errors`, async () => {
+          const outcome = await race(CALLERS, (caller) =>
+            atomic(pool.db, (tx) => helper(tx, T, KEYS[caller % KEYS.length] as string), {
+              isolationLevel: level,
+              retries: { attempts: 30, baseDelayMs: 2, maxDelayMs: 50 },
+            }),
+          );
+          await assertOneRowPerKey(outcome);
+        });
+      }
+      if (name.startsWith('getOrCreate') || name === 'updateOrCreate') {
+        it('outside any transaction: one row per key, a row for every caller, no errors', async () => {
+          const outcome = await race(CALLERS, (caller) =>
+            helper(pool.db, T, KEYS[caller % KEYS.length] as string),
+          );
+          await assertOneRowPerKey(outcome);
+        });
+      }
+    });
+  }
+
+  it('control: the naive select-then-insert, raced the same way, fails (so the race is real)', async () => {
+    const outcome = await race(CALLERS, async (caller) => {
+      const name = KEYS[caller % KEYS.length] as string;
+      const db = pool.db as unknown as {
+        select(): { from(t: unknown): { where(c: unknown): Promise<unknown[]> } };
+        insert(t: unknown): { values(v: unknown): Promise<unknown> };
+      };
+      const found = await db.select().from(T.tags).where(eq(T.tags.name, name));
+      if (found.length === 0) await db.insert(T.tags).values({ name });
+    });
+    const violations = outcome.errors.filter((e) => isUniqueViolation(e, 'tags_name_unique'));
+    console.info(
+      `[control] naive get-then-insert: ${violations.length} of ${CALLERS} callers hit a unique violation`,
+    );
+    expect(violations.length).toBe(outcome.errors.length);
+    expect(violations.length).toBeGreaterThan(0);
+  });
+});

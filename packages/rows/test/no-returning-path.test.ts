@@ -1,0 +1,52 @@
+import {
+  atomic,
+  type IsolationLevel,
+  mariadbDialect,
+  parseVersion,
+  setDialectForTesting,
+} from '@racefree/transactions';
+import { describeDialects, race, type TestConnection } from '@racefree/testkit';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { getOrCreate, selectForUpdateOrCreate } from '../src/index.js';
+import { createTables, type Tables, truncateAll } from './schema.js';
+
+// MySQL 8 has no INSERT … RETURNING, so racefree inserts and then reads its own row back. That
+// path is exercised for real here by telling racefree the MariaDB server is 10.4 (before
+// RETURNING); every statement still runs on the real server.
+describeDialects(
+  'the no-RETURNING insert path (as on MySQL 8), on a real server',
+  (t) => {
+    let T: Tables;
+    let pool: TestConnection;
+    beforeAll(async () => {
+      T = await createTables(t.connection);
+      pool = await t.connect({ max: 16 });
+      setDialectForTesting(
+        pool.db,
+        mariadbDialect(parseVersion('10.4.0-MariaDB'), 'repeatable read'),
+      );
+    });
+    beforeEach(() => truncateAll(t.connection));
+
+    for (const level of ['read committed', 'repeatable read'] as IsolationLevel[]) {
+      it(`64 callers, 5 keys, at ${level}: one row each, no errors`, async () => {
+        const outcome = await race(64, (caller) =>
+          atomic(
+            pool.db,
+            (tx) =>
+              caller % 2
+                ? getOrCreate(tx, T.tags, { where: { name: `k${caller % 5}` }, prefer: 'create' })
+                : selectForUpdateOrCreate(tx, T.tags, { where: { name: `k${caller % 5}` } }),
+            { isolationLevel: level, retries: { attempts: 30, baseDelayMs: 2, maxDelayMs: 50 } },
+          ),
+        );
+        expect(outcome.errors).toEqual([]);
+        const [row] = await t.connection.query<{ n: number; d: number }>(
+          'select count(*) as n, count(distinct name) as d from tags',
+        );
+        expect([Number(row?.n), Number(row?.d)]).toEqual([5, 5]);
+      });
+    }
+  },
+  { kinds: ['mysql'] },
+);
