@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// `pnpm demo`: builds the libraries, starts PostgreSQL (DATABASE_URL, or an embedded server with
-// its data under .data/), and shows atomic() + onCommit() doing what Django's on_commit does.
+// `pnpm demo`: the bookstore, ready to click. Builds the apps, starts PostgreSQL (DATABASE_URL,
+// or an embedded server whose data lives under .data/postgres and is reused next time), then
+// the web app and the worker against it. DATABASE_URL=mysql://… runs the bookstore on
+// MySQL/MariaDB with the job queue on QUEUE_DATABASE_URL (the embedded PostgreSQL when unset).
+// Ctrl-C stops all three.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -10,69 +13,85 @@ const run = (command, args) =>
     spawn(command, args, { stdio: 'inherit', cwd: root }).on('exit', (code) => resolve(code ?? 1)),
   );
 
-const built = await run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']);
+console.log('Building the bookstore…');
+const built = await run('pnpm', [
+  'exec',
+  'turbo',
+  'run',
+  'build',
+  '--filter=web...',
+  '--filter=worker...',
+  '--output-logs=errors-only',
+]);
 if (built !== 0) process.exit(built);
 
-const { startEmbeddedPostgres } = await import(
-  join(root, 'packages/testkit/dist/embedded-postgres.js')
-);
-const { atomic, onCommit } = await import(join(root, 'packages/transactions/dist/index.js'));
-const { drizzle } = await import('drizzle-orm/postgres-js');
-const { sql } = await import('drizzle-orm');
-const postgres = (await import('postgres')).default;
-
-let server;
-let url = process.env.DATABASE_URL;
-if (!url) {
-  console.log(
-    'DATABASE_URL is not set: starting an embedded PostgreSQL (data under .data/postgres)…',
-  );
-  server = await startEmbeddedPostgres({ dataDir: join(root, '.data/postgres'), persistent: true });
-  url = server.url;
-}
-const client = postgres(url, { max: 4, onnotice: () => {} });
-const db = drizzle({ client });
-try {
-  await db.execute(
-    sql`create table if not exists demo_users (id serial primary key, email text unique not null)`,
-  );
-  const email = `reader${Date.now()}@example.com`;
-
-  console.log(
-    '\n1. A committed transaction: the hook runs after COMMIT, when the row is visible to everyone.',
-  );
-  await atomic(db, async (tx) => {
-    await tx.execute(sql`insert into demo_users (email) values (${email})`);
-    await onCommit(async () => {
-      const rows = await client`select count(*)::int as n from demo_users where email = ${email}`;
-      console.log(
-        `   onCommit: sending the welcome email to ${email} (rows visible from another connection: ${rows[0].n})`,
-      );
+const env = { ...process.env };
+let embedded;
+const needsEmbedded =
+  !env.DATABASE_URL || (env.DATABASE_URL.startsWith('mysql') && !env.QUEUE_DATABASE_URL);
+if (needsEmbedded) {
+  console.log('Starting an embedded PostgreSQL (data under .data/postgres)…');
+  embedded = spawn('node', [join(root, 'scripts/embedded-postgres-keeper.mjs')], {
+    cwd: root,
+    detached: true, // its own process group: Ctrl-C in the terminal does not reach it
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    let buffered = '';
+    embedded.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) resolve(JSON.parse(buffered.split('\n')[0]).url);
     });
-    console.log('   inside the transaction: row inserted, hook registered, nothing sent yet');
+    embedded.once('exit', (code) =>
+      reject(new Error(`the embedded PostgreSQL did not start (exit ${code})`)),
+    );
   });
-
-  console.log(
-    '\n2. A rolled-back transaction: the hook never runs, so no email for a user who does not exist.',
-  );
-  await atomic(db, async (tx) => {
-    await tx.execute(sql`insert into demo_users (email) values (${`ghost-${email}`})`);
-    await onCommit(() => console.log('   this line never prints'));
-    throw new Error('payment declined');
-  }).catch((error) =>
-    console.log(`   the block failed (${error.message}); the hook was discarded`),
-  );
-
-  console.log('\n3. A savepoint that fails discards only its own hooks.');
-  await atomic(db, async () => {
-    await onCommit(() => console.log('   onCommit: outer hook ran'));
-    await atomic(db, async () => {
-      await onCommit(() => console.log('   this line never prints either'));
-      throw new Error('inner step failed');
-    }).catch(() => console.log('   inner savepoint rolled back'));
-  });
-  console.log('\nDone. The full bookstore demo (web app + worker) arrives with the demo issue.');
-} finally {
-  await client.end();
-  await server?.stop();
+  if (!env.DATABASE_URL) env.DATABASE_URL = url;
+  else env.QUEUE_DATABASE_URL = url;
 }
+
+// Each app in its own process group: a terminal Ctrl-C reaches only this script, which then
+// sends each app exactly one SIGTERM (a second signal would tell the worker not to wait for
+// its jobs in flight).
+const children = [
+  [
+    'web',
+    spawn('node', ['apps/web/dist/main.js'], { cwd: root, env, stdio: 'inherit', detached: true }),
+  ],
+  [
+    'worker',
+    spawn('node', ['apps/worker/dist/main.js'], {
+      cwd: root,
+      env,
+      stdio: 'inherit',
+      detached: true,
+    }),
+  ],
+];
+
+let stopping = false;
+async function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const [, child] of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await Promise.all(
+    children.map(([, child]) =>
+      child.exitCode === null ? new Promise((r) => child.once('exit', r)) : null,
+    ),
+  );
+  if (embedded && embedded.exitCode === null) {
+    embedded.kill('SIGTERM');
+    await new Promise((r) => embedded.once('exit', r));
+  }
+  process.exit(code);
+}
+for (const [name, child] of children) {
+  child.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code}); stopping the demo.`);
+      void stop(code || 1);
+    }
+  });
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));

@@ -7,7 +7,9 @@ const globalSetup = ['./global-setup.js', './global-setup.ts']
   .map((file) => fileURLToPath(new URL(file, import.meta.url)))
   .find((file) => existsSync(file));
 
-const conditions = ['@racefree/source', 'import', 'module', 'node', 'default'];
+// No 'import' here: Vitest hands these to Node as --conditions, and Node's require() would then
+// pick packages' ESM builds (pg-pool's breaks `new pg.Pool()`).
+const conditions = ['@racefree/source', 'module', 'node', 'default'];
 
 /**
  * The shared Vitest config: workspace packages resolved from source, the testkit global setup

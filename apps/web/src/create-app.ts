@@ -1,0 +1,179 @@
+import {
+  type Book,
+  bookstoreTables,
+  listBooks,
+  listSentEmails,
+  NotFoundError,
+  purchase,
+  SoldOutError,
+} from '@racefree/bookstore';
+import { atomicRequests } from '@racefree/hono';
+import { getOrCreate } from '@racefree/rows';
+import { type Database, executeRows, RacefreeError } from '@racefree/transactions';
+import { sql } from 'drizzle-orm';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { addAdminRoutes } from './admin-routes.js';
+import { APP_JS } from './page/app-js.js';
+import { INDEX_HTML } from './page/index-html.js';
+import { STYLES_CSS } from './page/styles-css.js';
+import { runRaceLab } from './race-lab.js';
+import {
+  HttpError,
+  jsonBody,
+  labBody,
+  newBookBody,
+  pathId,
+  purchaseBody,
+  signUpBody,
+} from './validation.js';
+
+/** A customer as the API returns it. */
+export interface CustomerView {
+  id: number;
+  email: string;
+  name: string;
+}
+
+/** Sign-up as the app needs it: idempotent by email, enqueuing the welcome email only on create. */
+export type SignUp = (
+  db: Database,
+  input: { email: string; name: string },
+) => Promise<{ customer: CustomerView; created: boolean }>;
+
+/** What the app is built from. */
+export interface AppOptions {
+  db: Database;
+  signUp: SignUp;
+  /** Re-run a request on deadlocks / serialization failures this many times. Default 3. */
+  retries?: number;
+  /** Enables the admin actions (reset, reseed) for requests carrying this bearer token. Default: off. */
+  adminToken?: string;
+  /** Where server errors are logged (never sent to clients). Default console.error. */
+  logError?: (error: unknown) => void;
+}
+
+const bookView = (book: Book) => ({ ...book, price: book.priceCents / 100 });
+
+/**
+ * The bookstore HTTP app. Every write request runs in one transaction (`atomicRequests`): a
+ * request answered with an error leaves nothing behind, and after-commit hooks (the welcome
+ * email) run before the response leaves. Client mistakes get a 4xx naming the field; nothing a
+ * client sends produces a 5xx, and no response carries a stack trace or SQL.
+ */
+export function createApp(options: AppOptions): Hono {
+  const { db } = options;
+  const logError =
+    options.logError ?? ((error: unknown) => console.error('[web] request failed:', error));
+  const app = new Hono();
+
+  app.use(
+    '*',
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        objectSrc: ["'none'"],
+      },
+      xFrameOptions: 'DENY',
+      xContentTypeOptions: 'nosniff',
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: 64 * 1024,
+      onError: () => Promise.reject(new HttpError(413, 'The body is larger than 64 KiB')),
+    }),
+  );
+  // Reads need no transaction; the race lab deliberately runs many concurrent purchases, each
+  // in its own transaction, so it must not be wrapped in one.
+  app.use(
+    '/api/*',
+    atomicRequests(db, {
+      retries: options.retries ?? 3,
+      skip: (c) => c.req.method === 'GET' || c.req.path === '/api/lab/runs',
+    }),
+  );
+
+  app.get('/', (c) => c.html(INDEX_HTML));
+  app.get('/app.js', (c) =>
+    c.body(APP_JS, 200, { 'content-type': 'text/javascript; charset=utf-8' }),
+  );
+  app.get('/styles.css', (c) =>
+    c.body(STYLES_CSS, 200, { 'content-type': 'text/css; charset=utf-8' }),
+  );
+
+  app.get('/healthz', async (c) => {
+    const up = await executeRows(db, sql`select 1 as ok`).then(
+      () => true,
+      () => false,
+    );
+    return c.json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' }, up ? 200 : 503);
+  });
+
+  app.get('/api/books', async (c) => c.json((await listBooks(db)).map(bookView)));
+
+  app.post('/api/books', async (c) => {
+    const input = await jsonBody(c, newBookBody);
+    const { books } = bookstoreTables(db);
+    const { row, created } = await getOrCreate(db, books, {
+      where: { isbn: input.isbn },
+      defaults: { title: input.title, priceCents: input.price, quantity: input.quantity },
+    });
+    return c.json({ book: bookView(row as Book), created }, created ? 201 : 200);
+  });
+
+  app.post('/api/books/:id/purchase', async (c) => {
+    const bookId = pathId(c, 'id', 'book');
+    const input = await jsonBody(c, purchaseBody);
+    const order = await purchase(db, {
+      bookId,
+      customerId: input.customerId,
+      strategy: input.strategy,
+    });
+    return c.json({ order }, 201);
+  });
+
+  app.post('/api/customers', async (c) => {
+    const input = await jsonBody(c, signUpBody);
+    const { customer, created } = await options.signUp(db, input);
+    return c.json({ customer, created }, created ? 201 : 200);
+  });
+
+  app.get('/api/customers/:id/emails', async (c) => {
+    const id = pathId(c, 'id', 'customer');
+    const emails = await listSentEmails(db, id);
+    return c.json({
+      customerId: id,
+      emails: emails.map((e) => ({ kind: e.kind, sentAt: e.sentAt.toISOString() })),
+    });
+  });
+
+  addAdminRoutes(app, db, options.adminToken);
+
+  app.post('/api/lab/runs', async (c) => c.json(await runRaceLab(db, await jsonBody(c, labBody))));
+
+  app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return c.json({ error: error.message }, error.status);
+    if (error instanceof SoldOutError)
+      return c.json({ error: error.message, code: error.code }, 409);
+    if (error instanceof NotFoundError)
+      return c.json({ error: error.message, code: error.code }, 404);
+    if (error instanceof RacefreeError && error.code === 'INVALID_ARGUMENT')
+      return c.json({ error: error.message, code: error.code }, 400);
+    logError(error);
+    return c.json({ error: 'Internal error; it has been logged.' }, 500);
+  });
+  return app;
+}

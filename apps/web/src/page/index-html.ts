@@ -1,0 +1,58 @@
+/** The single page: catalogue, sign-up, race lab. Scripts and styles are same-origin files (strict CSP). */
+export const INDEX_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>racefree bookstore</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/styles.css">
+<script src="/app.js" defer></script>
+</head>
+<body>
+<header>
+  <h1>racefree bookstore</h1>
+  <p>Every race from the Django articles, live: lost updates, oversells, duplicate sign-ups and jobs that run before their data exists — and the fixes.</p>
+</header>
+<main>
+  <section aria-labelledby="you-title">
+    <h2 id="you-title">Sign up</h2>
+    <form id="signup">
+      <label>Email <input name="email" type="email" required autocomplete="email"></label>
+      <label>Name <input name="name" required autocomplete="name"></label>
+      <button type="submit">Sign up</button>
+    </form>
+    <p id="who" aria-live="polite">Not signed up yet: sign up to buy books.</p>
+    <p id="mail" aria-live="polite"></p>
+  </section>
+
+  <section aria-labelledby="catalogue-title">
+    <h2 id="catalogue-title">Catalogue</h2>
+    <label>Purchase strategy
+      <select id="strategy">
+        <option value="atomic">atomic — conditional UPDATE (F())</option>
+        <option value="lock">lock — SELECT … FOR UPDATE</option>
+        <option value="naive">naive — read, then write (loses updates)</option>
+      </select>
+    </label>
+    <table>
+      <thead><tr><th scope="col">Title</th><th scope="col">ISBN</th><th scope="col">Price</th><th scope="col">In stock</th><th scope="col"><span class="visually-hidden">Buy</span></th></tr></thead>
+      <tbody id="books"><tr><td colspan="5">Loading…</td></tr></tbody>
+    </table>
+    <p id="buy-status" aria-live="polite"></p>
+  </section>
+
+  <section aria-labelledby="lab-title">
+    <h2 id="lab-title">Race lab</h2>
+    <p>A fresh book with this stock, and this many buyers released at the same instant, per strategy.</p>
+    <form id="lab">
+      <label>Buyers <input name="buyers" type="number" min="1" max="500" value="100" required></label>
+      <label>Stock <input name="stock" type="number" min="0" max="10000" value="100" required></label>
+      <button type="submit">Run all three strategies</button>
+    </form>
+    <div id="lab-results" class="lab-grid" aria-live="polite"></div>
+  </section>
+</main>
+</body>
+</html>
+`;

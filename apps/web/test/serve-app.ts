@@ -1,0 +1,67 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { migrate } from '@racefree/bookstore';
+import { getOrCreate } from '@racefree/rows';
+import type { TestConnection } from '@racefree/testkit';
+import { bookstoreTables } from '@racefree/bookstore';
+import { createApp, type CustomerView, type SignUp } from '../src/create-app.js';
+
+/** Sign-up without the job (the job path is tested where the queue is). */
+export const plainSignUp: SignUp = async (db, input) => {
+  const { customers } = bookstoreTables(db);
+  const { row, created } = await getOrCreate(db, customers, {
+    where: { email: input.email },
+    defaults: { name: input.name },
+  });
+  return { customer: row as CustomerView, created };
+};
+
+/** Migrates the test database and serves the app on a free port; `url` is its base. */
+export async function serveApp(connection: TestConnection, signUp: SignUp = plainSignUp) {
+  await migrate(connection.db);
+  const errors: unknown[] = [];
+  const app = createApp({ db: connection.db, signUp, logError: (e) => errors.push(e) });
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    serverErrors: errors,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface Sent {
+  status: number;
+  body: Record<string, unknown>;
+  text: string;
+  headers: Headers;
+}
+
+/** Sends JSON and returns status and parsed body. */
+export async function send(
+  url: string,
+  method: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Sent> {
+  const response = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return {
+    status: response.status,
+    body: json as Record<string, unknown>,
+    text,
+    headers: response.headers,
+  };
+}

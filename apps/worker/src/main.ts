@@ -1,0 +1,49 @@
+import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
+import { ConnectionRefusedError } from '@racefree/bookstore';
+import { createLog, parseLogLevel } from './log.js';
+import { type RunningWorker, startWorker } from './start-worker.js';
+
+// The worker process: `pnpm --filter worker start`. Configuration comes from the environment
+// (see README.md); logs are JSON lines on stdout.
+const log = createLog(undefined, parseLogLevel(process.env.WORKER_LOG_LEVEL));
+
+function fail(message: string, fields: Record<string, unknown> = {}): never {
+  log('error', message, fields);
+  process.exit(1);
+}
+
+let config: WorkerConfig;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+
+let worker: RunningWorker;
+try {
+  worker = await startWorker(config, log);
+} catch (error) {
+  if (error instanceof ConnectionRefusedError) fail(error.message);
+  fail('worker failed to start', { error });
+}
+
+let stopping = false;
+function shutdown(signal: NodeJS.Signals): void {
+  if (stopping) fail('second signal: exiting without waiting for jobs in flight', { signal });
+  stopping = true;
+  log('info', 'stopping: no new jobs; waiting for jobs in flight', { signal });
+  worker.stop().then(
+    () => {
+      log('info', 'stopped');
+      process.exit(0);
+    },
+    (error: unknown) => fail('error while stopping', { error }),
+  );
+}
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
+
+worker.done.catch((error: unknown) => {
+  if (!stopping) fail('graphile-worker stopped unexpectedly', { error });
+});

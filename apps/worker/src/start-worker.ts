@@ -1,0 +1,134 @@
+import { createJobs, installOutbox, type Jobs, type RelayLoop } from '@racefree/jobs';
+import { executeStatement } from '@racefree/transactions';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { run } from 'graphile-worker';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import postgres from 'postgres';
+import type { WorkerConfig } from './config.js';
+import { connectWithRetry, migrate, redactUrl } from '@racefree/bookstore';
+import { graphileLogger, type Log } from './log.js';
+import { WORKER_TABLES_SQL, workerHandlers, workerTasks } from './worker-tasks.js';
+
+/** A running worker. */
+export interface RunningWorker {
+  jobs: Jobs<typeof workerTasks>;
+  /** Stops taking jobs, lets in-flight jobs and the relay's current batch finish, closes pools. */
+  stop(): Promise<void>;
+  /** Rejects if graphile-worker stops on its own (a fatal error). */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Starts graphile-worker on the queue database with this worker's tasks, and — when the
+ * application database is MySQL/MariaDB — the outbox relay. Waits for unreachable servers
+ * (bounded, one log line per attempt); refuses bad credentials at once.
+ */
+export async function startWorker(config: WorkerConfig, log: Log): Promise<RunningWorker> {
+  // graphile-worker: one connection per running job, plus LISTEN and the job fetches.
+  const pgPool = new pg.Pool({ connectionString: config.queueUrl, max: config.concurrency + 2 });
+  pgPool.on('error', (error) => log('warning', 'idle queue connection failed', { error }));
+  pgPool.on('connect', (client) =>
+    client.on('error', (error) => log('warning', 'queue connection failed', { error })),
+  );
+  const closers: (() => Promise<unknown>)[] = [() => pgPool.end()];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    await connectWithRetry(
+      'the queue database',
+      config.queueUrl,
+      async () => {
+        const client = await pgPool.connect();
+        client.release();
+      },
+      {
+        attempts: config.connectAttempts,
+        onRetry: (line, details) => log('warning', line, details),
+      },
+    );
+    let mysqlPool: mysql.Pool | undefined;
+    if (config.databaseKind === 'mysql') {
+      const pool = mysql.createPool({
+        uri: config.databaseUrl,
+        connectionLimit: config.concurrency + 2,
+      });
+      mysqlPool = pool;
+      closers.push(() => pool.end());
+      await connectWithRetry(
+        'the MySQL database',
+        config.databaseUrl,
+        async () => {
+          await pool.query('select 1');
+        },
+        {
+          attempts: config.connectAttempts,
+          onRetry: (line, details) => log('warning', line, details),
+        },
+      );
+    }
+
+    // The handlers' own connections (postgres.js, as the application uses), one per job slot.
+    const client = postgres(config.queueUrl, { max: config.concurrency, onnotice: () => {} });
+    closers.push(() => client.end({ timeout: 5 }));
+    const db = drizzlePostgres({ client });
+    const jobs = createJobs({ tasks: workerTasks, pool: pgPool, db });
+    await jobs.migrate();
+    for (const statement of WORKER_TABLES_SQL) await executeStatement(db, sql.raw(statement));
+    const mysqlDb = mysqlPool ? drizzleMysql({ client: mysqlPool }) : undefined;
+    // The bookstore's tables: migrated here too (under a server-side lock), so jobs never wait
+    // for the web app to have started first.
+    const bookstoreDb = mysqlDb ?? db;
+    await migrate(bookstoreDb);
+
+    const runner = await run({
+      pgPool,
+      taskList: jobs.taskList(workerHandlers(bookstoreDb, log), { atomic: db }),
+      concurrency: config.concurrency,
+      pollInterval: config.pollIntervalMs,
+      noHandleSignals: true,
+      // No cron schedule (and no warning about a missing crontab file).
+      parsedCronItems: [],
+      logger: graphileLogger(log),
+    });
+
+    let relay: RelayLoop | undefined;
+    if (mysqlDb) {
+      await installOutbox(mysqlDb);
+      relay = jobs.startRelay(mysqlDb, {
+        pollIntervalMs: config.relayPollIntervalMs,
+        onRelayed: (moved) => log('info', 'relayed outbox rows into the queue', { jobs: moved }),
+        onError: (error, failures) =>
+          log('error', 'outbox relay pass failed; retrying', {
+            error,
+            consecutiveFailures: failures,
+          }),
+      });
+    }
+    log('info', 'worker started', {
+      queue: redactUrl(config.queueUrl),
+      database: config.databaseKind,
+      concurrency: config.concurrency,
+      tasks: Object.keys(workerTasks),
+      relay: relay !== undefined,
+    });
+
+    return {
+      jobs,
+      done: runner.promise,
+      async stop() {
+        // Relay first (its batch in flight completes), then graphile-worker's graceful stop,
+        // which waits for the jobs in flight; only then the pools they use.
+        await relay?.stop();
+        await runner.stop();
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

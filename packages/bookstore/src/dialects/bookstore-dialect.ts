@@ -1,0 +1,37 @@
+import { type Database, type Family, familyOf } from '@racefree/transactions';
+import type { SQL } from 'drizzle-orm';
+import type { MySqlTables } from './mysql-schema.js';
+import { mysqlBookstore } from './mysql.js';
+import type { PostgresTables } from './postgres-schema.js';
+import { postgresBookstore } from './postgres.js';
+
+/**
+ * Everything the bookstore does differently on PostgreSQL and on MySQL/MariaDB, and nothing
+ * else: the services write their SQL once and ask this object only where the servers differ.
+ * (Lock clauses come from `@racefree/transactions`' own dialect; the two bookstore dialects
+ * differ by family, since MariaDB runs the MySQL schema and migrations unchanged.)
+ */
+export interface BookstoreDialect {
+  family: Family;
+  tables: PostgresTables | MySqlTables;
+  /** The folder under `drizzle/` holding this family's generated migrations. */
+  migrationsFolder: 'pg' | 'mysql';
+  /** Runs a one-row INSERT and returns the new id: `RETURNING id` on PostgreSQL, `insertId` on MySQL. */
+  insertReturningId(db: Database, insert: SQL): Promise<number>;
+  /**
+   * The INSERT, made to skip rows whose primary or unique key already exists:
+   * `ON CONFLICT DO NOTHING` on PostgreSQL, `ON DUPLICATE KEY UPDATE id = id` on MySQL (not
+   * `INSERT IGNORE`, which would also turn CHECK and type errors into warnings).
+   */
+  ignoringDuplicates(insert: SQL): SQL;
+  /**
+   * Applies the migrations in `folder` with drizzle-orm's migrator for this driver, holding a
+   * server-side lock so two processes starting at once (web and worker) never both apply them.
+   */
+  migrate(db: Database, folder: string): Promise<void>;
+}
+
+/** The bookstore dialect of `db`, from its Drizzle class (no query is sent). */
+export function bookstoreDialectOf(db: Database, operation = 'bookstore'): BookstoreDialect {
+  return familyOf(db, operation) === 'postgres' ? postgresBookstore : mysqlBookstore;
+}

@@ -1,0 +1,51 @@
+import { type AnyMySqlDatabase, atomic, type Database, executeRows } from '@racefree/transactions';
+import { type SQL, sql } from 'drizzle-orm';
+import type { MySql2Database } from 'drizzle-orm/mysql2';
+import { migrate } from 'drizzle-orm/mysql2/migrator';
+import type { BookstoreDialect } from './bookstore-dialect.js';
+import { mysqlTables } from './mysql-schema.js';
+
+/** How long a second process waits for another's migration before giving up. */
+const MIGRATION_LOCK_WAIT_SECONDS = 120;
+
+/** The bookstore on MySQL and MariaDB (one schema and one set of migrations for both). */
+export const mysqlBookstore: BookstoreDialect = {
+  family: 'mysql',
+  tables: mysqlTables,
+  migrationsFolder: 'mysql',
+
+  async insertReturningId(db, insert) {
+    // mysql2 answers an INSERT with [ResultSetHeader, fields]; MariaDB 10.5+ has RETURNING,
+    // MySQL has none, so the auto-increment id is the one both give.
+    const [header] = (await (db as AnyMySqlDatabase).execute(insert)) as unknown as [
+      { insertId: number },
+    ];
+    return header.insertId;
+  },
+
+  ignoringDuplicates: (insert: SQL) => sql`${insert} on duplicate key update id = id`,
+
+  async migrate(db: Database, folder: string) {
+    // GET_LOCK names are server-wide, so the name carries the database. The lock belongs to the
+    // session holding it: the transaction pins that session while the migrator runs on another
+    // pooled connection. DDL commits implicitly on MySQL, so the lock, not a transaction, is
+    // what keeps two starting processes from applying the same migration.
+    const name = sql`concat('racefree_bookstore_migrate_', md5(database()))`;
+    await atomic(db, async (tx) => {
+      const [row] = await executeRows<{ acquired: number | null }>(
+        tx,
+        sql`select get_lock(${name}, ${MIGRATION_LOCK_WAIT_SECONDS}) as acquired`,
+      );
+      if (Number(row?.acquired) !== 1) {
+        throw new Error(
+          `Another process has been migrating this database for over ${MIGRATION_LOCK_WAIT_SECONDS} s; check it is not stuck, then start again.`,
+        );
+      }
+      try {
+        await migrate(db as AnyMySqlDatabase as MySql2Database, { migrationsFolder: folder });
+      } finally {
+        await executeRows(tx, sql`select release_lock(${name})`);
+      }
+    });
+  },
+};

@@ -1,0 +1,40 @@
+import {
+  type AnyPgDatabase,
+  atomic,
+  type Database,
+  executeRows,
+  executeStatement,
+} from '@racefree/transactions';
+import { type SQL, sql } from 'drizzle-orm';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import type { BookstoreDialect } from './bookstore-dialect.js';
+import { postgresTables } from './postgres-schema.js';
+
+/** The bookstore on PostgreSQL. */
+export const postgresBookstore: BookstoreDialect = {
+  family: 'postgres',
+  tables: postgresTables,
+  migrationsFolder: 'pg',
+
+  async insertReturningId(db, insert) {
+    const [row] = await executeRows<{ id: number }>(db, sql`${insert} returning id`);
+    if (row === undefined) throw new Error('INSERT … RETURNING id returned no row');
+    return row.id;
+  },
+
+  ignoringDuplicates: (insert: SQL) => sql`${insert} on conflict do nothing`,
+
+  async migrate(db: Database, folder: string) {
+    // The lock is taken on the transaction's connection and lasts until it ends, while the
+    // migrator runs on another pooled connection: a second process blocks here until the first
+    // has finished, then finds nothing left to apply. (Advisory locks are per database.)
+    await atomic(db, async (tx) => {
+      await executeStatement(
+        tx,
+        sql`select pg_advisory_xact_lock(hashtext('racefree.bookstore.migrate'))`,
+      );
+      await migrate(db as AnyPgDatabase as PostgresJsDatabase, { migrationsFolder: folder });
+    });
+  },
+};

@@ -1,0 +1,23 @@
+import type { Database, Family } from '@racefree/transactions';
+import type { EnqueueResult } from '../enqueue.js';
+import type { JobSpec } from '../job-spec.js';
+import type { Queue } from '../queue.js';
+
+/**
+ * What differs between database families when a job must commit with a transaction: on
+ * PostgreSQL the job is added on the transaction itself; on MySQL/MariaDB (whose transactions
+ * cannot reach the queue) an outbox row is written instead and relayed later.
+ */
+export interface JobDialect {
+  family: Family;
+  /**
+   * Makes the job part of `tx`: it exists if and only if `tx` commits. `queueDb` is the Drizzle
+   * database `createJobs` was given, if any.
+   */
+  enqueueInTransaction(
+    queue: Queue,
+    tx: Database,
+    spec: JobSpec,
+    queueDb: Database | undefined,
+  ): Promise<EnqueueResult>;
+}

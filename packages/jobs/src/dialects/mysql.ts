@@ -1,0 +1,104 @@
+import {
+  type AnyMySqlDatabase,
+  type Database,
+  executeRows,
+  executeStatement,
+} from '@racefree/transactions';
+import { type SQL, sql } from 'drizzle-orm';
+import { OutboxMissingError } from '../errors.js';
+import type { JobSpec } from '../job-spec.js';
+import { OUTBOX_TABLE_NAME } from '../outbox-table.js';
+import type { JobDialect } from './job-dialect.js';
+
+const outbox = sql.identifier(OUTBOX_TABLE_NAME);
+
+/** MySQL 1146 / MariaDB: table doesn't exist. */
+const NO_SUCH_TABLE = 1146;
+
+/** MySQL and MariaDB: an outbox row in the caller's transaction, moved to the queue by the relay. */
+export const mysqlJobDialect: JobDialect = {
+  family: 'mysql',
+  async enqueueInTransaction(_queue, tx, spec) {
+    let result: unknown;
+    try {
+      result = await (tx as AnyMySqlDatabase).execute(
+        sql`insert into ${outbox} (task_identifier, job) values (${spec.identifier}, ${JSON.stringify(spec)})`,
+      );
+    } catch (error) {
+      if (errnoOf(error) === NO_SUCH_TABLE) throw new OutboxMissingError(error);
+      throw error;
+    }
+    const header = (result as [{ insertId?: number | bigint }])[0];
+    return { queued: 'outbox', outboxId: String(header?.insertId) };
+  },
+};
+
+/** A row of the outbox, as the relay reads it. */
+export interface OutboxRow {
+  id: string;
+  spec: JobSpec;
+}
+
+/** The relay's statements, MySQL/MariaDB syntax. */
+export const outboxStatements = {
+  /** The next batch, locked; rows another relay holds are skipped, not waited for. */
+  async lockBatch(tx: Database, limit: number, lockClause: string): Promise<OutboxRow[]> {
+    // CAST … AS CHAR: MySQL's JSON type comes back parsed from mysql2, MariaDB's (LONGTEXT) as
+    // a string; casting makes both a string.
+    const rows = await executeRows<{ id: unknown; job: unknown }>(
+      tx,
+      sql`select id, cast(job as char) as job from ${outbox} order by id limit ${limit}${sql.raw(lockClause)}`,
+    );
+    return rows.map((row) => ({
+      id: String(row.id),
+      spec: JSON.parse(String(row.job)) as JobSpec,
+    }));
+  },
+  /**
+   * Deletes the batch's rows, one primary-key equality each. One `id IN (…)` statement looks
+   * equivalent but is not: on a small or freshly created outbox the optimizer may choose a full
+   * scan, and a scanning DELETE waits for every row it meets — rows that other relays hold —
+   * so two relays deadlock on each other's batches (seen on MariaDB 10.11). A PK equality is
+   * always a single-row lookup that locks only the row it deletes, which this relay holds.
+   */
+  async deleteRows(tx: Database, ids: readonly string[]): Promise<void> {
+    for (const id of ids)
+      await executeStatement(tx, sql`delete from ${outbox} where id = ${sql.raw(checkedId(id))}`);
+  },
+  /** Which of `ids` still exist (a plain, non-locking read). */
+  async existing(db: Database, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await executeRows<{ id: unknown }>(
+      db,
+      sql`select id from ${outbox} where id in (${idList(ids)})`,
+    );
+    return new Set(rows.map((row) => String(row.id)));
+  },
+  /** Names this outbox for the ledger: server and database, so two outboxes never share ids. */
+  async source(db: Database): Promise<string> {
+    const [row] = await executeRows<{ host: unknown; port: unknown; db: unknown }>(
+      db,
+      sql`select @@hostname as host, @@port as port, database() as db`,
+    );
+    return `mysql://${String(row?.host)}:${String(row?.port)}/${String(row?.db)}`;
+  },
+};
+
+/** Ids as integer literals (bound as strings, `id IN ('1', '2')` compares BIGINT with text). */
+function idList(ids: readonly string[]): SQL {
+  return sql.raw(ids.map(checkedId).join(', '));
+}
+
+function checkedId(id: string): string {
+  if (!/^\d+$/.test(id)) throw new Error(`not an outbox id: ${id}`);
+  return id;
+}
+
+function errnoOf(error: unknown): number | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno === 'number') return errno;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,85 @@
+import { RacefreeError } from '@racefree/transactions';
+
+/** One problem a payload schema found: where (`path`, e.g. `user.email`) and what. */
+export interface PayloadIssue {
+  /** Dotted path of the offending field; `''` for the payload as a whole. */
+  path: string;
+  message: string;
+}
+
+/**
+ * A job payload does not match its task's schema. Raised by `enqueue` before anything is
+ * written (a bad payload never enters the queue), and recorded as the `last_error` of a job
+ * that `taskList` failed for good. `issues` names each offending field.
+ */
+export class InvalidPayloadError extends RacefreeError {
+  readonly task: string;
+  readonly issues: readonly PayloadIssue[];
+
+  constructor(task: string, issues: readonly PayloadIssue[]) {
+    super(
+      'INVALID_PAYLOAD',
+      `Invalid payload for task "${task}": ${issues
+        .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
+        .join('; ')}. Fix the caller that builds this payload; the job is not retried.`,
+    );
+    this.task = task;
+    this.issues = issues;
+  }
+}
+
+/** A task name that `defineTasks` was not given. */
+export class UnknownTaskError extends RacefreeError {
+  readonly task: string;
+
+  constructor(task: string, known: readonly string[]) {
+    super(
+      'UNKNOWN_TASK',
+      `Unknown task ${JSON.stringify(task)}; the tasks defined are ${known.map((name) => `"${name}"`).join(', ') || '(none)'}. Add it to defineTasks({ … }).`,
+    );
+    this.task = task;
+  }
+}
+
+/**
+ * `enqueue` was given a PostgreSQL transaction on a database other than the queue's: the job
+ * cannot commit or roll back with that transaction, so enqueuing it there would reintroduce the
+ * "job runs before its data commits" race. Use `jobs.enqueueOnCommit` for that database, or
+ * keep the queue in the same database.
+ */
+export class ForeignTransactionError extends RacefreeError {
+  constructor(queue: string, given: string) {
+    super(
+      'FOREIGN_TRANSACTION',
+      `enqueue was given a PostgreSQL transaction on ${given}, but the job queue lives in ${queue}: a job added there could neither commit nor roll back with this transaction. Use jobs.enqueueOnCommit(name, payload) to dispatch after this transaction commits, or pass a transaction of the queue's database.`,
+    );
+  }
+}
+
+/**
+ * `graphile_worker.add_job` returned no job even after retries: with a `jobKey`, graphile-worker
+ * 0.17 returns nothing when the existing job with that key gets locked by a worker between its
+ * two statements (graphile/worker issue 580). The enclosing transaction should be retried.
+ */
+export class JobNotAddedError extends RacefreeError {
+  readonly attempts: number;
+
+  constructor(task: string, jobKey: string | undefined, attempts: number) {
+    super(
+      'JOB_NOT_ADDED',
+      `graphile_worker.add_job returned no job for task "${task}"${jobKey === undefined ? '' : ` (jobKey ${JSON.stringify(jobKey)})`} on ${attempts} attempts: the job with that key kept being picked up by a worker at the same moment. Retry the transaction.`,
+    );
+    this.attempts = attempts;
+  }
+}
+
+/** The outbox table is missing in the MySQL/MariaDB database. */
+export class OutboxMissingError extends RacefreeError {
+  constructor(cause: unknown) {
+    super(
+      'OUTBOX_MISSING',
+      'The racefree_outbox table does not exist in this MySQL/MariaDB database. Run installOutbox(db) once at start-up, or add outboxTable (or OUTBOX_MIGRATION_SQL) to your migrations.',
+      { cause },
+    );
+  }
+}

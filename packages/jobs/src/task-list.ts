@@ -1,0 +1,75 @@
+import {
+  type AtomicOptions,
+  atomic,
+  type Database,
+  InvalidArgumentError,
+  type TransactionOf,
+} from '@racefree/transactions';
+import type { JobHelpers, TaskList } from 'graphile-worker';
+import type { PayloadOutput, TaskName, TaskSchemas } from './define-tasks.js';
+import { InvalidPayloadError, UnknownTaskError } from './errors.js';
+import { failJobPermanently } from './fail-job-permanently.js';
+import { validatePayload } from './validate-payload.js';
+
+/** A task handler: the validated payload, and graphile-worker's helpers (plus `tx` when atomic). */
+export type TaskHandler<P, C> = (payload: P, helpers: C) => void | Promise<void>;
+
+/** One handler per task, each typed from its schema's output. */
+export type TaskHandlers<T extends TaskSchemas, C = JobHelpers> = {
+  [K in TaskName<T>]: TaskHandler<PayloadOutput<T, K>, C>;
+};
+
+/** The helpers an atomic handler gets: graphile-worker's, plus the transaction it runs in. */
+export type AtomicJobHelpers<D extends Database> = JobHelpers & {
+  /** The transaction the handler runs in; `current(db)` returns it too. */
+  tx: TransactionOf<D>;
+};
+
+/** Options of `jobs.taskList`. */
+export interface TaskListOptions<D extends Database> extends AtomicOptions {
+  /** Run each handler in `atomic(db, …)`: a failed attempt leaves nothing behind. */
+  atomic: D;
+}
+
+/** Builds the graphile-worker task list (see `Jobs.taskList`). */
+export function buildTaskList(
+  tasks: TaskSchemas,
+  schema: string,
+  handlers: Record<string, TaskHandler<never, never>>,
+  options: TaskListOptions<Database> | undefined,
+): TaskList {
+  const { atomic: atomicDb, ...atomicOptions } = options ?? {};
+  const list: TaskList = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    const taskSchema = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
+    if (!taskSchema) throw new UnknownTaskError(name, Object.keys(tasks));
+    if (typeof handler !== 'function')
+      throw new InvalidArgumentError(`The handler of task "${name}" must be a function.`);
+    const run = handler as unknown as (payload: unknown, helpers: unknown) => unknown;
+    list[name] = async (payload, helpers) => {
+      let value: unknown;
+      try {
+        value = await validatePayload(name, taskSchema, payload);
+      } catch (error) {
+        // Retrying cannot fix a payload: take the job's attempts away, then fail it, so its
+        // last_error names the field and it is never rescheduled (no retry storm).
+        if (error instanceof InvalidPayloadError) await failJobPermanently(helpers, schema);
+        throw error;
+      }
+      if (!atomicDb) {
+        await run(value, helpers);
+        return;
+      }
+      // The handler's writes commit only if it succeeds; a thrown error rolls them back before
+      // graphile-worker schedules the retry, so a retried attempt starts from a clean slate.
+      await atomic(
+        atomicDb,
+        async (tx) => {
+          await run(value, { ...helpers, tx });
+        },
+        atomicOptions,
+      );
+    };
+  }
+  return list;
+}

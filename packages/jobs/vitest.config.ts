@@ -1,0 +1,3 @@
+import { racefreeVitestConfig } from '@racefree/testkit/vitest-config';
+
+export default racefreeVitestConfig();
