@@ -80,7 +80,8 @@ export async function connectTo(
       client,
       query: async <R>(text: string, params: unknown[] = []) =>
         (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as R[],
-      close: () => client.end({ timeout: 5 }),
+      // A query in flight on a reset connection never settles in postgres.js: do not wait long for it.
+      close: () => client.end({ timeout: 1 }),
     };
   }
   const client = mysql.createPool({

@@ -1,9 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isConnectionLost, isTransient } from './classify-error.js';
+import { isConnectionLost, isSavepointFailure, isTransient } from './classify-error.js';
 import type { Database, TransactionOf } from './database.js';
 import { ISOLATION_LEVELS, type IsolationLevel } from './dialects/dialect.js';
 import { dialectOf } from './dialects/detect.js';
-import { CommitOutcomeUnknownError, InvalidArgumentError, RetryExhaustedError } from './errors.js';
+import {
+  CommitOutcomeUnknownError,
+  InvalidArgumentError,
+  RetryExhaustedError,
+  TransactionAbortedError,
+} from './errors.js';
 import { discardHooks, runHooks } from './hooks.js';
 import { backoffDelay, type RetriesOption, retryPolicy } from './retry-policy.js';
 import { resolveManagedTarget, runInScope, Scope } from './scope.js';
@@ -92,29 +97,50 @@ export async function runAtomic<T>(
   const config = options.isolationLevel ? { isolationLevel: options.isolationLevel } : undefined;
   for (let attempt = 1; ; attempt++) {
     const scope = new Scope(target.root, undefined, isolationLevel);
+    scope.abandonLostTransactions = dialect.abandonLostTransactions === true;
     let bodyError: { error: unknown } | undefined;
     let committing = false;
     let value: T;
     try {
-      value = (await (target.root as unknown as Transactional).transaction(async (tx) => {
+      const pending = (target.root as unknown as Transactional).transaction(async (tx) => {
         scope.tx = tx;
         let result: T;
         try {
           result = await runInScope(scope, () => fn(tx));
         } catch (error) {
           bodyError = { error };
+          await abandonIfConnectionLost(scope, error);
           throw error;
+        }
+        if (scope.broken) {
+          // A nested block's savepoint could not be rolled back (MySQL: a deadlock already
+          // rolled back everything, and the connection is now outside any transaction) and the
+          // body carried on. Committing would report success for work that is gone.
+          bodyError = scope.broken;
+          throw scope.broken.error;
         }
         if (rollbackOnly) throw new RollbackSignal(result);
         committing = true;
         return result;
-      }, config)) as T;
+      }, config);
+      scope.ended = pending.then(
+        () => undefined,
+        () => undefined,
+      );
+      value = (await pending) as T;
     } catch (error) {
       scope.state = 'rolled back';
       if (error instanceof RollbackSignal && !bodyError) {
         // withRollback: commit hooks stay pending for captureOnCommit; the rollback is the test's.
         discardHooks(scope.rollbackHooks);
         return error.value as T;
+      }
+      // Nested blocks still open here were cut off (the driver rejected the transaction while
+      // they ran: a lost connection). They roll back with it, innermost first.
+      for (const open of [...scope.openDescendants].reverse()) {
+        open.state = 'rolled back';
+        discardHooks(open.commitHooks);
+        await runHooks(open.rollbackHooks);
       }
       discardHooks(scope.commitHooks);
       await runHooks(scope.rollbackHooks);
@@ -140,8 +166,13 @@ async function runNested<T>(
 ): Promise<T> {
   const release = await parent.children.acquire();
   try {
+    const broken = parent.outermost.broken;
+    if (broken) throw new TransactionAbortedError(broken.error);
     const child = new Scope(parent.root, parent, parent.isolationLevel);
+    const outermost = parent.outermost;
+    outermost.openDescendants.add(child);
     let bodyError: { error: unknown } | undefined;
+    let signal: RollbackSignal | undefined;
     let value: T;
     try {
       value = (await (parent.tx as unknown as Transactional).transaction(async (tx) => {
@@ -151,28 +182,76 @@ async function runNested<T>(
           result = await runInScope(child, () => fn(tx));
         } catch (error) {
           bodyError = { error };
+          await abandonIfConnectionLost(child, error);
           throw error;
         }
-        if (rollbackOnly) throw new RollbackSignal(result);
+        if (rollbackOnly) {
+          signal = new RollbackSignal(result);
+          throw signal;
+        }
         return result;
       })) as T;
     } catch (error) {
+      outermost.openDescendants.delete(child);
       child.state = 'rolled back';
-      if (error instanceof RollbackSignal && !bodyError) {
+      if (error instanceof RollbackSignal && error === signal) {
         discardHooks(child.rollbackHooks);
         return error.value as T;
       }
       discardHooks(child.commitHooks);
       await runHooks(child.rollbackHooks);
-      // MySQL: after a deadlock InnoDB has already rolled back the whole transaction, so
-      // ROLLBACK TO SAVEPOINT fails too; the deadlock is what the outer block must see.
+      // A savepoint statement failed (not the body): on MySQL/MariaDB after a deadlock InnoDB
+      // has already rolled back the whole transaction, so ROLLBACK TO SAVEPOINT fails too. The
+      // transaction is gone; the outermost block must not commit, even if this error is caught.
+      if (error !== bodyError?.error && isSavepointFailure(error)) {
+        parent.outermost.broken ??= bodyError ?? { error };
+      }
+      // The deadlock, not "SAVEPOINT does not exist", is what the outer block must see.
       throw bodyError ? bodyError.error : error;
     }
+    outermost.openDescendants.delete(child);
     child.state = 'committed';
     parent.commitHooks.push(...child.commitHooks);
     parent.rollbackHooks.push(...child.rollbackHooks);
     return value;
   } finally {
     release();
+  }
+}
+
+/** How long to wait for the driver to notice a lost connection before giving up on abandoning. */
+const DRIVER_NOTICE_MS = 1000;
+
+/**
+ * When the connection died under a block, hands the driver nothing more to do with it.
+ *
+ * postgres.js (3.4.9 and before) answers a transaction callback that failed by sending ROLLBACK
+ * (or ROLLBACK TO SAVEPOINT) on the same connection — and when that connection is closed, the
+ * write, deferred to a setImmediate, dereferences a null socket: an uncaught TypeError that
+ * takes the whole process down (porsager/postgres#1208, #1154). The server has already rolled
+ * the transaction back, and postgres.js rejects the transaction by itself once it sees the
+ * close; the outermost block then rolls back every block still open, hooks included. So once
+ * the driver has rejected it, this callback never settles: the driver is given nothing to write.
+ */
+async function abandonIfConnectionLost(scope: Scope, error: unknown): Promise<void> {
+  const outermost = scope.outermost;
+  if (!outermost.abandonLostTransactions || !isConnectionLost(error)) return;
+  if (!(await settlesWithin(outermost.ended, DRIVER_NOTICE_MS))) return;
+  await new Promise<never>(() => {});
+}
+
+/** True when `promise` settles within `ms` milliseconds. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: timer.signal, ref: false }),
+    ]);
+  } finally {
+    timer.abort();
   }
 }

@@ -7,6 +7,8 @@ export type RacefreeErrorCode =
   | 'MULTIPLE_ROWS'
   | 'RETRY_EXHAUSTED'
   | 'COMMIT_OUTCOME_UNKNOWN'
+  | 'TRANSACTION_ABORTED'
+  | 'TRANSACTION_ENDED'
   | 'NOT_SUPPORTED'
   | 'SNAPSHOT_CONFLICT'
   | 'LOCK_NOT_AVAILABLE'
@@ -102,6 +104,22 @@ export class CommitOutcomeUnknownError extends RacefreeError {
     super(
       'COMMIT_OUTCOME_UNKNOWN',
       `The connection was lost while COMMIT was in flight (${messageOf(cause)}): the transaction may or may not have committed. It was not retried and no onCommit hook ran; check whether the writes are there before acting again.`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The transaction was already lost when this block started: an earlier nested block failed and
+ * its ROLLBACK TO SAVEPOINT failed too — on MySQL/MariaDB a deadlock (or error 1020) rolls back
+ * the whole transaction, not just the savepoint. `cause` is the error that broke it; the
+ * outermost `atomic` rethrows that error (and retries it when asked), never commits.
+ */
+export class TransactionAbortedError extends RacefreeError {
+  constructor(cause: unknown) {
+    super(
+      'TRANSACTION_ABORTED',
+      `The transaction was already rolled back by the server (${messageOf(cause)}); no statement of this block was sent. Let the error reach the outermost atomic() block, which can retry it with { retries }.`,
       { cause },
     );
   }

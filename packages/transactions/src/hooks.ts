@@ -1,13 +1,6 @@
 import type { Database } from './database.js';
 import { InvalidArgumentError } from './errors.js';
-import {
-  activeCaptures,
-  type HookEntry,
-  innermostScope,
-  newHook,
-  resolveManagedTarget,
-  type Scope,
-} from './scope.js';
+import { activeCaptures, type HookEntry, hookScope, newHook } from './scope.js';
 
 /** Options of `onCommit` / `onRollback`. */
 export interface HookOptions {
@@ -25,11 +18,6 @@ export interface HookOptions {
   db?: Database;
 }
 
-function scopeFor(options: HookOptions | undefined, operation: string): Scope | undefined {
-  if (options?.db !== undefined) return resolveManagedTarget(options.db, operation).scope;
-  return innermostScope();
-}
-
 function checkHook(fn: unknown, operation: string): void {
   if (typeof fn !== 'function')
     throw new InvalidArgumentError(`${operation} needs a function, got ${typeof fn}`);
@@ -39,7 +27,8 @@ function checkHook(fn: unknown, operation: string): void {
  * Runs `fn` after the outermost transaction commits (Django's `transaction.on_commit`), in
  * registration order, once the `atomic` scope has exited — so work that must only happen for
  * committed data (sending mail, enqueuing to another system) never sees a rollback. Registered
- * in a savepoint that rolls back, the hook is discarded. Outside a transaction it runs now.
+ * in a savepoint that rolls back, the hook is discarded — and so is one registered by code still
+ * running after its block rolled back. Outside a transaction it runs now.
  *
  * The returned promise settles at once inside a transaction, and when the hook has run outside.
  *
@@ -51,7 +40,9 @@ function checkHook(fn: unknown, operation: string): void {
  */
 export async function onCommit(fn: () => unknown, options?: HookOptions): Promise<void> {
   checkHook(fn, 'onCommit');
-  const scope = scopeFor(options, 'onCommit');
+  const scope = hookScope(options?.db, 'onCommit');
+  // Registered by code still running in a block that already rolled back: never runs.
+  if (scope === 'rolled back') return;
   const entry = newHook(fn, options?.robust ?? false);
   if (!scope) {
     await runHooks([entry]);
@@ -64,15 +55,18 @@ export async function onCommit(fn: () => unknown, options?: HookOptions): Promis
 /**
  * Runs `fn` after the transaction — or the savepoint it was registered in — rolls back: undo
  * work done outside the database. Errors are logged, never thrown (a rollback is already an
- * error path). Outside a transaction there is nothing to roll back and the hook is dropped.
+ * error path). Outside a transaction there is nothing to roll back and the hook is dropped;
+ * registered by code still running after its block rolled back, it runs at once.
  */
 export async function onRollback(
   fn: () => unknown,
   options?: Omit<HookOptions, 'robust'>,
 ): Promise<void> {
   checkHook(fn, 'onRollback');
-  const scope = scopeFor(options, 'onRollback');
-  if (scope) scope.rollbackHooks.push(newHook(fn, true));
+  const scope = hookScope(options?.db, 'onRollback');
+  // Registered by code still running after its block rolled back: that rollback has happened.
+  if (scope === 'rolled back') await runHooks([newHook(fn, true)]);
+  else scope?.rollbackHooks.push(newHook(fn, true));
 }
 
 /**

@@ -26,6 +26,7 @@ export {
   type ErrorKind,
   ISOLATION_LEVELS,
   type IsolationLevel,
+  type LockClauseOptions,
   type LockMode,
   atLeast,
   parseVersion,
@@ -46,6 +47,7 @@ export {
   RowNotFoundError,
   SnapshotConflictError,
   NotSupportedError,
+  TransactionAbortedError,
   TransactionRequiredError,
   UnmanagedTransactionError,
 } from './errors.js';

@@ -32,6 +32,18 @@ export class Scope {
   state: 'open' | 'committed' | 'rolled back' = 'open';
   commitHooks: HookEntry[] = [];
   rollbackHooks: HookEntry[] = [];
+  /**
+   * Set on the outermost scope when a savepoint statement failed (a nested block could not be
+   * rolled back to its savepoint): the server may have dropped the whole transaction, so it
+   * must not commit. Holds the error that broke it.
+   */
+  broken: { error: unknown } | undefined;
+  /** Outermost scope only: settles when the driver's transaction promise has settled. */
+  ended: Promise<void> = new Promise<void>(() => {});
+  /** Outermost scope only: the nested blocks open right now, in the order they opened. */
+  readonly openDescendants = new Set<Scope>();
+  /** Outermost scope only: see `Dialect.abandonLostTransactions`. */
+  abandonLostTransactions = false;
   /** Child blocks take turns on the one connection. */
   readonly children = new Mutex();
 
@@ -150,4 +162,27 @@ export function resolveManagedTarget(db: unknown, operation: string): Target {
 /** The innermost open scope in this async context, whatever its database. */
 export function innermostScope(): Scope | undefined {
   return storage.getStore()?.innermost?.openAncestor();
+}
+
+/**
+ * Where a hook registered now, in this async context, belongs: the nearest open scope; or
+ * `'rolled back'` when code is still running in a block that has already rolled back (work
+ * left running after the driver rejected its transaction, or never awaited) — its hooks must
+ * not run, least of all at once as if no transaction were open; or `undefined` when every
+ * block around it has committed (the hook runs now). `db` narrows it to that database.
+ */
+export function hookScope(db: unknown, operation: string): Scope | 'rolled back' | undefined {
+  let start: Scope | undefined;
+  if (db === undefined) {
+    start = storage.getStore()?.innermost;
+  } else {
+    const target = resolveManagedTarget(db, operation);
+    if (target.scope) return target.scope;
+    start = storage.getStore()?.scopes.get(target.root);
+  }
+  for (let scope = start; scope; scope = scope.parent) {
+    if (scope.state === 'open') return scope;
+    if (scope.state === 'rolled back') return 'rolled back';
+  }
+  return undefined;
 }

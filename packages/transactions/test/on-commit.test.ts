@@ -146,4 +146,27 @@ describeDialects('onCommit / onRollback', (t) => {
     ).rejects.toThrow('undo');
     expect(await count()).toBe(0);
   });
+
+  it('code left running after its block rolled back: its onCommit never runs, its onRollback runs at once', async () => {
+    let blockFailed!: () => void;
+    const afterRollback = new Promise<void>((resolve) => {
+      blockFailed = resolve;
+    });
+    let leaked: Promise<void> | undefined;
+    await expect(
+      atomic(db(), async () => {
+        leaked = (async () => {
+          await afterRollback;
+          // Still in the block's async context, but the block is gone: running this hook now
+          // would act on data that was rolled back.
+          await onCommit(() => ran.push('commit hook of rolled-back work'));
+          await onRollback(() => ran.push('rollback hook of rolled-back work'));
+        })();
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    blockFailed();
+    await leaked;
+    expect(ran).toEqual(['rollback hook of rolled-back work']);
+  });
 });

@@ -1,3 +1,5 @@
+import { InvalidArgumentError } from '../errors.js';
+
 /** The SQL isolation levels every supported server knows. */
 export const ISOLATION_LEVELS = [
   'read uncommitted',
@@ -34,6 +36,26 @@ export interface ErrorClass {
 
 export type DialectKind = 'postgres' | 'mysql' | 'mariadb';
 
+/** Options of `Dialect.lockClause`. */
+export interface LockClauseOptions {
+  /** Fail at once (NOWAIT) instead of waiting for a row another transaction holds. */
+  noWait?: boolean;
+  /** Leave out rows another transaction holds (SKIP LOCKED). */
+  skipLocked?: boolean;
+  /** Lock only the rows of these tables of a join (`FOR UPDATE OF t`): PostgreSQL, MySQL 8. */
+  of?: string | readonly string[];
+}
+
+/** The table names of `of`, refused when empty. */
+export function lockedTables(of: LockClauseOptions['of']): readonly string[] | undefined {
+  if (of === undefined) return undefined;
+  const tables = typeof of === 'string' ? [of] : of;
+  if (tables.length === 0 || tables.some((table) => typeof table !== 'string' || table === '')) {
+    throw new InvalidArgumentError('lock option `of` needs one or more table names');
+  }
+  return tables;
+}
+
 export interface ServerVersion {
   major: number;
   minor: number;
@@ -58,19 +80,35 @@ export interface Dialect {
   /** Whether `FOR UPDATE OF <table>` is accepted. */
   supportsLockOf: boolean;
   /**
-   * The locking clause for a SELECT, e.g. ` FOR SHARE SKIP LOCKED` or (MariaDB) ` LOCK IN SHARE MODE`.
-   * Throws `NotSupportedError` for what the server cannot do, before any SQL is sent.
+   * The locking clause for a SELECT, e.g. ` FOR SHARE SKIP LOCKED`, ` FOR UPDATE OF "books"` or
+   * (MariaDB) ` LOCK IN SHARE MODE`. Throws `NotSupportedError` for what the server cannot do,
+   * before any SQL is sent.
    */
-  lockClause(mode: LockMode, options?: { noWait?: boolean; skipLocked?: boolean }): string;
+  lockClause(mode: LockMode, options?: LockClauseOptions): string;
   /** Quotes an identifier for this server. */
   quoteIdentifier(name: string): string;
+  /**
+   * True when a transaction whose connection was lost must be abandoned rather than handed back
+   * to the driver: postgres.js would write ROLLBACK to the dead socket and crash the process
+   * (porsager/postgres#1208). `atomic` then leaves the driver's callback unsettled once the
+   * driver has rejected the transaction by itself. Default `false`.
+   */
+  abandonLostTransactions?: boolean;
 }
 
 /** Parses "10.11.19-MariaDB-0+deb12u1", "8.0.36" or "150019" (server_version_num). */
 export function parseVersion(text: string): ServerVersion {
   if (/^\d{5,6}$/.test(text)) {
+    // server_version_num: 150019 is 15.19 (PostgreSQL 10 and later), 90624 is 9.6.24.
     const num = Number(text);
-    return { major: Math.floor(num / 10000), minor: num % 100, patch: 0, text };
+    return num >= 100000
+      ? { major: Math.floor(num / 10000), minor: num % 10000, patch: 0, text }
+      : {
+          major: Math.floor(num / 10000),
+          minor: Math.floor(num / 100) % 100,
+          patch: num % 100,
+          text,
+        };
   }
   const match = /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
   return {

@@ -4,7 +4,9 @@ import {
   type Dialect,
   type ErrorClass,
   type IsolationLevel,
+  type LockClauseOptions,
   type LockMode,
+  lockedTables,
   type ServerVersion,
 } from './dialect.js';
 
@@ -42,7 +44,7 @@ export function mysqlDialect(
 export function mysqlFamilyLockClause(
   dialect: Dialect,
   mode: LockMode,
-  options: { noWait?: boolean; skipLocked?: boolean },
+  options: LockClauseOptions,
   shareSql: string,
 ): string {
   const server = `${dialect.kind === 'mariadb' ? 'MariaDB' : 'MySQL'} ${dialect.version.text}`;
@@ -60,8 +62,15 @@ export function mysqlFamilyLockClause(
       `SKIP LOCKED is not supported by ${server} (MariaDB has it from 10.6, MySQL from 8.0).`,
     );
   }
+  const of = lockedTables(options.of);
+  if (of && !dialect.supportsLockOf) {
+    throw new NotSupportedError(
+      `FOR UPDATE OF is not supported by ${server} (MySQL has it from 8.0; MariaDB not at all): lock the rows of one table per query.`,
+    );
+  }
   const base = mode === 'update' ? 'FOR UPDATE' : shareSql;
-  return ` ${base}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+  const ofSql = of ? ` OF ${of.map((table) => dialect.quoteIdentifier(table)).join(', ')}` : '';
+  return ` ${base}${ofSql}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
 }
 
 const CONNECTION_LOST_CODES = new Set([
@@ -75,22 +84,37 @@ const CONNECTION_LOST_CODES = new Set([
 ]);
 
 /**
+ * A NOWAIT (or MariaDB's `WAIT 0`) locking clause in a statement. MariaDB reports a NOWAIT
+ * lock it could not get as error 1205 — the very code and message of a lock-wait timeout — so
+ * the statement is the only witness of which one happened.
+ */
+const NOWAIT_STATEMENT = /\bNOWAIT\b|\bWAIT\s+0\b/i;
+
+/**
  * Classifies a mysql2 error by errno; the constraint comes from the message, the only place
  * MySQL names it ("for key 'books.books_isbn_unique'" on MySQL 8.0.19+, "'books_isbn_unique'"
  * before and on MariaDB). MariaDB's 1020 ("record has changed since last read", raised under
- * innodb_snapshot_isolation) is a serialization failure.
+ * innodb_snapshot_isolation) is a serialization failure. 1205 is a lock-wait timeout
+ * (retryable) unless `statement` asked for NOWAIT: MariaDB 10.3+ raises 1205, not MySQL 8's
+ * 3572, when a `FOR UPDATE NOWAIT` finds the row locked, and that must not be retried.
+ * An error with `fatal: true` and no errno is mysql2's own "connection is in closed state".
  */
-export function classifyMysqlError(error: {
-  errno?: unknown;
-  code?: unknown;
-  message?: unknown;
-  sqlMessage?: unknown;
-  fatal?: unknown;
-}): ErrorClass | undefined {
+export function classifyMysqlError(
+  error: {
+    errno?: unknown;
+    code?: unknown;
+    message?: unknown;
+    sqlMessage?: unknown;
+    fatal?: unknown;
+  },
+  statement?: string,
+): ErrorClass | undefined {
   const errno = typeof error.errno === 'number' ? error.errno : undefined;
   const code = typeof error.code === 'string' ? error.code : undefined;
   if (code && CONNECTION_LOST_CODES.has(code)) return { kind: 'connection_lost', retryable: false };
-  if (errno === undefined) return undefined;
+  if (errno === undefined) {
+    return error.fatal === true ? { kind: 'connection_lost', retryable: false } : undefined;
+  }
   const message = String(error.sqlMessage ?? error.message ?? '');
   switch (errno) {
     case 1062:
@@ -104,13 +128,21 @@ export function classifyMysqlError(error: {
     case 1451:
     case 1452:
     case 1216:
-    case 1217:
-      return { kind: 'foreign_key_violation', retryable: false };
+    case 1217: {
+      // "… a foreign key constraint fails (`db`.`child`, CONSTRAINT `child_parent_fk` FOREIGN KEY …)"
+      const constraint = /CONSTRAINT `([^`]+)`/.exec(message)?.[1];
+      return constraint
+        ? { kind: 'foreign_key_violation', constraint, retryable: false }
+        : { kind: 'foreign_key_violation', retryable: false };
+    }
     case 1048:
     case 1364:
       return { kind: 'not_null_violation', retryable: false };
     case 3819:
     case 4025: {
+      // MySQL 8: "Check constraint 'qty_nonnegative' is violated."; MariaDB: "CONSTRAINT
+      // `qty_nonnegative` failed for `db`.`t`". MySQL 8 uses 4025 for an unrelated DDL error.
+      if (errno === 4025 && !/^CONSTRAINT /i.test(message)) break;
       const constraint = /constraint [`']?([^`' ]+)[`']?/i.exec(message)?.[1];
       return constraint
         ? { kind: 'check_violation', constraint, retryable: false }
@@ -119,7 +151,9 @@ export function classifyMysqlError(error: {
     case 1213:
       return { kind: 'deadlock', retryable: true };
     case 1205:
-      return { kind: 'lock_timeout', retryable: true };
+      return statement !== undefined && NOWAIT_STATEMENT.test(statement)
+        ? { kind: 'lock_not_available', retryable: false }
+        : { kind: 'lock_timeout', retryable: true };
     case 3572:
       return { kind: 'lock_not_available', retryable: false };
     case 1020:

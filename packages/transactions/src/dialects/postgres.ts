@@ -1,5 +1,12 @@
 import { NotSupportedError } from '../errors.js';
-import type { Dialect, ErrorClass, IsolationLevel, LockMode, ServerVersion } from './dialect.js';
+import {
+  type Dialect,
+  type ErrorClass,
+  type IsolationLevel,
+  type LockMode,
+  lockedTables,
+  type ServerVersion,
+} from './dialect.js';
 
 const LOCK_SQL: Record<LockMode, string> = {
   update: 'FOR UPDATE',
@@ -26,9 +33,14 @@ export function postgresDialect(
       if (!clause) throw new NotSupportedError(`Unknown lock mode ${JSON.stringify(mode)}`);
       if (options.noWait && options.skipLocked)
         throw new NotSupportedError('noWait and skipLocked cannot be combined');
-      return ` ${clause}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+      const of = lockedTables(options.of);
+      const ofSql = of ? ` OF ${of.map((table) => this.quoteIdentifier(table)).join(', ')}` : '';
+      return ` ${clause}${ofSql}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
     },
     quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
+    // postgres.js, the driver racefree runs PostgreSQL on, crashes the process when handed
+    // back a transaction whose connection died (porsager/postgres#1208).
+    abandonLostTransactions: true,
   };
 }
 
