@@ -7,6 +7,7 @@ import {
   type IsolationLevel,
   type RetriesOption,
   RetryExhaustedError,
+  retryPolicy,
 } from '@racefree/transactions';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { isNonAtomicRoute } from './non-atomic.js';
@@ -167,11 +168,7 @@ async function runRetrying(
   if (last !== undefined) adoptAttempt(c, last);
 }
 
+/** Validated exactly as `atomic` validates it, when the app is built rather than on a request. */
 function retryCount(retries: RetriesOption | undefined): number {
-  const count = typeof retries === 'object' && retries !== null ? retries.attempts : (retries ?? 0);
-  if (!Number.isInteger(count) || count < 0 || count > 1000)
-    throw new InvalidArgumentError(
-      `atomicRequests: retries must be a whole number from 0 to 1000, got ${JSON.stringify(count)}`,
-    );
-  return count;
+  return retryPolicy(retries).retries;
 }

@@ -52,4 +52,4 @@ export {
   UnmanagedTransactionError,
 } from './errors.js';
 export { type HookOptions, onCommit, onRollback } from './hooks.js';
-export type { RetriesOption } from './retry-policy.js';
+export { type RetriesOption, type RetryPolicy, retryPolicy } from './retry-policy.js';

@@ -15,6 +15,7 @@ export type RetriesOption =
   | number
   | { attempts: number; baseDelayMs?: number; maxDelayMs?: number };
 
+/** Validates a `retries` option (refused with `InvalidArgumentError` before any SQL) and fills in its defaults. */
 export function retryPolicy(option: RetriesOption | undefined): RetryPolicy {
   if (option === undefined) return { retries: 0, baseDelayMs: 10, maxDelayMs: 1000 };
   const spec = typeof option === 'number' ? { attempts: option } : option;

@@ -92,6 +92,11 @@ interface Store {
 const storage = new AsyncLocalStorage<Store>();
 const scopeOfTransaction = new WeakMap<Database, Scope>();
 
+/** The root database a transaction opened by `atomic` belongs to; anything else is its own root. */
+export function rootOf(db: Database): Database {
+  return scopeOfTransaction.get(db)?.root ?? db;
+}
+
 /** Runs `fn` with `scope` as the innermost scope of its database. */
 export function runInScope<T>(scope: Scope, fn: () => T): T {
   const store = storage.getStore();

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, executeRows, familyOf } from '../database.js';
+import { rootOf } from '../scope.js';
 import { type Dialect, ISOLATION_LEVELS, type IsolationLevel, parseVersion } from './dialect.js';
 import { mariadbDialect } from './mariadb.js';
 import { mysqlDialect } from './mysql.js';
@@ -13,12 +14,14 @@ const cache = new WeakMap<object, Promise<Dialect>>();
  * the probe then runs on its own pooled connection, outside any transaction.
  */
 export function dialectOf(db: Database): Promise<Dialect> {
-  let found = cache.get(db);
+  // A transaction atomic() opened shares its root's answer: one probe per pool, not per transaction.
+  const root = rootOf(db);
+  let found = cache.get(root);
   if (!found) {
-    found = probe(db);
-    cache.set(db, found);
+    found = probe(root);
+    cache.set(root, found);
     // A failed probe (server down) must not be cached forever.
-    found.catch(() => cache.delete(db));
+    found.catch(() => cache.delete(root));
   }
   return found;
 }
