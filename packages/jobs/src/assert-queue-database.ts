@@ -6,14 +6,28 @@ import type { Queue } from './queue.js';
 /** Identity per Drizzle database or transaction object, so each is probed at most once. */
 const identities = new WeakMap<object, Promise<DatabaseIdentity>>();
 
-function identityOf(db: Database): Promise<DatabaseIdentity> {
-  let found = identities.get(db);
-  if (!found) {
-    found = probeIdentity((query) => executeRows(db, query));
-    identities.set(db, found);
-    found.catch(() => identities.delete(db));
+/**
+ * The identity of the database `tx` runs on, cached under `key` (the root database when known).
+ * The probe runs on `tx` itself, never on another pooled connection: a caller inside a
+ * transaction holds one connection already, and when every pooled connection is held that way
+ * (a cold start under load) a probe on the pool would wait forever. A shared probe that failed
+ * (its transaction broke) is not fatal for the others: they probe on their own transaction.
+ */
+async function identityOf(key: object, tx: Database): Promise<DatabaseIdentity> {
+  const shared = identities.get(key);
+  if (shared) {
+    try {
+      return await shared;
+    } catch {
+      // fall through: probe on this transaction
+    }
   }
-  return found;
+  const mine = probeIdentity((query) => executeRows(tx, query));
+  identities.set(key, mine);
+  mine.catch(() => {
+    if (identities.get(key) === mine) identities.delete(key);
+  });
+  return mine;
 }
 
 /**
@@ -28,8 +42,8 @@ export async function assertQueueDatabase(
   tx: Database,
   queueDb: Database | undefined,
 ): Promise<void> {
-  const probed = queueDb !== undefined && current(queueDb) === tx ? queueDb : tx;
-  const [given, cached] = await Promise.all([identityOf(probed), queue.identity()]);
+  const cacheKey = queueDb !== undefined && current(queueDb) === tx ? queueDb : tx;
+  const [given, cached] = await Promise.all([identityOf(cacheKey, tx), queue.identity()]);
   if (given.key === cached.key) return;
   const fresh = await queue.identity({ fresh: true });
   if (given.key !== fresh.key)

@@ -46,6 +46,27 @@ describe('enqueue on PostgreSQL', () => {
     await queue.close();
   });
 
+  it('never waits for a second pooled connection: works on a pool of one held by the transaction', async () => {
+    const single = await connectTo(queue.database, { max: 1 });
+    const onePool = createJobs({ tasks, pool: queue.pool, db: single.db as never });
+    try {
+      // Rolled back after the enqueue returns: the point is that it returns, and the queue stays empty.
+      const enqueued = atomic(single.db, async (tx) => {
+        await onePool.enqueue(tx, 'welcome', { userId: 1 });
+        throw new Error('enqueued');
+      });
+      const outcome = await Promise.race([
+        enqueued.catch((error: Error) => error.message),
+        new Promise((resolve) => setTimeout(resolve, 10_000, 'hung waiting for a connection')).then(
+          String,
+        ),
+      ]);
+      expect(outcome).toBe('enqueued');
+    } finally {
+      await single.close();
+    }
+  });
+
   it('refuses a transaction on another database, pointing at enqueueOnCommit', async () => {
     await atomic(otherDb(), async (tx) => {
       const error = await jobs.enqueue(tx, 'welcome', { userId: 1 }).catch((e: unknown) => e);

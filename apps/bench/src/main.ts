@@ -1,0 +1,111 @@
+// `pnpm bench`: racefree against raw-SQL floors and the naive code people write, on PostgreSQL
+// and MySQL/MariaDB. Progress goes to stderr; the tables to stdout; the files to results/.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DatabaseReport } from './bench-report.js';
+import { formatTables } from './format-tables.js';
+import { loadOptionalModules } from './load-optional-modules.js';
+import { parseOptions, USAGE } from './parse-options.js';
+import { probeMysqlServer } from './probe-mysql-server.js';
+import { runDatabase } from './run-database.js';
+import { startPostgresServer } from './start-postgres-server.js';
+import { updateReadme, type WrittenResults, writeResults } from './write-results.js';
+
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+
+async function main(): Promise<number> {
+  if (process.argv.includes('--help')) {
+    console.log(USAGE);
+    return 0;
+  }
+  const options = parseOptions(process.argv.slice(2), join(appDir, 'results'));
+  const started = performance.now();
+  process.stderr.write(
+    `racefree bench (${options.mode}): clients ${options.clients.join(', ')}, ${options.runs} runs × ${options.durationMs} ms per point\n`,
+  );
+  const modules = await loadOptionalModules();
+  for (const [name, loaded] of Object.entries(modules))
+    if (loaded.pending) process.stderr.write(`PENDING (${name}): ${loaded.pending}\n`);
+
+  let exitCode = 0;
+  const reports: DatabaseReport[] = [];
+  const postgres = await startPostgresServer();
+  process.stderr.write(`PostgreSQL: ${postgres.server} (${postgres.origin})\n`);
+  const stopOnSignal = () => {
+    process.stderr.write(
+      '\ninterrupted: stopping the embedded server (bench databases may remain)\n',
+    );
+    void postgres.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    if (options.databases.includes('postgres')) {
+      reports.push(
+        await runDatabase(
+          {
+            family: 'postgres',
+            kind: 'postgres',
+            server: postgres.server,
+            serverUrl: postgres.url,
+          },
+          options,
+          modules,
+        ),
+      );
+    }
+    if (options.databases.includes('mysql')) {
+      const mysql = await probeMysqlServer();
+      if (!mysql.available) {
+        const line = `!!! SKIPPING MySQL/MariaDB: ${mysql.reason}. Set MYSQL_URL to bench it.`;
+        process.stderr.write(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n`);
+        if (process.env.CI === 'true') exitCode = 1;
+      } else {
+        reports.push(
+          await runDatabase(
+            {
+              family: 'mysql',
+              kind: mysql.kind,
+              server: mysql.server,
+              serverUrl: mysql.url,
+              queueServerUrl: postgres.url,
+            },
+            options,
+            modules,
+          ),
+        );
+      }
+    }
+  } finally {
+    process.removeListener('SIGINT', stopOnSignal);
+    process.removeListener('SIGTERM', stopOnSignal);
+    await postgres.stop();
+  }
+
+  const written: { report: DatabaseReport; files: WrittenResults }[] = [];
+  for (const report of reports) {
+    console.log(formatTables(report));
+    written.push({ report, files: await writeResults(report, options.resultsDir) });
+  }
+  if (options.updateReadme) await updateReadme(join(appDir, 'README.md'), written);
+  process.stderr.write('\n');
+  for (const { files } of written)
+    process.stderr.write(
+      `results: ${files.json}\n         ${files.markdown}\n         ${files.svg}\n`,
+    );
+  process.stderr.write(
+    `bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
+  return exitCode;
+}
+
+/** A pool or timer left behind by a library must not keep a finished bench alive. */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 5000).unref();
+}
+
+main().then(exitSoon, (error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error)?.stack ?? String(error)}\n`);
+  exitSoon(1);
+});

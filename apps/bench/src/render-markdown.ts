@@ -1,0 +1,48 @@
+import type { DatabaseReport } from './bench-report.js';
+import { RESULT_COLUMNS, resultRows } from './result-rows.js';
+
+const escape = (cell: string) => cell.replaceAll('|', '\\|');
+
+/** The Markdown summary of one database's run (what results/<date>-<db>.md holds). */
+export function renderMarkdown(report: DatabaseReport, chartFile?: string): string {
+  const out: string[] = [];
+  out.push(
+    `## ${report.server} — ${report.mode} run`,
+    '',
+    `${report.startedAt} · ${report.config.runs} runs × ${report.config.durationMs} ms per point (after ${report.config.warmupMs} ms warm-up) · clients ${report.config.clients.join(', ')} · ${report.machine.cpus} CPUs · Node ${report.machine.node}`,
+    '',
+    `Durability: ${report.durability}.`,
+    '',
+  );
+  if (chartFile) out.push(`![throughput vs clients](${chartFile})`, '');
+  out.push('### Targets', '');
+  for (const target of report.targets)
+    out.push(`- **${target.status}** — ${target.text}: ${target.detail}`);
+  out.push('');
+  for (const pending of report.pending) out.push(`> **Pending:** ${pending}`, '');
+  for (const scenario of report.scenarios) {
+    out.push(`### ${scenario.title}`, '', scenario.description, '');
+    out.push(`| ${RESULT_COLUMNS.join(' | ')} |`, `|${RESULT_COLUMNS.map(() => '---').join('|')}|`);
+    for (const row of resultRows(scenario)) out.push(`| ${row.map(escape).join(' | ')} |`);
+    out.push('');
+  }
+  if (report.jobsLatency.length > 0) {
+    out.push(
+      '### Jobs: commit → task start',
+      '',
+      '| enqueue | p50 ms | p95 ms | p99 ms | max ms | samples |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const { label, latency, note } of report.jobsLatency)
+      out.push(
+        `| ${escape(label)}${note ? ` (${escape(note)})` : ''} | ${latency.p50.toFixed(2)} | ${latency.p95.toFixed(2)} | ${latency.p99.toFixed(2)} | ${latency.max.toFixed(2)} | ${latency.samples} |`,
+      );
+    out.push('');
+  }
+  if (report.notes.length > 0) {
+    out.push('### Notes', '');
+    for (const note of report.notes) out.push(`- ${note}`);
+    out.push('');
+  }
+  return out.join('\n');
+}

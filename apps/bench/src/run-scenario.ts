@@ -1,0 +1,96 @@
+import type { ContenderResult, ScenarioPoint } from './bench-report.js';
+import { median, summarizeLatencies } from './latency-summary.js';
+import { measureRun, type RunTally, type RunTiming } from './measure-run.js';
+import type { BenchClient } from './open-clients.js';
+import { ProgressBar } from './progress-bar.js';
+import type { Contender, InvariantCheck, Scenario } from './scenario.js';
+
+/** How many runs, and how long each. */
+export interface ScenarioPlan extends RunTiming {
+  runs: number;
+}
+
+/**
+ * Runs every contender of `scenario` `plan.runs` times on `clients`, round-robin (run 1 of
+ * each contender, then run 2 of each, … with the order rotated every round) so that the noise
+ * of a shared machine lands on all contenders alike. The data is reset before every run and
+ * the invariant checked after it.
+ */
+export async function runScenario<C extends BenchClient>(
+  scenario: Scenario<C>,
+  clients: readonly C[],
+  plan: ScenarioPlan,
+): Promise<ScenarioPoint> {
+  const { contenders } = scenario;
+  const tallies = new Map<string, RunTally[]>(contenders.map((c) => [c.id, []]));
+  const checks = new Map<string, InvariantCheck[]>(contenders.map((c) => [c.id, []]));
+  const progress = new ProgressBar(
+    `${scenario.id} @ ${clients.length} client${clients.length === 1 ? '' : 's'}`,
+    plan.runs * contenders.length,
+  );
+  for (let round = 0; round < plan.runs; round++) {
+    const order = contenders.map(
+      (_, i) => contenders[(i + round) % contenders.length] as Contender<C>,
+    );
+    for (const contender of order) {
+      await scenario.reset();
+      const tally = await measureRun(clients, contender, scenario.keys.stream(), plan);
+      tallies.get(contender.id)?.push(tally);
+      checks.get(contender.id)?.push(await scenario.check(contender, tally));
+      progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
+    }
+  }
+  const results = contenders.map((c) =>
+    aggregate(c, tallies.get(c.id) ?? [], checks.get(c.id) ?? []),
+  );
+  const byId = new Map(results.map((r) => [r.id, r]));
+  for (const result of results) {
+    const baseline = result.baseline ? byId.get(result.baseline) : undefined;
+    if (baseline?.opsPerSecond) result.ratio = result.opsPerSecond / baseline.opsPerSecond;
+    const sameWork = result.sameWorkBaseline ? byId.get(result.sameWorkBaseline) : undefined;
+    if (sameWork?.opsPerSecond) result.sameWorkRatio = result.opsPerSecond / sameWork.opsPerSecond;
+  }
+  progress.finish(results.map((r) => `${r.id} ${Math.round(r.opsPerSecond)}/s`).join(', '));
+  return { clients: clients.length, contenders: results };
+}
+
+function aggregate<C extends BenchClient>(
+  contender: Contender<C>,
+  tallies: readonly RunTally[],
+  checks: readonly InvariantCheck[],
+): ContenderResult {
+  const sum = (pick: (t: RunTally) => number) => tallies.reduce((total, t) => total + pick(t), 0);
+  const ops = sum((t) => t.ops);
+  const completed = ops + sum((t) => t.errors);
+  const errorKinds: Record<string, number> = {};
+  const errorSamples: Record<string, string> = {};
+  for (const tally of tallies) {
+    for (const [kind, count] of Object.entries(tally.errorKinds))
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + count;
+    for (const [kind, message] of Object.entries(tally.errorSamples))
+      errorSamples[kind] ??= message;
+  }
+  const broken = checks.find((c) => !c.held);
+  const reportedCreated = sum((t) => t.reportedCreated);
+  return {
+    id: contender.id,
+    label: contender.label,
+    role: contender.role,
+    ...(contender.baseline ? { baseline: contender.baseline } : {}),
+    ...(contender.sameWorkBaseline ? { sameWorkBaseline: contender.sameWorkBaseline } : {}),
+    runs: tallies.map((t) => t.ops / t.seconds),
+    opsPerSecond: median(tallies.map((t) => t.ops / t.seconds)),
+    latency: summarizeLatencies(tallies.flatMap((t) => t.latencies)),
+    errors: sum((t) => t.errors),
+    errorKinds,
+    errorSamples,
+    anomalies: checks.reduce((total, c) => total + c.anomalies, 0),
+    invariantHeld: checks.every((c) => c.held),
+    invariantDetail: (broken ?? checks[checks.length - 1])?.detail ?? '',
+    statementsPerOp: completed ? sum((t) => t.statements) / completed : 0,
+    roundTripsPerOp: completed ? sum((t) => t.roundTrips) / completed : 0,
+    loggedPerOp: completed ? sum((t) => t.logged) / completed : 0,
+    cpuMicrosPerOp: ops ? sum((t) => t.cpuMicros) / ops : 0,
+    ...(reportedCreated ? { createdShare: sum((t) => t.created) / reportedCreated } : {}),
+  };
+}

@@ -1,0 +1,250 @@
+import { getOrCreate } from '@racefree/rows';
+import { eq, sql } from 'drizzle-orm';
+import type { RowDataPacket } from 'mysql2/promise';
+import { countDuplicates } from '../count-duplicates.js';
+import { expectRow } from '../expect-row.js';
+import {
+  type ItemRow,
+  type ItemTableName,
+  KEYLESS_TABLE_NAME,
+  type MysqlItems,
+  mysqlItemTables,
+  mysqlKeylessItems,
+  type PostgresItems,
+  postgresItemTables,
+  postgresKeylessItems,
+} from '../item-tables.js';
+import { KEY_MIXES, type KeyMixName } from '../key-mix.js';
+import type { Admin } from '../open-admin.js';
+import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
+import type { Contender, Scenario } from '../scenario.js';
+
+type Mix = Extract<KeyMixName, 'existing' | 'hot' | 'cold'>;
+type Prefer = 'get' | 'create';
+
+/** The `prefer` a user would pick: read first when rows exist, insert first when most are new. */
+const PREFER: Record<Mix, Prefer> = { existing: 'get', hot: 'create', cold: 'create' };
+const NAIVE_LABEL = 'naive Drizzle select-then-insert (control)';
+const NAIVE_KEYLESS_LABEL = 'naive select-then-insert, no unique constraint (control)';
+
+/**
+ * get-or-create on three key mixes (existing, hot, cold). Contenders: racefree `getOrCreate`
+ * with the `prefer` that suits the mix; the raw floor on the same driver, in the same order
+ * (select first on existing keys, insert first otherwise); the naive Drizzle select-then-insert
+ * (the control: its unique violations are counted as errors, and on the hot mix a keyless twin
+ * table shows the duplicates it makes when the constraint is missing); and the "upsert with a
+ * dummy update" idiom.
+ */
+export function getOrCreateScenarios(family: 'postgres', admin: Admin): Scenario<PostgresClient>[];
+export function getOrCreateScenarios(family: 'mysql', admin: Admin): Scenario<MysqlClient>[];
+export function getOrCreateScenarios(
+  family: 'postgres' | 'mysql',
+  admin: Admin,
+): Scenario<PostgresClient>[] | Scenario<MysqlClient>[] {
+  const mixes: Mix[] = ['existing', 'hot', 'cold'];
+  return family === 'postgres'
+    ? mixes.map((mix) => scenario(admin, mix, postgresContenders(mix)))
+    : mixes.map((mix) => scenario(admin, mix, mysqlContenders(mix)));
+}
+
+function scenario<C extends BenchClient>(
+  admin: Admin,
+  mix: Mix,
+  contenders: Contender<C>[],
+): Scenario<C> {
+  const table: ItemTableName = `items_${mix}`;
+  return {
+    id: `get-or-create/${mix}`,
+    group: 'get-or-create',
+    title: `get-or-create, ${mix} keys`,
+    description: KEY_MIXES[mix].description,
+    keys: KEY_MIXES[mix],
+    contenders,
+    async reset() {
+      // Existing keys are read-only for every contender; the others start from empty tables.
+      if (mix === 'existing') return;
+      for (const name of mix === 'hot' ? [table, KEYLESS_TABLE_NAME] : [table])
+        await admin.query(`truncate table ${name}`);
+    },
+    check: (contender) =>
+      countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE_NAME : table),
+  };
+}
+
+function floorLabel(mix: Mix, statement: string): string {
+  return PREFER[mix] === 'get'
+    ? `raw floor: SELECT, on a miss ${statement} + SELECT`
+    : `raw floor: ${statement}, SELECT on a miss`;
+}
+
+function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
+  const name: ItemTableName = `items_${mix}`;
+  const table = postgresItemTables[name];
+  const prefer = PREFER[mix];
+  const insertFirst = async (c: PostgresClient, key: string) => {
+    const [inserted] = await c.sql<ItemRow[]>`
+      insert into ${c.sql(name)} (name, value) values (${key}, 1)
+      on conflict (name) do nothing returning *`;
+    if (inserted) return { created: true };
+    // READ COMMITTED: this new statement sees the row the conflicting insert committed.
+    const [found] = await c.sql<ItemRow[]>`select * from ${c.sql(name)} where name = ${key}`;
+    expectRow(key, found);
+    return { created: false };
+  };
+  const contenders: Contender<PostgresClient>[] = [
+    racefreeContender(mix, table),
+    {
+      id: 'floor',
+      label: floorLabel(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING'),
+      role: 'floor',
+      op:
+        prefer === 'create'
+          ? insertFirst
+          : async (c, key) => {
+              const [found] = await c.sql<
+                ItemRow[]
+              >`select * from ${c.sql(name)} where name = ${key}`;
+              if (found) return { created: false };
+              return insertFirst(c, key);
+            },
+    },
+    naivePostgres('naive', NAIVE_LABEL, table),
+  ];
+  if (mix === 'hot')
+    contenders.push(naivePostgres('naive-keyless', NAIVE_KEYLESS_LABEL, postgresKeylessItems));
+  contenders.push({
+    id: 'upsert-idiom',
+    label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
+    role: 'idiom',
+    baseline: 'floor',
+    async op(c, key) {
+      const [row] = await c.db
+        .insert(table)
+        .values({ name: key, value: 1 })
+        .onConflictDoUpdate({ target: table.name, set: { name: key } })
+        .returning();
+      expectRow(key, row);
+      return undefined;
+    },
+  });
+  return contenders;
+}
+
+function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
+  const name: ItemTableName = `items_${mix}`;
+  const table = mysqlItemTables[name];
+  const prefer = PREFER[mix];
+  const select = async (c: MysqlClient, key: string) => {
+    const [rows] = await c.conn.query<RowDataPacket[]>(`select * from ${name} where name = ?`, [
+      key,
+    ]);
+    return rows[0] as ItemRow | undefined;
+  };
+  const insertFirst = async (c: MysqlClient, key: string) => {
+    // Not INSERT IGNORE: that would also turn data errors into warnings.
+    await c.conn.query(
+      `insert into ${name} (name, value) values (?, 1) on duplicate key update id = id`,
+      [key],
+    );
+    // Autocommit: a new snapshot, which sees the row whoever inserted it.
+    expectRow(key, await select(c, key));
+    return undefined;
+  };
+  const contenders: Contender<MysqlClient>[] = [
+    racefreeContender(mix, table),
+    {
+      id: 'floor',
+      label: floorLabel(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id'),
+      role: 'floor',
+      op:
+        prefer === 'create'
+          ? insertFirst
+          : async (c, key) => {
+              if (await select(c, key)) return { created: false };
+              return insertFirst(c, key);
+            },
+    },
+    naiveMysql('naive', NAIVE_LABEL, table),
+  ];
+  if (mix === 'hot')
+    contenders.push(naiveMysql('naive-keyless', NAIVE_KEYLESS_LABEL, mysqlKeylessItems));
+  contenders.push({
+    id: 'upsert-idiom',
+    label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
+    role: 'idiom',
+    baseline: 'floor',
+    async op(c, key) {
+      await c.db
+        .insert(table)
+        .values({ name: key, value: 1 })
+        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+      const [row] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
+      expectRow(key, row);
+      return undefined;
+    },
+  });
+  return contenders;
+}
+
+function racefreeContender<C extends BenchClient>(
+  mix: Mix,
+  table: PostgresItems | MysqlItems,
+): Contender<C> {
+  const prefer = PREFER[mix];
+  return {
+    id: 'racefree',
+    label: `racefree getOrCreate (prefer: '${prefer}')`,
+    role: 'racefree',
+    baseline: 'floor',
+    async op(c, key) {
+      const { row, created } = await getOrCreate(c.db, table, {
+        where: { name: key },
+        defaults: { value: 1 },
+        prefer,
+      });
+      expectRow(key, row);
+      return { created };
+    },
+  };
+}
+
+// The naive get-or-create, on purpose: between the read and the insert another client may
+// insert the same key (a unique violation reaches the caller, or — where no constraint
+// forbids it — a duplicate row).
+
+function naivePostgres(id: string, label: string, table: PostgresItems): Contender<PostgresClient> {
+  return {
+    id,
+    label,
+    role: 'control',
+    baseline: 'floor',
+    async op(c, key) {
+      const [found] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
+      if (found) {
+        expectRow(key, found);
+        return { created: false };
+      }
+      const [row] = await c.db.insert(table).values({ name: key, value: 1 }).returning();
+      expectRow(key, row);
+      return { created: true };
+    },
+  };
+}
+
+function naiveMysql(id: string, label: string, table: MysqlItems): Contender<MysqlClient> {
+  return {
+    id,
+    label,
+    role: 'control',
+    baseline: 'floor',
+    async op(c, key) {
+      const [found] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
+      if (found) {
+        expectRow(key, found);
+        return { created: false };
+      }
+      await c.db.insert(table).values({ name: key, value: 1 }).$returningId();
+      return { created: true };
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import { selectForUpdateOrCreate } from '@racefree/rows';
+import { atomic } from '@racefree/transactions';
+import { eq } from 'drizzle-orm';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import { countDuplicates } from '../count-duplicates.js';
+import { expectRow } from '../expect-row.js';
+import {
+  type ItemRow,
+  type ItemTableName,
+  mysqlItemTables,
+  postgresItemTables,
+} from '../item-tables.js';
+import { KEY_MIXES } from '../key-mix.js';
+import { mysqlTransaction } from '../mysql-transaction.js';
+import type { Admin } from '../open-admin.js';
+import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
+import { RAW_RETRIES, retryRaw } from '../retry-raw.js';
+import type { Contender, Scenario } from '../scenario.js';
+
+type Mix = 'hot' | 'cold';
+
+/**
+ * Lock-or-create, then a read-modify-write of the locked row (`value = value + 1`), one
+ * transaction per operation: racefree `selectForUpdateOrCreate` inside `atomic({ retries })`
+ * against the hand-written transaction doing the same (SELECT … FOR UPDATE; on a miss INSERT,
+ * and on a conflict lock the winner's row; retried on deadlock). The invariant: the values sum
+ * to the number of successful operations (no increment lost) and no key has two rows.
+ */
+export function selectForUpdateOrCreateScenarios(
+  family: 'postgres',
+  admin: Admin,
+): Scenario<PostgresClient>[];
+export function selectForUpdateOrCreateScenarios(
+  family: 'mysql',
+  admin: Admin,
+): Scenario<MysqlClient>[];
+export function selectForUpdateOrCreateScenarios(
+  family: 'postgres' | 'mysql',
+  admin: Admin,
+): Scenario<PostgresClient>[] | Scenario<MysqlClient>[] {
+  const mixes: Mix[] = ['hot', 'cold'];
+  return family === 'postgres'
+    ? mixes.map((mix) => scenario(admin, mix, postgresContenders(mix)))
+    : mixes.map((mix) => scenario(admin, mix, mysqlContenders(mix)));
+}
+
+function scenario<C extends BenchClient>(
+  admin: Admin,
+  mix: Mix,
+  contenders: Contender<C>[],
+): Scenario<C> {
+  const table: ItemTableName = `items_${mix}`;
+  return {
+    id: `select-for-update-or-create/${mix}`,
+    group: 'select-for-update-or-create',
+    title: `select-for-update-or-create + increment, ${mix} keys`,
+    description: KEY_MIXES[mix].description,
+    keys: KEY_MIXES[mix],
+    contenders,
+    async reset() {
+      await admin.query(`truncate table ${table}`);
+    },
+    async check(_contender, counts) {
+      const duplicates = await countDuplicates(admin, table);
+      const [row] = await admin.query<{ total: number | string | null }>(
+        `select sum(value) as total from ${table}`,
+      );
+      const total = Number(row?.total ?? 0);
+      const lost = counts.allSucceeded - total;
+      return {
+        held: duplicates.held && lost === 0,
+        anomalies: duplicates.anomalies + Math.abs(lost),
+        detail: `${duplicates.detail}; ${counts.allSucceeded} increments, ${total} recorded`,
+      };
+    },
+  };
+}
+
+const RACEFREE_LABEL = 'racefree selectForUpdateOrCreate + UPDATE in atomic({ retries })';
+
+function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
+  const name: ItemTableName = `items_${mix}`;
+  const table = postgresItemTables[name];
+  return [
+    {
+      id: 'racefree',
+      label: RACEFREE_LABEL,
+      role: 'racefree',
+      baseline: 'floor',
+      async op(c, key) {
+        return atomic(
+          c.db,
+          async (tx) => {
+            const { row, created } = await selectForUpdateOrCreate(tx, table, {
+              where: { name: key },
+              defaults: { value: 0 },
+            });
+            await tx
+              .update(table)
+              .set({ value: row.value + 1 })
+              .where(eq(table.id, row.id));
+            return { created };
+          },
+          { retries: RAW_RETRIES },
+        );
+      },
+    },
+    {
+      id: 'floor',
+      label:
+        'hand-written: BEGIN; SELECT … FOR UPDATE; on a miss INSERT … ON CONFLICT DO NOTHING (+ SELECT … FOR UPDATE); UPDATE; COMMIT',
+      role: 'floor',
+      op: (c, key) =>
+        retryRaw(() =>
+          c.sql.begin(async (tx) => {
+            let created = false;
+            let [row] = await tx<
+              ItemRow[]
+            >`select * from ${tx(name)} where name = ${key} for update`;
+            if (!row) {
+              [row] = await tx<ItemRow[]>`
+                insert into ${tx(name)} (name, value) values (${key}, 0)
+                on conflict (name) do nothing returning *`;
+              if (row) created = true;
+              // Lost the race: READ COMMITTED lets this statement see (and lock) the winner's row.
+              else
+                [row] = await tx<
+                  ItemRow[]
+                >`select * from ${tx(name)} where name = ${key} for update`;
+            }
+            const locked = expectRow(key, row);
+            await tx`update ${tx(name)} set value = ${locked.value + 1} where id = ${locked.id}`;
+            return { created };
+          }),
+        ),
+    },
+  ];
+}
+
+function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
+  const name: ItemTableName = `items_${mix}`;
+  const table = mysqlItemTables[name];
+  const lockRow = async (c: MysqlClient, key: string) => {
+    const [rows] = await c.conn.query<RowDataPacket[]>(
+      `select * from ${name} where name = ? for update`,
+      [key],
+    );
+    return rows[0] as ItemRow | undefined;
+  };
+  return [
+    {
+      id: 'racefree',
+      label: RACEFREE_LABEL,
+      role: 'racefree',
+      baseline: 'floor',
+      async op(c, key) {
+        return atomic(
+          c.db,
+          async (tx) => {
+            const { row, created } = await selectForUpdateOrCreate(tx, table, {
+              where: { name: key },
+              defaults: { value: 0 },
+            });
+            await tx
+              .update(table)
+              .set({ value: row.value + 1 })
+              .where(eq(table.id, row.id));
+            return { created };
+          },
+          { retries: RAW_RETRIES },
+        );
+      },
+    },
+    {
+      id: 'floor',
+      label:
+        'hand-written: BEGIN; SELECT … FOR UPDATE; on a miss INSERT (duplicate → SELECT … FOR UPDATE); UPDATE; COMMIT; retried on deadlock',
+      role: 'floor',
+      op: (c, key) =>
+        retryRaw(() =>
+          mysqlTransaction(c.conn, async () => {
+            let created = false;
+            let row = await lockRow(c, key);
+            if (!row) {
+              try {
+                const [result] = await c.conn.query<ResultSetHeader>(
+                  `insert into ${name} (name, value) values (?, 0)`,
+                  [key],
+                );
+                row = { id: result.insertId, name: key, value: 0 };
+                created = true;
+              } catch (error) {
+                if ((error as { errno?: number }).errno !== 1062) throw error;
+                // A locking read: at REPEATABLE READ a plain SELECT would not see the winner.
+                row = await lockRow(c, key);
+              }
+            }
+            const locked = expectRow(key, row);
+            await c.conn.query(`update ${name} set value = ? where id = ?`, [
+              locked.value + 1,
+              locked.id,
+            ]);
+            return { created };
+          }),
+        ),
+    },
+  ];
+}

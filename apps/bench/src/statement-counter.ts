@@ -1,0 +1,44 @@
+/**
+ * Counts what one benchmark client sends:
+ * - `statements`: every statement the driver sends, BEGIN / COMMIT / SAVEPOINT included (the
+ *   postgres.js `debug` hook; a wrapper around mysql2's `query` / `execute`);
+ * - `roundTrips`: `statements` plus the extra round trip postgres.js makes for an *unprepared*
+ *   statement with parameters (it sends Parse + Describe and waits for the parameter types
+ *   before Bind + Execute). Drizzle's postgres-js session runs every query unprepared, so each
+ *   of its parameterized statements costs two round trips; tagged-template (prepared)
+ *   statements cost one once their connection has seen them;
+ * - `logged`: what Drizzle's logger sees (no BEGIN / COMMIT / SAVEPOINT on postgres.js), the
+ *   count `@racefree/rows` documents in its README.
+ * Raw contenders bypass Drizzle: their `logged` stays 0.
+ */
+export class StatementCounter {
+  statements = 0;
+  logged = 0;
+  /** Extra round trips of unprepared parameterized statements (postgres.js describe-first). */
+  describes = 0;
+
+  /** Every statement sent, and its extra describe round trip where there is one. */
+  get roundTrips(): number {
+    return this.statements + this.describes;
+  }
+
+  /** For postgres.js' `debug` option: called once per statement sent. */
+  readonly onStatement = (): void => {
+    this.statements += 1;
+  };
+
+  /** A Drizzle logger for a database whose parameterized statements are described first (postgres.js, unprepared). */
+  readonly describingLogger = {
+    logQuery: (_query: string, params: unknown[]): void => {
+      this.logged += 1;
+      if (params.length > 0) this.describes += 1;
+    },
+  };
+
+  /** A Drizzle logger for a database without that extra round trip (mysql2, or prepared statements). */
+  readonly logger = {
+    logQuery: (): void => {
+      this.logged += 1;
+    },
+  };
+}
