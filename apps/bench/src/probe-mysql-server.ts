@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '@racefree/testkit/redact-url';
 
 /** The default MySQL/MariaDB server of a developer machine and CI. */
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';

@@ -27,7 +27,7 @@ import { prepareBookstore } from './prepare-bookstore.js';
 import { withPreparedExperiments } from './prepared-experiments.js';
 import { prepareItems } from './prepare-items.js';
 import { readDurability } from './read-durability.js';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '@racefree/testkit/redact-url';
 import { runScenario } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
 import { getOrCreateScenarios } from './scenarios/get-or-create-scenarios.js';

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
-import { redactUrl } from './redact-url.js';
+import { redactUrl } from '@racefree/testkit/redact-url';
 
 /** The PostgreSQL server the bench runs on. */
 export interface PostgresServer {

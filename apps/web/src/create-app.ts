@@ -56,6 +56,9 @@ export interface AppOptions {
 
 const bookView = (book: Book) => ({ ...book, price: book.priceCents / 100 });
 
+/** How long `/healthz` waits for the database before answering 503. */
+const HEALTH_TIMEOUT_MS = 2000;
+
 /**
  * The bookstore HTTP app. Every write request runs in one transaction (`atomicRequests`): a
  * request answered with an error leaves nothing behind, and after-commit hooks (the welcome
@@ -113,10 +116,19 @@ export function createApp(options: AppOptions): Hono {
   );
 
   app.get('/healthz', async (c) => {
-    const up = await executeRows(db, sql`select 1 as ok`).then(
-      () => true,
-      () => false,
-    );
+    // Bounded: a health check that hangs while the pool waits for a dead server is no answer
+    // to a load balancer. No answer within HEALTH_TIMEOUT_MS counts as down.
+    let timer: NodeJS.Timeout | undefined;
+    const up = await Promise.race([
+      executeRows(db, sql`select 1 as ok`).then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), HEALTH_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     return c.json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' }, up ? 200 : 503);
   });
 

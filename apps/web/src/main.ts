@@ -4,6 +4,7 @@ import {
   ConnectionRefusedError,
   loadDatabaseConfig,
   migrate,
+  positiveIntegerEnv,
   seed,
 } from '@racefree/bookstore';
 import { createApp } from './create-app.js';
@@ -13,14 +14,20 @@ import { createSignUp } from './sign-up-service.js';
 /**
  * Starts the bookstore web app: DATABASE_URL picks PostgreSQL or MySQL/MariaDB (the job queue
  * then lives on QUEUE_DATABASE_URL), migrations and seed data are applied, and the server
- * listens on PORT (default 3000). Configuration mistakes end in one line and exit code 1.
+ * listens on PORT (default 3000). DATABASE_POOL_SIZE (default 20) sizes the connection pool,
+ * DATABASE_CONNECT_ATTEMPTS (default 8) bounds the start-up retries of an unreachable server.
+ * Configuration mistakes end in one line and exit code 1.
  */
 async function main(): Promise<void> {
   const config = loadDatabaseConfig();
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`PORT must be a port number, got ${process.env.PORT}`);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, {
+    // Several web processes share the server's max_connections: size each pool to fit.
+    max: positiveIntegerEnv('DATABASE_POOL_SIZE', 20),
+    attempts: positiveIntegerEnv('DATABASE_CONNECT_ATTEMPTS', 8),
+  });
   await migrate(database.db);
   await seed(database.db);
   const signUp = await createSignUp(database, config);

@@ -1,4 +1,4 @@
-import { ConfigError, loadDatabaseConfig } from '@racefree/bookstore';
+import { ConfigError, loadDatabaseConfig, positiveIntegerEnv } from '@racefree/bookstore';
 
 /** The worker's settings, from the environment. */
 export interface WorkerConfig {
@@ -15,19 +15,15 @@ export interface WorkerConfig {
   relayPollIntervalMs: number;
   /** Connection attempts before giving up on an unreachable server (WORKER_CONNECT_ATTEMPTS, default 6). */
   connectAttempts: number;
+  /**
+   * A job locked by this worker but not running in it for this long is released
+   * (WORKER_ORPHANED_LOCK_AGE_MS, default 120000; see release-orphaned-locks.ts).
+   */
+  orphanedLockAgeMs: number;
 }
 
 /** A setting that cannot work; the message names it (passwords hidden). Exit 1. */
 export { ConfigError };
-
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 /** Reads and checks the configuration; throws `ConfigError` with one readable line. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -36,9 +32,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
     databaseUrl,
     databaseKind,
     queueUrl,
-    concurrency: positiveInteger(env, 'WORKER_CONCURRENCY', 5),
-    pollIntervalMs: positiveInteger(env, 'WORKER_POLL_INTERVAL_MS', 2000),
-    relayPollIntervalMs: positiveInteger(env, 'RELAY_POLL_INTERVAL_MS', 500),
-    connectAttempts: positiveInteger(env, 'WORKER_CONNECT_ATTEMPTS', 6),
+    concurrency: positiveIntegerEnv('WORKER_CONCURRENCY', 5, env),
+    pollIntervalMs: positiveIntegerEnv('WORKER_POLL_INTERVAL_MS', 2000, env),
+    relayPollIntervalMs: positiveIntegerEnv('RELAY_POLL_INTERVAL_MS', 500, env),
+    connectAttempts: positiveIntegerEnv('WORKER_CONNECT_ATTEMPTS', 6, env),
+    orphanedLockAgeMs: positiveIntegerEnv('WORKER_ORPHANED_LOCK_AGE_MS', 120_000, env),
   };
 }

@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { ConnectionRefusedError } from '@racefree/bookstore';
+import { guardUnhandledRejections } from './guard-unhandled-rejections.js';
 import { createLog, parseLogLevel } from './log.js';
 import { type RunningWorker, startWorker } from './start-worker.js';
 
@@ -11,6 +12,9 @@ function fail(message: string, fields: Record<string, unknown> = {}): never {
   log('error', message, fields);
   process.exit(1);
 }
+
+// A database blip must not crash the worker through graphile-worker's unawaited "job done".
+guardUnhandledRejections(log, (error) => fail('unhandled rejection', { error }));
 
 let config: WorkerConfig;
 try {

@@ -1,16 +1,19 @@
+import { EventEmitter } from 'node:events';
 import { createJobs, installOutbox, type Jobs, type RelayLoop } from '@racefree/jobs';
-import { executeStatement } from '@racefree/transactions';
+import { atomic, executeStatement } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import { run } from 'graphile-worker';
-import mysql from 'mysql2/promise';
+import { run, type WorkerEvents } from 'graphile-worker';
 import pg from 'pg';
+import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import type { WorkerConfig } from './config.js';
 import { connectWithRetry, migrate, redactUrl } from '@racefree/bookstore';
 import { graphileLogger, type Log } from './log.js';
 import { WORKER_TABLES_SQL, workerHandlers, workerTasks } from './worker-tasks.js';
+import { openWorkerPresence } from './worker-presence.js';
+import { startOrphanedLockSweeper } from './release-orphaned-locks.js';
 
 /** A running worker. */
 export interface RunningWorker {
@@ -72,20 +75,54 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
     }
 
     // The handlers' own connections (postgres.js, as the application uses), one per job slot.
-    const client = postgres(config.queueUrl, { max: config.concurrency, onnotice: () => {} });
+    const client = postgres(config.queueUrl, {
+      // At least two: the bookstore's migrate() holds its lock on one connection while it
+      // migrates on another — with WORKER_CONCURRENCY=1 a pool of one hung start-up forever.
+      max: Math.max(2, config.concurrency),
+      onnotice: () => {},
+      // postgres.js' default reconnect pause grows to 20 s (shared by the pool) during an
+      // outage; capped at 1 s, jobs resume as soon as the database is back.
+      backoff: (failures: number) => Math.min(1, 0.05 * 2 ** failures),
+    });
     closers.push(() => client.end({ timeout: 5 }));
     const db = drizzlePostgres({ client });
     const jobs = createJobs({ tasks: workerTasks, pool: pgPool, db });
     await jobs.migrate();
-    for (const statement of WORKER_TABLES_SQL) await executeStatement(db, sql.raw(statement));
+    // Several workers may start at once on an empty database, and two concurrent `CREATE
+    // TABLE IF NOT EXISTS` can still collide (a unique violation in pg_type): one worker at a
+    // time creates the tables, under a transaction-scoped advisory lock.
+    await atomic(db, async (tx) => {
+      await executeStatement(
+        tx,
+        sql`select pg_advisory_xact_lock(hashtext('racefree.worker.tables'))`,
+      );
+      for (const statement of WORKER_TABLES_SQL) await executeStatement(tx, sql.raw(statement));
+    });
     const mysqlDb = mysqlPool ? drizzleMysql({ client: mysqlPool }) : undefined;
     // The bookstore's tables: migrated here too (under a server-side lock), so jobs never wait
     // for the web app to have started first.
     const bookstoreDb = mysqlDb ?? db;
     await migrate(bookstoreDb);
 
+    // This worker's presence (see worker-presence.ts): lets `unlock-dead-workers` tell its
+    // locked jobs from those of a worker that died. Announced as soon as graphile-worker
+    // creates the pool, whose id is what it writes to `locked_by`.
+    const presence = await openWorkerPresence(config.queueUrl, log);
+    closers.push(() => presence.close());
+    const events: WorkerEvents = new EventEmitter();
+    let workerId: string | undefined;
+    let announced: Promise<void> | undefined;
+    events.on('pool:create', ({ workerPool }) => {
+      workerId = workerPool.id;
+      announced = presence.announce(workerPool.id);
+      // Awaited right after run() returns; this only keeps an early failure from counting as
+      // an unhandled rejection meanwhile.
+      announced.catch(() => undefined);
+    });
+
     const runner = await run({
       pgPool,
+      events,
       taskList: jobs.taskList(workerHandlers(bookstoreDb, log), { atomic: db }),
       concurrency: config.concurrency,
       pollInterval: config.pollIntervalMs,
@@ -93,6 +130,21 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
       // No cron schedule (and no warning about a missing crontab file).
       parsedCronItems: [],
       logger: graphileLogger(log),
+    });
+
+    try {
+      if (announced === undefined) throw new Error('graphile-worker created no worker pool');
+      await announced;
+    } catch (error) {
+      await runner.stop();
+      throw error;
+    }
+    const sweeper = startOrphanedLockSweeper({
+      pool: pgPool,
+      events,
+      workerId: () => workerId,
+      minAgeMs: config.orphanedLockAgeMs,
+      log,
     });
 
     let relay: RelayLoop | undefined;
@@ -109,6 +161,7 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
       });
     }
     log('info', 'worker started', {
+      workerId,
       queue: redactUrl(config.queueUrl),
       database: config.databaseKind,
       concurrency: config.concurrency,
@@ -124,6 +177,7 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
         // which waits for the jobs in flight; only then the pools they use.
         await relay?.stop();
         await runner.stop();
+        sweeper.stop();
         await closeAll();
       },
     };

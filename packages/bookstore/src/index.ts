@@ -8,6 +8,7 @@ export {
   loadDatabaseConfig,
   redactUrl,
 } from './database-config.js';
+export { positiveIntegerEnv } from './positive-integer-env.js';
 export { type MySqlTables, mysqlTables } from './dialects/mysql-schema.js';
 export { type PostgresTables, postgresTables } from './dialects/postgres-schema.js';
 export { type BookstoreEntity, NotFoundError, SoldOutError } from './errors.js';

