@@ -160,8 +160,8 @@ function libraryCostTarget(
 ): TargetResult {
   const text =
     'library cost ≤ 10 µs per operation at 1 client (library latency − raw latency, same driver)';
-  const diff = (scenario: ScenarioResult | undefined, id = 'racefree') => {
-    const ours = contender(scenario, 1, id);
+  const diff = (scenario: ScenarioResult | undefined) => {
+    const ours = contender(scenario, 1, 'racefree');
     const floor = contender(scenario, 1, 'floor');
     if (!ours || !floor) return undefined;
     return {
@@ -172,7 +172,6 @@ function libraryCostTarget(
   };
   const onExisting = diff(existing);
   const onCold = diff(cold);
-  const preparedExisting = diff(existing, 'racefree-prepared');
   // The same single SELECT through Drizzle without racefree: what racefree itself adds.
   const ours = contender(existing, 1, 'racefree');
   const drizzle = contender(existing, 1, 'naive');
@@ -191,9 +190,6 @@ function libraryCostTarget(
     detail: [
       show('existing keys', onExisting),
       onCold ? show('cold keys', onCold) : '',
-      preparedExisting
-        ? show('existing keys, statements prepared (experiment)', preparedExisting)
-        : '',
       overDrizzle,
     ]
       .filter(Boolean)

@@ -15,7 +15,6 @@ export function explainMisses(report: DatabaseReport): string[] {
         const floor = point.contenders.find((c) => c.id === ours.baseline);
         if (!floor) continue;
         const sameWork = point.contenders.find((c) => c.id === ours.sameWorkBaseline);
-        const prepared = point.contenders.find((c) => c.id === `${ours.id}-prepared`);
         notes.push(
           `${scenario.id} @ ${point.clients} client${point.clients === 1 ? '' : 's'}: ${ours.id} at ${ours.ratio.toFixed(2)}× ${floor.id} — ` +
             `${ours.statementsPerOp.toFixed(2)} vs ${floor.statementsPerOp.toFixed(2)} statements/op, ` +
@@ -24,9 +23,6 @@ export function explainMisses(report: DatabaseReport): string[] {
             `CPU ${Math.round(ours.cpuMicrosPerOp)} vs ${Math.round(floor.cpuMicrosPerOp)} µs/op` +
             (sameWork
               ? `; the hand-written transaction doing the same work runs at ${(sameWork.opsPerSecond / floor.opsPerSecond).toFixed(2)}× ${floor.id} (${sameWork.roundTripsPerOp.toFixed(2)} round trips/op)`
-              : '') +
-            (prepared?.ratio !== undefined
-              ? `; with statements prepared (experiment): ${prepared.ratio.toFixed(2)}×, ${prepared.roundTripsPerOp.toFixed(2)} round trips/op, CPU ${Math.round(prepared.cpuMicrosPerOp)} µs/op`
               : ''),
         );
       }

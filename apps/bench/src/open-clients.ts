@@ -2,7 +2,7 @@ import { drizzle as drizzleMysql, type MySql2Database } from 'drizzle-orm/mysql2
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
-import { preparedPostgresClient } from './prepared-postgres-client.js';
+import { countingPostgresClient } from './counting-postgres-client.js';
 import { StatementCounter } from './statement-counter.js';
 
 /** One benchmark client on PostgreSQL: its own connection, seen through Drizzle and raw. */
@@ -14,11 +14,6 @@ export interface PostgresClient {
   db: PostgresJsDatabase;
   /** The raw postgres.js handle on the same connection (what the floors use). */
   sql: postgres.Sql;
-  /**
-   * Drizzle over the same connection with its statements prepared: the experiment behind the
-   * change proposed for racefree's statement execution (see `preparedPostgresClient`).
-   */
-  preparedDb: PostgresJsDatabase;
   counter: StatementCounter;
 }
 
@@ -70,12 +65,11 @@ export async function openPostgresClients(
       clients.push({
         family: 'postgres',
         index,
-        db: drizzlePostgres({ client: sql, logger: counter.describingLogger }),
-        sql,
-        preparedDb: drizzlePostgres({
-          client: preparedPostgresClient(sql),
+        db: drizzlePostgres({
+          client: countingPostgresClient(sql, counter),
           logger: counter.logger,
         }),
+        sql,
         counter,
       });
       await sql`select 1`;

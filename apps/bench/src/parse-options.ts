@@ -26,8 +26,6 @@ export interface BenchOptions {
   resultsDir: string;
   /** Rewrite the results section of apps/bench/README.md. */
   updateReadme: boolean;
-  /** Also run racefree with the proposed change (PostgreSQL: statements prepared). */
-  experiments: boolean;
 }
 
 /** `pnpm bench --help`. */
@@ -44,8 +42,6 @@ export const USAGE = `pnpm bench [--quick] [options]
   --latency-samples=N  jobs commit → start samples per mode
   --results=DIR        where the JSON / Markdown / SVG go (default apps/bench/results)
   --update-readme      put this run's summary into apps/bench/README.md
-  --[no-]experiments   also run racefree with the proposed change (PostgreSQL statements
-                       prepared); default on for full runs, off for --quick
 
 Environment: PG_URL or DATABASE_URL (postgres://…; none: an embedded PostgreSQL is started),
 MYSQL_URL (default mysql://root@127.0.0.1:3306/test). CI=true makes an unreachable MySQL fatal.`;
@@ -79,17 +75,12 @@ export function parseOptions(argv: readonly string[], defaultResultsDir: string)
     latencyWarmup: quick ? 5 : 30,
     resultsDir: defaultResultsDir,
     updateReadme: false,
-    experiments: !quick,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--quick') continue;
     if (arg === '--update-readme') {
       options.updateReadme = true;
-      continue;
-    }
-    if (arg === '--experiments' || arg === '--no-experiments') {
-      options.experiments = arg === '--experiments';
       continue;
     }
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);

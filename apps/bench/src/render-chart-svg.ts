@@ -21,7 +21,6 @@ const DASH: Record<ContenderRole, string> = {
   control: '2 3',
   idiom: '10 3 2 3',
   reference: '4 2',
-  experiment: '1 2',
 };
 const PANEL_WIDTH = 430;
 const PLOT = { left: 64, right: 16, top: 34, height: 170 };

@@ -24,7 +24,6 @@ import {
 } from './open-clients.js';
 import type { BenchOptions } from './parse-options.js';
 import { prepareBookstore } from './prepare-bookstore.js';
-import { withPreparedExperiments } from './prepared-experiments.js';
 import { prepareItems } from './prepare-items.js';
 import { readDurability } from './read-durability.js';
 import { redactUrl } from '@racefree/testkit/redact-url';
@@ -109,9 +108,8 @@ export async function runDatabase(
         await admin.query(SIGNUPS_DDL);
         scenarios.push(jobsThroughputScenario(admin, modules.jobs.module, pool));
       }
-      const measured = options.experiments ? scenarios.map(withPreparedExperiments) : scenarios;
       scenarioResults.push(
-        ...(await runAll(measured, options, (n, spare) =>
+        ...(await runAll(scenarios, options, (n, spare) =>
           openPostgresClients(database.url, n, { spareConnection: spare }),
         )),
       );
@@ -243,6 +241,10 @@ async function runAll<C extends BenchClient>(
 function queuePoolFor(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', (error) => process.stderr.write(`queue pool: ${error.message}\n`));
+  // graphile-worker warns unless checked-out clients have an error handler too.
+  pool.on('connect', (client) =>
+    client.on('error', (error) => process.stderr.write(`queue connection: ${error.message}\n`)),
+  );
   return pool;
 }
 

@@ -7,11 +7,9 @@ import type { BenchClient } from './open-clients.js';
  * - `floor`: the best hand-written SQL on the same driver (ratios divide by it);
  * - `control`: the naive code people write, there to show the bug (errors, duplicates, lost updates);
  * - `idiom`: a common workaround people use instead of a library;
- * - `reference`: another hand-written way, for context;
- * - `experiment`: racefree with a change proposed for it (not the shipped library), to put a
- *   number on the proposal.
+ * - `reference`: another hand-written way, for context.
  */
-export type ContenderRole = 'racefree' | 'floor' | 'control' | 'idiom' | 'reference' | 'experiment';
+export type ContenderRole = 'racefree' | 'floor' | 'control' | 'idiom' | 'reference';
 
 /** What one operation reports back. */
 export interface OpOutcome {

@@ -47,11 +47,18 @@ export function orderByKey(meta: TableMeta, keys: readonly string[]): SQL {
   )}`;
 }
 
-/** The column list for a select: all columns, or the named ones. */
+/**
+ * The column list for a select or a RETURNING clause: the table's columns, or the named ones —
+ * never `*`. The statements are prepared (see `executeRows`), and a prepared `*` changes its
+ * result type when a column is added, which PostgreSQL refuses ("cached plan must not change
+ * result type") and which aborts the caller's transaction; a rolling deploy that adds a column
+ * must not break the processes still running.
+ */
 export function columnList(meta: TableMeta, keys?: readonly string[]): SQL {
-  if (!keys) return sql.raw('*');
   return sql.join(
-    keys.map((key) => sql.identifier((meta.columns.get(key) as Column).name)),
+    (keys ?? [...meta.columns.keys()]).map((key) =>
+      sql.identifier((meta.columns.get(key) as Column).name),
+    ),
     sql`, `,
   );
 }

@@ -7,7 +7,14 @@ import {
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import { assignments, equalsAll, insertValues, queryRows, selectRows } from '../row-sql.js';
+import {
+  assignments,
+  columnList,
+  equalsAll,
+  insertValues,
+  queryRows,
+  selectRows,
+} from '../row-sql.js';
 import type { UniqueKey } from '../table-meta.js';
 import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
 
@@ -43,7 +50,11 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       const insert = sql`insert into ${ctx.meta.table} (${columns}) values (${params})`;
       try {
         if (insertReturning) {
-          const rows = await queryRows(ctx.db, ctx.meta, sql`${insert} returning *`);
+          const rows = await queryRows(
+            ctx.db,
+            ctx.meta,
+            sql`${insert} returning ${columnList(ctx.meta)}`,
+          );
           return { row: rows[0] as Record<string, unknown> };
         }
         await executeStatement(ctx.db, insert);

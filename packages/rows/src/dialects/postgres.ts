@@ -1,7 +1,7 @@
 import { atomic, type Database, executeRows, isUniqueViolation } from '@racefree/transactions';
 import { type Column, sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import { assignments, equalsAll, insertValues, queryRows } from '../row-sql.js';
+import { assignments, columnList, equalsAll, insertValues, queryRows } from '../row-sql.js';
 import { mapRow, type UniqueKey } from '../table-meta.js';
 import type { RowsDialect } from './rows-dialect.js';
 
@@ -44,7 +44,7 @@ export const postgresRows: RowsDialect = {
       const rows = await queryRows(
         ctx.db,
         ctx.meta,
-        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning *`,
+        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)}`,
       );
       return rows[0] ? { row: rows[0] } : { conflict: 'certain' };
     }
@@ -52,7 +52,7 @@ export const postgresRows: RowsDialect = {
       queryRows(
         db,
         ctx.meta,
-        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning *`,
+        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`,
       );
     try {
       const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
@@ -76,10 +76,10 @@ export const postgresRows: RowsDialect = {
     // statement comes back from the second branch; one committed while we waited does not.
     const raw = await executeRows<Record<string, unknown>>(
       ctx.db,
-      sql`with inserted as (insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning *)
-select true as "__racefree_created", inserted.* from inserted
+      sql`with inserted as (insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)})
+select true as "__racefree_created", ${columnList(ctx.meta)} from inserted
 union all
-select false, ${ctx.meta.table}.* from ${ctx.meta.table} where ${equalsAll(ctx.meta, values, key.keys)} and not exists (select 1 from inserted)`,
+select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(ctx.meta, values, key.keys)} and not exists (select 1 from inserted)`,
     );
     const first = raw[0];
     if (!first) return undefined;
@@ -94,7 +94,7 @@ select false, ${ctx.meta.table}.* from ${ctx.meta.table} where ${equalsAll(ctx.m
     return queryRows(
       ctx.db,
       ctx.meta,
-      sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition} returning *`,
+      sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition} returning ${columnList(ctx.meta)}`,
     );
   },
 
