@@ -95,5 +95,15 @@ export async function updateOrCreate<T extends AnyTable>(
     );
   };
   if (probe.inTransaction) return run(probe);
-  return atomic(db, (tx) => rowContext(tx, meta, 'updateOrCreate').then(run), { retries: 5 });
+  // Its own transaction, and on MySQL/MariaDB at READ COMMITTED: there an UPDATE that finds no
+  // row takes no gap lock. At REPEATABLE READ every caller of a missing key locks the gap around
+  // it — gaps that span neighbouring keys too — and each then needs that gap to insert: deadlock
+  // storms that exhausted the retries with 64 callers on 5 keys. At READ COMMITTED the only
+  // conflict left is between callers of the same key after its creator commits, and a retried
+  // caller then finds the row. Nothing else runs in this transaction, so the level changes
+  // nothing else: the UPDATE and the locking reads see the latest committed row at any level.
+  return atomic(db, (tx) => rowContext(tx, meta, 'updateOrCreate').then(run), {
+    retries: 5,
+    ...(probe.dialect.kind === 'postgres' ? {} : { isolationLevel: 'read committed' as const }),
+  });
 }
