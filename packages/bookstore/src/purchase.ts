@@ -1,17 +1,17 @@
 import {
   atomic,
   classifyError,
+  current,
   type Database,
   dialectOf,
-  executeStatement,
+  executeRows,
   InvalidArgumentError,
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
-import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
+import { bookstoreDialectOf, type Sale } from './dialects/bookstore-dialect.js';
 import { NotFoundError, SoldOutError } from './errors.js';
-import { requireCustomer } from './require-customer.js';
 import { requireId } from './require-id.js';
-import { BOOK_COLUMNS, findBook, selectBooks } from './select-books.js';
+import { BOOK_COLUMNS, selectBooks } from './select-books.js';
 import {
   PURCHASE_STRATEGIES,
   type Purchase,
@@ -21,8 +21,10 @@ import {
 
 /**
  * Sells one copy of a book to a customer: takes one off the stock and writes an order, both or
- * neither. Runs in `atomic(db, …)`, so inside a surrounding transaction (a request under
- * `atomicRequests`, another `atomic` block) it becomes a savepoint of it.
+ * neither. Inside a surrounding transaction (a request under `atomicRequests`, another `atomic`
+ * block) it joins it and rolls back with it: `lock` and `naive` run in `atomic` (a savepoint
+ * there); `atomic` is one statement on PostgreSQL (nothing to undo on its own) and a savepoint
+ * on MySQL/MariaDB.
  *
  * `strategy` picks how the stock count is protected from concurrent buyers:
  * - `'atomic'` (use this): `UPDATE books SET quantity = quantity - 1 WHERE id = ? AND
@@ -60,6 +62,10 @@ export async function purchase(db: Database, input: PurchaseInput): Promise<Purc
 
 type Strategy = (db: Database, bookId: number, customerId: number) => Promise<number>;
 
+/** `and exists (the customer)`: an unknown customer sells nothing, with no separate query. */
+const customerExists = (customerId: number) =>
+  sql` and exists (select 1 from customers where id = ${customerId})`;
+
 /**
  * Read the quantity, then write back the value computed from it. Without a lock clause this is
  * the lost-update bug, on purpose: between the read and the write other buyers may have bought
@@ -72,18 +78,21 @@ type Strategy = (db: Database, bookId: number, customerId: number) => Promise<nu
  */
 function readModifyWrite(db: Database, bookId: number, customerId: number, lockClause: string) {
   return atomic(db, async (tx) => {
-    await requireCustomer(tx, customerId);
     const [book] = await selectBooks(
       tx,
-      sql`select ${BOOK_COLUMNS} from books where id = ${bookId}${sql.raw(lockClause)}`,
+      sql`select ${BOOK_COLUMNS} from books where id = ${bookId}${customerExists(customerId)}${sql.raw(lockClause)}`,
     );
-    if (book === undefined) throw new NotFoundError('book', bookId);
+    if (book === undefined) return explainUnsold(tx, bookId, customerId);
     if (book.quantity < 1) throw new SoldOutError(bookId);
-    await executeStatement(
-      tx,
-      sql`update books set quantity = ${book.quantity - 1} where id = ${bookId}`,
-    );
-    return insertOrder(tx, bookId, customerId);
+    const orderId = await writeSale(tx, {
+      bookId,
+      customerId,
+      quantity: sql`${book.quantity - 1}`,
+      condition: sql``,
+    });
+    // The row was read (and, with the lock, is held) by this transaction: it cannot be gone.
+    if (orderId === undefined) throw new Error(`book ${bookId} vanished during the purchase`);
+    return orderId;
   });
 }
 
@@ -99,37 +108,48 @@ const STRATEGIES: Record<PurchaseStrategy, Strategy> = {
     return readModifyWrite(db, bookId, customerId, lock);
   },
 
-  /** One conditional UPDATE: the check and the decrement happen on the current row at once. */
+  /**
+   * One conditional UPDATE: the check and the decrement happen on the current row at once. The
+   * database evaluates `quantity > 0` and `quantity - 1` on the row as it is when the row lock
+   * is granted, so concurrent buyers queue on the lock and each sees the previous buyer's
+   * result: no lost update, and never below zero. On PostgreSQL the sale is one statement.
+   */
   async atomic(db, bookId, customerId) {
-    return atomic(db, async (tx) => {
-      await requireCustomer(tx, customerId);
-      // The database evaluates `quantity > 0` and `quantity - 1` on the row as it is when the
-      // row lock is granted, so concurrent buyers queue on the lock and each sees the previous
-      // buyer's result: no lost update, and never below zero.
-      const sold = await executeStatement(
-        tx,
-        sql`update books set quantity = quantity - 1 where id = ${bookId} and quantity > 0`,
-      );
-      if (sold === 0) {
-        // Nothing changed: either there is no such book or no copy is left. Tell them apart.
-        if ((await findBook(tx, bookId)) === undefined) throw new NotFoundError('book', bookId);
-        throw new SoldOutError(bookId);
-      }
-      return insertOrder(tx, bookId, customerId);
+    // Joins the transaction `atomic` has open for `db`, if any: the sale rolls back with it.
+    const target = current(db);
+    const orderId = await writeSale(target, {
+      bookId,
+      customerId,
+      quantity: sql`quantity - 1`,
+      condition: sql` and quantity > 0${customerExists(customerId)}`,
     });
+    return orderId ?? explainUnsold(target, bookId, customerId);
   },
 };
 
-async function insertOrder(tx: Database, bookId: number, customerId: number): Promise<number> {
+/** The dialect's `writeSale`, with the order's foreign-key refusal told as a missing customer. */
+async function writeSale(db: Database, sale: Sale): Promise<number | undefined> {
   try {
-    return await bookstoreDialectOf(tx).insertReturningId(
-      tx,
-      sql`insert into orders (book_id, customer_id) values (${bookId}, ${customerId})`,
-    );
+    return await bookstoreDialectOf(db).writeSale(db, sale);
   } catch (error) {
-    // The customer was deleted after requireCustomer looked: the foreign key refused the order.
+    // The customer was deleted between the check and the INSERT: the foreign key refused it.
     if (classifyError(error).kind === 'foreign_key_violation')
-      throw new NotFoundError('customer', customerId, { cause: error });
+      throw new NotFoundError('customer', sale.customerId, { cause: error });
     throw error;
   }
+}
+
+/**
+ * Nothing was sold: says why, in the order a buyer should hear it — unknown customer, unknown
+ * book, no copy left. Only failed purchases pay for this query.
+ */
+async function explainUnsold(db: Database, bookId: number, customerId: number): Promise<never> {
+  const [found] = await executeRows<{ customer: unknown; book: unknown }>(
+    db,
+    sql`select exists (select 1 from customers where id = ${customerId}) as customer, exists (select 1 from books where id = ${bookId}) as book`,
+  );
+  // PostgreSQL answers booleans, MySQL 0/1.
+  if (!Number(found?.customer)) throw new NotFoundError('customer', customerId);
+  if (!Number(found?.book)) throw new NotFoundError('book', bookId);
+  throw new SoldOutError(bookId);
 }

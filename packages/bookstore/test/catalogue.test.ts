@@ -55,10 +55,12 @@ describeDialects('catalogue', (t) => {
   });
 
   it('restocks atomically: concurrent restocks and purchases all count', async () => {
-    const bookId = await insertBook(t.connection, 10);
+    // 20 in stock, so even the 20 purchases all landing before any restock sell out nothing:
+    // 20 restocks of 3 copies race 20 purchases: 20 + 60 − 20 = 60, whatever the interleaving.
+    // (With 10 it held only while purchases happened to be slow enough to interleave.)
+    const bookId = await insertBook(t.connection, 20);
     const [customerId] = (await insertCustomers(t.connection, 1)) as [number];
     const pool = await t.connect({ max: 10 });
-    // 20 restocks of 3 copies race 20 purchases: 10 + 60 − 20 = 50, whatever the interleaving.
     const outcome = await race<unknown>(40, (caller) =>
       caller % 2 === 0
         ? restock(pool.db, bookId, 3)
@@ -67,7 +69,7 @@ describeDialects('catalogue', (t) => {
     expect(outcome.errors).toEqual([]);
     expect(await stockReport(t.connection.db, bookId)).toEqual({
       bookId,
-      quantity: 50,
+      quantity: 60,
       orders: 20,
     });
   });

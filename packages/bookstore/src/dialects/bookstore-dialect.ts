@@ -25,10 +25,28 @@ export interface BookstoreDialect {
    */
   ignoringDuplicates(insert: SQL): SQL;
   /**
+   * Writes a sale: `UPDATE books SET quantity = <quantity> WHERE id = <bookId> <and …>` and, if
+   * that changed the row, the order — both or neither. Returns the order id, or `undefined` when
+   * the UPDATE matched no row (nothing written). PostgreSQL does it in one statement (a data-
+   * modifying CTE: no transaction needed, and the row lock is held for one statement only);
+   * MySQL/MariaDB in two, inside `atomic` (a savepoint when nested).
+   */
+  writeSale(db: Database, sale: Sale): Promise<number | undefined>;
+  /**
    * Applies the migrations in `folder` with drizzle-orm's migrator for this driver, holding a
    * server-side lock so two processes starting at once (web and worker) never both apply them.
    */
   migrate(db: Database, folder: string): Promise<void>;
+}
+
+/** What `writeSale` writes: the book's new quantity (an SQL expression) under `condition`. */
+export interface Sale {
+  bookId: number;
+  customerId: number;
+  /** The new quantity, e.g. `quantity - 1` or a value computed from a locked read. */
+  quantity: SQL;
+  /** Extra conditions on the book row (`and quantity > 0 …`), or an empty fragment. */
+  condition: SQL;
 }
 
 /** The bookstore dialect of `db`, from its Drizzle class (no query is sent). */

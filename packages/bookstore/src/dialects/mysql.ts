@@ -1,4 +1,10 @@
-import { type AnyMySqlDatabase, atomic, type Database, executeRows } from '@racefree/transactions';
+import {
+  type AnyMySqlDatabase,
+  atomic,
+  type Database,
+  executeRows,
+  executeStatement,
+} from '@racefree/transactions';
 import { type SQL, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
@@ -24,6 +30,21 @@ export const mysqlBookstore: BookstoreDialect = {
   },
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on duplicate key update id = id`,
+
+  writeSale(db, { bookId, customerId, quantity, condition }) {
+    // No data-modifying CTEs on MySQL: two statements, made one unit by `atomic`.
+    return atomic(db, async (tx) => {
+      const sold = await executeStatement(
+        tx,
+        sql`update books set quantity = ${quantity} where id = ${bookId}${condition}`,
+      );
+      if (sold === 0) return undefined;
+      return mysqlBookstore.insertReturningId(
+        tx,
+        sql`insert into orders (book_id, customer_id) values (${bookId}, ${customerId})`,
+      );
+    });
+  },
 
   async migrate(db: Database, folder: string) {
     // GET_LOCK names are server-wide, so the name carries the database. The lock belongs to the

@@ -1,0 +1,81 @@
+import { createPostgresTestDatabase, postgresAdminUrl, type TestDatabase } from '@racefree/testkit';
+import { executeRows, executeStatement } from '@racefree/transactions';
+import { sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { migrate, purchase } from '../src/index.js';
+
+// Every statement held while the book's row is locked costs hot-row throughput. Counted at the
+// driver (postgres.js' debug hook: BEGIN and COMMIT included), on PostgreSQL.
+let database: TestDatabase;
+let client: postgres.Sql;
+let sent: string[] = [];
+let db: ReturnType<typeof drizzle>;
+let bookId = 0;
+let customerId = 0;
+
+beforeAll(async () => {
+  database = await createPostgresTestDatabase(postgresAdminUrl(), 'purchasestmts');
+  client = postgres(database.url, {
+    max: 2,
+    onnotice: () => {},
+    debug: (_connection, query) => sent.push(query.trim().split(/\s+/)[0]?.toLowerCase() ?? ''),
+  });
+  db = drizzle({ client });
+  await migrate(db);
+  await executeStatement(
+    db,
+    sql`insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)`,
+  );
+  await executeStatement(
+    db,
+    sql`insert into customers (email, name) values ('c@example.com', 'C')`,
+  );
+  [{ id: bookId }] = (await executeRows<{ id: number }>(db, sql`select id from books`)) as [
+    { id: number },
+  ];
+  [{ id: customerId }] = (await executeRows<{ id: number }>(db, sql`select id from customers`)) as [
+    { id: number },
+  ];
+  // The lock strategy probes the server once per database object; not part of a purchase.
+  await purchase(db, { bookId, customerId, strategy: 'lock' });
+});
+afterAll(async () => {
+  await client?.end({ timeout: 1 });
+  await database?.drop();
+});
+
+const count = async (run: () => Promise<unknown>) => {
+  sent = [];
+  await run();
+  return sent;
+};
+
+it("'atomic' sells in one statement: the conditional UPDATE and the order together", async () => {
+  expect(await count(() => purchase(db, { bookId, customerId, strategy: 'atomic' }))).toEqual([
+    'with',
+  ]);
+});
+
+it("'lock' sends nothing between the locking read and COMMIT but the write", async () => {
+  expect(await count(() => purchase(db, { bookId, customerId, strategy: 'lock' }))).toEqual([
+    'begin',
+    'select',
+    'with',
+    'commit',
+  ]);
+});
+
+it('a failed purchase pays one more query to say why, and writes nothing', async () => {
+  expect(
+    await count(() =>
+      purchase(db, { bookId, customerId: 99_999_999, strategy: 'atomic' }).catch(() => undefined),
+    ),
+  ).toEqual(['with', 'select']);
+  const [row] = await executeRows<{ quantity: number; orders: number }>(
+    db,
+    sql`select quantity, (select count(*)::int from orders) as orders from books where id = ${bookId}`,
+  );
+  expect(row).toEqual({ quantity: 7, orders: 3 });
+});
