@@ -93,10 +93,22 @@ async function main(): Promise<number> {
     process.stderr.write(
       `results: ${files.json}\n         ${files.markdown}\n         ${files.svg}\n`,
     );
+  // Speed is never a failure; racefree breaking an invariant always is (the controls break
+  // theirs by design).
+  const broken = reports.flatMap((report) =>
+    report.scenarios.flatMap((scenario) =>
+      scenario.points.flatMap((point) =>
+        point.contenders
+          .filter((c) => c.role === 'racefree' && !c.invariantHeld)
+          .map((c) => `${scenario.id} @ ${point.clients}: ${c.label}`),
+      ),
+    ),
+  );
+  for (const line of broken) process.stderr.write(`!!! racefree broke its invariant: ${line}\n`);
   process.stderr.write(
     `bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );
-  return exitCode;
+  return broken.length > 0 ? 1 : exitCode;
 }
 
 /** A pool or timer left behind by a library must not keep a finished bench alive. */

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorKind } from './error-kind.js';
+import { WrongRowError } from './expect-row.js';
 import type { BenchClient } from './open-clients.js';
 import type { Contender } from './scenario.js';
 
@@ -30,6 +31,8 @@ export interface RunTally {
   reportedCreated: number;
   /** Successful operations from the first to the last (warm-up and tail included). */
   allSucceeded: number;
+  /** Operations, warm-up and tail included, that returned no row or another key's or caller's row. */
+  wrongRows: number;
 }
 
 /** How long operations may take to return once the timed window closed. */
@@ -67,6 +70,7 @@ export async function measureRun<C extends BenchClient>(
     created: 0,
     reportedCreated: 0,
     allSucceeded: 0,
+    wrongRows: 0,
   };
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
@@ -87,6 +91,7 @@ export async function measureRun<C extends BenchClient>(
         tally.allSucceeded += 1;
       } catch (error) {
         failure = { error };
+        if (error instanceof WrongRowError) tally.wrongRows += 1;
       }
       const finished = performance.now();
       if (finished < windowStart || finished > windowEnd) continue;

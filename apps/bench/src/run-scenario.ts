@@ -36,7 +36,7 @@ export async function runScenario<C extends BenchClient>(
       await scenario.reset();
       const tally = await measureRun(clients, contender, scenario.keys.stream(), plan);
       tallies.get(contender.id)?.push(tally);
-      checks.get(contender.id)?.push(await scenario.check(contender, tally));
+      checks.get(contender.id)?.push(withRightRows(await scenario.check(contender, tally), tally));
       progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
     }
   }
@@ -92,5 +92,18 @@ function aggregate<C extends BenchClient>(
     loggedPerOp: completed ? sum((t) => t.logged) / completed : 0,
     cpuMicrosPerOp: ops ? sum((t) => t.cpuMicros) / ops : 0,
     ...(reportedCreated ? { createdShare: sum((t) => t.created) / reportedCreated } : {}),
+  };
+}
+
+/**
+ * Every scenario's invariant includes "each call got its own row back": a call handed another
+ * key's row, or a row carrying another caller's write, breaks it however the data ends up.
+ */
+function withRightRows(check: InvariantCheck, tally: RunTally): InvariantCheck {
+  if (tally.wrongRows === 0) return check;
+  return {
+    held: false,
+    anomalies: check.anomalies + tally.wrongRows,
+    detail: `${check.detail}; ${tally.wrongRows} calls got a row they did not write or ask for`,
   };
 }

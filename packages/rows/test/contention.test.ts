@@ -18,7 +18,8 @@ type Helper = (
   db: Database,
   T: Tables,
   name: string,
-) => Promise<{ row: { name: string }; created: boolean }>;
+  caller: number,
+) => Promise<{ row: { name: string; color?: string | null }; created: boolean }>;
 
 const helpers: Record<string, Helper> = {
   'getOrCreate (prefer get)': (db, T, name) =>
@@ -27,8 +28,10 @@ const helpers: Record<string, Helper> = {
     getOrCreate(db, T.tags, { where: { name }, prefer: 'create' }),
   selectForUpdateOrCreate: (db, T, name) =>
     selectForUpdateOrCreate(db, T.tags, { where: { name } }),
-  updateOrCreate: (db, T, name) =>
-    updateOrCreate(db, T.tags, { where: { name }, set: { color: 'set' } }),
+  // Each caller writes its own value: the row it gets back must carry it (another caller's
+  // value would mean it was handed a row it did not write).
+  updateOrCreate: (db, T, name, caller) =>
+    updateOrCreate(db, T.tags, { where: { name }, set: { color: `c${caller}` } }),
 };
 
 describeDialects('64 racing callers on 5 keys', (t) => {
@@ -41,13 +44,18 @@ describeDialects('64 racing callers on 5 keys', (t) => {
   beforeEach(() => truncateAll(t.connection));
 
   async function assertOneRowPerKey(
-    outcome: Awaited<ReturnType<typeof race<{ row: { name: string }; created: boolean }>>>,
+    outcome: Awaited<ReturnType<typeof race<Awaited<ReturnType<Helper>>>>>,
+    ownValues = false,
   ) {
     expect(outcome.errors).toEqual([]);
     expect(outcome.results).toHaveLength(CALLERS);
     outcome.results.forEach((result, caller) =>
       expect(result.row.name).toBe(KEYS[caller % KEYS.length]),
     );
+    if (ownValues)
+      expect(outcome.results.map((result) => result.row.color)).toEqual(
+        outcome.results.map((_, caller) => `c${caller}`),
+      );
     expect(outcome.results.filter((r) => r.created)).toHaveLength(KEYS.length);
     const rows = await t.connection.query<{ name: string; n: number | string }>(
       'select name, count(*) as n from tags group by name order by name',
@@ -60,20 +68,20 @@ describeDialects('64 racing callers on 5 keys', (t) => {
       for (const level of LEVELS) {
         it(`inside atomic at ${level}: one row per key, a row for every caller, no errors`, async () => {
           const outcome = await race(CALLERS, (caller) =>
-            atomic(pool.db, (tx) => helper(tx, T, KEYS[caller % KEYS.length] as string), {
+            atomic(pool.db, (tx) => helper(tx, T, KEYS[caller % KEYS.length] as string, caller), {
               isolationLevel: level,
               retries: { attempts: 30, baseDelayMs: 2, maxDelayMs: 50 },
             }),
           );
-          await assertOneRowPerKey(outcome);
+          await assertOneRowPerKey(outcome, name === 'updateOrCreate');
         });
       }
       if (name.startsWith('getOrCreate') || name === 'updateOrCreate') {
         it('outside any transaction: one row per key, a row for every caller, no errors', async () => {
           const outcome = await race(CALLERS, (caller) =>
-            helper(pool.db, T, KEYS[caller % KEYS.length] as string),
+            helper(pool.db, T, KEYS[caller % KEYS.length] as string, caller),
           );
-          await assertOneRowPerKey(outcome);
+          await assertOneRowPerKey(outcome, name === 'updateOrCreate');
         });
       }
     });

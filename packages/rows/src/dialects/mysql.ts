@@ -79,10 +79,17 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
     snapshotHidesCommits: () => false,
 
     async updateReturning(ctx, condition, set) {
-      await executeStatement(
+      // mysql2 connects with CLIENT_FOUND_ROWS (its default): the count is of rows *matched*,
+      // so an UPDATE that writes the values a row already has still counts it.
+      const matched = await executeStatement(
         ctx.db,
         sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition}`,
       );
+      // Nothing matched: nothing updated, and nothing to read back. At READ COMMITTED the
+      // UPDATE took no gap lock, so a row another caller commits right now would be found by
+      // the read below — a row this call never wrote (the bench caught it: rows carrying
+      // another caller's value).
+      if (matched === 0) return [];
       // No UPDATE … RETURNING here: read the rows back with a locking read (we hold their X
       // locks already), which sees the latest version even at REPEATABLE READ.
       return selectRows(ctx.db, ctx.meta, condition, {
