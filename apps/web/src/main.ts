@@ -23,14 +23,15 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`PORT must be a port number, got ${process.env.PORT}`);
+  const attempts = positiveIntegerEnv('DATABASE_CONNECT_ATTEMPTS', 8);
   const database = await openDatabase(config, {
     // Several web processes share the server's max_connections: size each pool to fit.
     max: positiveIntegerEnv('DATABASE_POOL_SIZE', 20),
-    attempts: positiveIntegerEnv('DATABASE_CONNECT_ATTEMPTS', 8),
+    attempts,
   });
   await migrate(database.db);
   await seed(database.db);
-  const signUp = await createSignUp(database, config);
+  const signUp = await createSignUp(database, config, { attempts });
   const app = createApp({
     db: database.db,
     signUp: signUp.signUp,

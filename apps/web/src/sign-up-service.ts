@@ -1,4 +1,4 @@
-import { bookstoreTasks, type DatabaseConfig, signUp } from '@racefree/bookstore';
+import { bookstoreTasks, connectWithRetry, type DatabaseConfig, signUp } from '@racefree/bookstore';
 import { createJobs, installOutbox } from '@racefree/jobs';
 import type { AnyMySqlDatabase, AnyPgDatabase } from '@racefree/transactions';
 import type { SignUp } from './create-app.js';
@@ -12,6 +12,7 @@ import type { OpenDatabase } from './open-database.js';
 export async function createSignUp(
   database: OpenDatabase,
   config: DatabaseConfig,
+  options: { attempts?: number; onRetry?: (line: string) => void } = {},
 ): Promise<{ signUp: SignUp; close(): Promise<void> }> {
   const jobs = createJobs({
     tasks: bookstoreTasks,
@@ -19,7 +20,17 @@ export async function createSignUp(
     maxPoolSize: 2,
     ...(database.kind === 'postgres' ? { db: database.db as AnyPgDatabase } : {}),
   });
-  await jobs.migrate();
+  try {
+    // With MySQL the queue is another server (QUEUE_DATABASE_URL), which may still be starting:
+    // retried like the bookstore's own database, one line per attempt.
+    await connectWithRetry('the job queue database', config.queueUrl, () => jobs.migrate(), {
+      attempts: options.attempts ?? 8,
+      onRetry: options.onRetry ?? ((line) => console.error(line)),
+    });
+  } catch (error) {
+    await jobs.close().catch(() => undefined);
+    throw error;
+  }
   if (database.kind === 'mysql') await installOutbox(database.db as AnyMySqlDatabase);
   return {
     signUp: (db, input) => signUp(db, jobs, input),
