@@ -99,10 +99,6 @@ export class AppProcess {
     for (const app of started) if (app.running) app.signal('SIGKILL');
   }
 
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
   /** Not exited yet. */
   get running(): boolean {
     return (

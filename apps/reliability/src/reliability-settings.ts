@@ -1,6 +1,5 @@
 /** How hard a run pushes: `--quick` (CI, under 3 minutes on 2 cores) or the full run. */
 export interface ReliabilitySettings {
-  quick: boolean;
   /** Concurrent HTTP clients of the purchase + sign-up load. */
   clients: number;
   /** Times the web process is SIGKILLed under load (and restarted). */
@@ -27,7 +26,6 @@ export interface ReliabilitySettings {
 export function reliabilitySettings(quick: boolean): ReliabilitySettings {
   return quick
     ? {
-        quick,
         clients: 64,
         webKillRounds: 1,
         successesBeforeKill: 150,
@@ -40,7 +38,6 @@ export function reliabilitySettings(quick: boolean): ReliabilitySettings {
         connectAttempts: 3,
       }
     : {
-        quick,
         clients: 64,
         webKillRounds: 3,
         successesBeforeKill: 400,

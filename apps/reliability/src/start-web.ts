@@ -15,10 +15,6 @@ export interface StartWebOptions {
   queueUrl: string;
   /** The port to listen on (pick one with `freePort`; restarts reuse it). */
   port: number;
-  /** DATABASE_POOL_SIZE: the server's connections are shared by every process. Default 6. */
-  poolSize?: number;
-  /** DATABASE_CONNECT_ATTEMPTS. Default 4. */
-  connectAttempts?: number;
 }
 
 /**
@@ -34,8 +30,9 @@ export async function startWeb(options: StartWebOptions): Promise<WebProcess> {
       QUEUE_DATABASE_URL: options.queueUrl,
       PORT: String(options.port),
       HOST: '127.0.0.1',
-      DATABASE_POOL_SIZE: String(options.poolSize ?? 6),
-      DATABASE_CONNECT_ATTEMPTS: String(options.connectAttempts ?? 4),
+      // The server's connections are shared by every process of a scenario.
+      DATABASE_POOL_SIZE: '6',
+      DATABASE_CONNECT_ATTEMPTS: '4',
     },
   });
   await app.waitForLine(/listening on http:\/\//, { timeoutMs: 60_000 });

@@ -1,14 +1,13 @@
-import { connectWithRetry, type DatabaseConfig } from '@racefree/bookstore';
+import {
+  connectWithRetry,
+  type DatabaseConfig,
+  reconnectBackoffSeconds,
+} from '@racefree/bookstore';
 import type { Database } from '@racefree/transactions';
 import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
-
-/** Seconds to wait before the next connection attempt: 0.1 s doubling, at most 1 s. */
-function reconnectBackoffSeconds(failures: number): number {
-  return Math.min(1, 0.05 * 2 ** failures);
-}
 
 /** A pooled Drizzle database and how to close it. */
 export interface OpenDatabase {
@@ -34,10 +33,7 @@ export async function openDatabase(
       max,
       onnotice: () => {},
       connect_timeout: 5,
-      // postgres.js waits before reconnecting after failed connects, up to 20 s by default (the
-      // attempt count is shared by the pool), and queries queue meanwhile: during an outage
-      // every request — /healthz too — hung for up to 20 s, and the app noticed the server was
-      // back 20 s late. A short, capped pause fails requests fast and recovers fast.
+      // Not postgres.js' default (up to 20 s): /healthz and requests fail fast in an outage.
       backoff: reconnectBackoffSeconds,
     });
     opened = {

@@ -67,7 +67,12 @@ describeDialects('HTTP purchase races', (t) => {
     console.info(
       `[naive] ${result.orders} orders for ${STOCK} copies; stock left ${result.quantity}; ${lost} lost updates; statuses ${JSON.stringify(countBy(result.statuses))}`,
     );
+    expect(result.errors).toEqual([]);
     expect(result.statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    // Wrong stock, but never a 201 without its order, nor an order without its 201 (a request
+    // the client is told failed, or a retried attempt, leaves nothing), and never below zero.
+    expect(result.orders).toBe(result.statuses.filter((s) => s === 201).length);
+    expect(result.quantity).toBeGreaterThanOrEqual(0);
   });
 });
 

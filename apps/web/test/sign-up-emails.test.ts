@@ -1,5 +1,7 @@
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
+import type { AnyMySqlDatabase } from '@racefree/transactions';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp } from '../src/create-app.js';
 import { send, serveApp } from './serve-app.js';
 import { withQueue } from './with-queue.js';
 
@@ -64,5 +66,33 @@ describeDialects('sign-up and the welcome email', (t) => {
     });
     expect(response.status).toBe(400);
     expect(await queue.queuedJobs('send_welcome_email')).toBe(before);
+
+    // Refused only after the sign-up created the customer and enqueued its job: the request's
+    // rollback must take both with it.
+    let created: boolean | undefined;
+    const logged: unknown[] = [];
+    const failing = createApp({
+      db: pool.db,
+      signUp: async (db, input) => {
+        ({ created } = await queue.signUp(db, input));
+        throw new Error('the request failed after the sign-up');
+      },
+      logError: (error) => logged.push(error),
+    });
+    const failed = await failing.request('/api/customers', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'rolled-back@example.com', name: 'Gone' }),
+    });
+    expect(failed.status).toBe(500);
+    expect(created).toBe(true);
+    expect(logged).toEqual([new Error('the request failed after the sign-up')]);
+    // On MySQL a leaked outbox row would only reach the queue through the relay: run it.
+    if (t.kind === 'mysql') await queue.jobs.relay(pool.db as AnyMySqlDatabase);
+    expect(await queue.queuedJobs('send_welcome_email')).toBe(before);
+    const [customers] = await pool.query<{ n: number }>(
+      "select count(*) as n from customers where email = 'rolled-back@example.com'",
+    );
+    expect(Number(customers?.n)).toBe(0);
   });
 });

@@ -1,12 +1,7 @@
-import { ConfigError, loadDatabaseConfig, positiveIntegerEnv } from '@racefree/bookstore';
+import { type DatabaseConfig, loadDatabaseConfig, positiveIntegerEnv } from '@racefree/bookstore';
 
-/** The worker's settings, from the environment. */
-export interface WorkerConfig {
-  /** The application database: `postgres://…` or `mysql://…`. */
-  databaseUrl: string;
-  databaseKind: 'postgres' | 'mysql';
-  /** The queue's PostgreSQL database (DATABASE_URL itself when that is PostgreSQL). */
-  queueUrl: string;
+/** The worker's settings, from the environment: the databases (as the web app reads them), and: */
+export interface WorkerConfig extends DatabaseConfig {
   /** Jobs run at once (WORKER_CONCURRENCY, default 5). */
   concurrency: number;
   /** How often to look for scheduled jobs and retries (WORKER_POLL_INTERVAL_MS, default 2000). */
@@ -22,16 +17,10 @@ export interface WorkerConfig {
   orphanedLockAgeMs: number;
 }
 
-/** A setting that cannot work; the message names it (passwords hidden). Exit 1. */
-export { ConfigError };
-
 /** Reads and checks the configuration; throws `ConfigError` with one readable line. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
-  const { databaseUrl, databaseKind, queueUrl } = loadDatabaseConfig(env);
   return {
-    databaseUrl,
-    databaseKind,
-    queueUrl,
+    ...loadDatabaseConfig(env),
     concurrency: positiveIntegerEnv('WORKER_CONCURRENCY', 5, env),
     pollIntervalMs: positiveIntegerEnv('WORKER_POLL_INTERVAL_MS', 2000, env),
     relayPollIntervalMs: positiveIntegerEnv('RELAY_POLL_INTERVAL_MS', 500, env),

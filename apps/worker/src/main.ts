@@ -1,5 +1,5 @@
-import { ConfigError, loadConfig, type WorkerConfig } from './config.js';
-import { ConnectionRefusedError } from '@racefree/bookstore';
+import { ConfigError, ConnectionRefusedError } from '@racefree/bookstore';
+import { loadConfig, type WorkerConfig } from './config.js';
 import { guardUnhandledRejections } from './guard-unhandled-rejections.js';
 import { createLog, parseLogLevel } from './log.js';
 import { type RunningWorker, startWorker } from './start-worker.js';

@@ -1,5 +1,6 @@
 import type { WorkerEvents } from 'graphile-worker';
 import type pg from 'pg';
+import { requireSchemaName, wakeWorkers } from './graphile-queue.js';
 import type { Log } from './log.js';
 
 /** Options of `startOrphanedLockSweeper`. */
@@ -36,8 +37,8 @@ export interface OrphanedLockSweeper {
  * Runs every `minAgeMs / 4`; a failed sweep (database down) is retried at the next tick.
  */
 export function startOrphanedLockSweeper(options: OrphanedLockSweeperOptions): OrphanedLockSweeper {
-  const { pool, events, workerId, minAgeMs, log, schema = 'graphile_worker' } = options;
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+  const { pool, events, workerId, minAgeMs, log } = options;
+  const schema = requireSchemaName(options.schema ?? 'graphile_worker');
   const running = new Set<string>();
   // Finished jobs whose "done" is still on its way to the database: left alone for a while.
   const finishing = new Map<string, number>();
@@ -76,9 +77,7 @@ export function startOrphanedLockSweeper(options: OrphanedLockSweeperOptions): O
         [id, ours(), minAgeMs],
       );
       if (rows.length > 0) {
-        await pool.query(`select pg_notify('jobs:insert', $1)`, [
-          JSON.stringify({ r: Math.random(), count: rows.length }),
-        ]);
+        await wakeWorkers(pool, rows.length);
         log('warning', 'released jobs this worker had locked but was not running', {
           jobs: rows.map((row) => row.id),
         });

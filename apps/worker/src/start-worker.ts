@@ -9,7 +9,7 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import type { WorkerConfig } from './config.js';
-import { connectWithRetry, migrate, redactUrl } from '@racefree/bookstore';
+import { connectWithRetry, migrate, reconnectBackoffSeconds, redactUrl } from '@racefree/bookstore';
 import { graphileLogger, type Log } from './log.js';
 import { WORKER_TABLES_SQL, workerHandlers, workerTasks } from './worker-tasks.js';
 import { openWorkerPresence } from './worker-presence.js';
@@ -82,7 +82,7 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
       onnotice: () => {},
       // postgres.js' default reconnect pause grows to 20 s (shared by the pool) during an
       // outage; capped at 1 s, jobs resume as soon as the database is back.
-      backoff: (failures: number) => Math.min(1, 0.05 * 2 ** failures),
+      backoff: reconnectBackoffSeconds,
     });
     closers.push(() => client.end({ timeout: 5 }));
     const db = drizzlePostgres({ client });

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { requireSchemaName, wakeWorkers } from './graphile-queue.js';
 import { WORKER_PRESENCE_LOCK_CLASS } from './worker-presence.js';
 
 /** Options of `unlockDeadWorkers`. */
@@ -59,8 +60,8 @@ export async function unlockDeadWorkers(
   client: pg.ClientBase,
   options: UnlockDeadWorkersOptions = {},
 ): Promise<LockedWorker[]> {
-  const { minAgeMs = 60_000, olderThanMs, dryRun = false, schema = 'graphile_worker' } = options;
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`not a schema name: ${schema}`);
+  const { minAgeMs = 60_000, olderThanMs, dryRun = false } = options;
+  const schema = requireSchemaName(options.schema ?? 'graphile_worker');
   const { rows } = await client.query<{
     worker_id: string;
     jobs: string;
@@ -117,17 +118,15 @@ export async function unlockDeadWorkers(
         reason,
       });
     }
-    const toUnlock = workers.filter((w) => w.action === 'unlocked').map((w) => w.workerId);
-    if (toUnlock.length > 0) {
-      await client.query(`select ${schema}.force_unlock_workers($1::text[])`, [toUnlock]);
-      // Wake idle workers now (graphile-worker's own "jobs were added" notification) rather
-      // than at their next poll.
-      const count = workers
-        .filter((w) => w.action === 'unlocked')
-        .reduce((sum, w) => sum + w.jobs, 0);
-      await client.query(`select pg_notify('jobs:insert', $1)`, [
-        JSON.stringify({ r: Math.random(), count }),
+    const unlocked = workers.filter((w) => w.action === 'unlocked');
+    if (unlocked.length > 0) {
+      await client.query(`select ${schema}.force_unlock_workers($1::text[])`, [
+        unlocked.map((w) => w.workerId),
       ]);
+      await wakeWorkers(
+        client,
+        unlocked.reduce((sum, w) => sum + w.jobs, 0),
+      );
     }
   } finally {
     for (const workerId of heldPresence)

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { atomic } from '@racefree/transactions';
+import { OUTBOX_TABLE_NAME } from '@racefree/jobs';
+import { atomic, executeRows } from '@racefree/transactions';
 import {
   createPostgresTestDatabase,
   describeDialects,
   postgresAdminUrl,
   type TestDatabase,
 } from '@racefree/testkit';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -54,9 +56,22 @@ describeDialects(
         (
           await queuePool.query<{ event_id: string }>('select event_id from worker_events')
         ).rows.map((row) => row.event_id);
+      // Wait until nothing is left anywhere — outbox and queue — so a leaked job for the
+      // rolled-back transaction would have run by the time the events are compared.
+      const drained = async () => {
+        const [outbox] = await executeRows<{ n: number | string }>(
+          t.connection.db,
+          sql`select count(*) as n from ${sql.identifier(OUTBOX_TABLE_NAME)}`,
+        );
+        const { rows } = await queuePool.query<{ n: string }>(
+          'select count(*) as n from graphile_worker._private_jobs',
+        );
+        return Number(outbox?.n) === 0 && Number(rows[0]?.n) === 0;
+      };
       const deadline = Date.now() + 10_000;
-      while ((await recorded()).length === 0 && Date.now() < deadline)
+      while (((await recorded()).length === 0 || !(await drained())) && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
+      expect(await drained()).toBe(true);
       expect(await recorded()).toEqual([committed]);
     });
   },

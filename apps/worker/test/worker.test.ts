@@ -2,8 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createPostgresTestDatabase, postgresAdminUrl, type TestDatabase } from '@racefree/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config.js';
-import { ConnectionRefusedError, connectWithRetry, redactUrl } from '@racefree/bookstore';
+import {
+  ConfigError,
+  ConnectionRefusedError,
+  connectWithRetry,
+  redactUrl,
+} from '@racefree/bookstore';
+import { loadConfig } from '../src/config.js';
 import { createLog } from '../src/log.js';
 import { type RunningWorker, startWorker } from '../src/start-worker.js';
 

@@ -79,3 +79,16 @@ export async function connectWithRetry(
     }
   }
 }
+
+/**
+ * postgres.js' `backoff` option for the apps' pools: seconds to wait before reconnecting after
+ * `failures` failed connects — 0.1 s doubling, at most 1 s. postgres.js' own default grows to
+ * 20 s (the count is shared by the pool) while queries queue: during an outage every request —
+ * `/healthz` too — hung for up to 20 s, and the app noticed the server was back 20 s late. A
+ * short, capped pause fails fast and recovers fast.
+ *
+ * @example postgres(url, { backoff: reconnectBackoffSeconds })
+ */
+export function reconnectBackoffSeconds(failures: number): number {
+  return Math.min(1, 0.05 * 2 ** failures);
+}

@@ -1,7 +1,12 @@
 // @racefree/bookstore: the demo domain shared by the web app, the worker and the benchmarks.
 export { bookstoreTables } from './bookstore-tables.js';
 export { type BookstoreTasks, bookstoreTasks, welcomeEmailPayload } from './bookstore-tasks.js';
-export { ConnectionRefusedError, connectWithRetry, isUnreachable } from './connect-with-retry.js';
+export {
+  ConnectionRefusedError,
+  connectWithRetry,
+  isUnreachable,
+  reconnectBackoffSeconds,
+} from './connect-with-retry.js';
 export {
   ConfigError,
   type DatabaseConfig,

@@ -3,9 +3,9 @@ import { sql } from 'drizzle-orm';
 import { NotFoundError } from './errors.js';
 
 /**
- * Throws `NotFoundError` unless the customer exists. Checked before the stock is touched, so an
- * unknown customer never costs a copy; a customer deleted after this check still cannot get an
- * order (the foreign key refuses it and the transaction rolls back).
+ * Throws `NotFoundError` unless the customer exists: an unknown customer's (empty) email list
+ * is a 404, not an empty answer. (`purchase` needs no such query: it checks the customer inside
+ * the sale's own statement.)
  */
 export async function requireCustomer(db: Database, customerId: number): Promise<void> {
   const [found] = await executeRows(db, sql`select id from customers where id = ${customerId}`);

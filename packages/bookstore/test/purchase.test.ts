@@ -9,6 +9,7 @@ import {
   type PurchaseStrategy,
   purchase,
   SoldOutError,
+  stockReport,
 } from '../src/index.js';
 import { insertBook, insertCustomers, stockOf } from './helpers.js';
 
@@ -57,6 +58,11 @@ describeDialects('purchase', (t) => {
       await withRollback(t.connection.db, async () => {
         await purchase(t.connection.db, { bookId, customerId, strategy });
         // Inside, the sale is visible through the transaction…
+        expect(await stockReport(t.connection.db, bookId)).toEqual({
+          bookId,
+          quantity: 2,
+          orders: 1,
+        });
       });
       // …and it is gone with the rollback.
       expect(await stockOf(t.connection, bookId)).toEqual({ quantity: 3, orders: 0 });

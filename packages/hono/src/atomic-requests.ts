@@ -79,7 +79,8 @@ export function atomicRequests(
       `atomicRequests: unknown isolation level ${JSON.stringify(options.isolationLevel)}; use one of ${ISOLATION_LEVELS.join(', ')}`,
     );
   }
-  const retrying = retryCount(options.retries) > 0;
+  // Validated exactly as `atomic` validates it, when the app is built rather than on a request.
+  const retrying = retryPolicy(options.retries).retries > 0;
   const atomicOptions = { retries: options.retries, isolationLevel: options.isolationLevel };
 
   return async function atomicRequestsMiddleware(c, next) {
@@ -166,9 +167,4 @@ async function runRetrying(
     return;
   }
   if (last !== undefined) adoptAttempt(c, last);
-}
-
-/** Validated exactly as `atomic` validates it, when the app is built rather than on a request. */
-function retryCount(retries: RetriesOption | undefined): number {
-  return retryPolicy(retries).retries;
 }

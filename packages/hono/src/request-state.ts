@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 
 // The contexts whose handlers run inside a transaction opened by atomicRequests: the request's
-// own context, or the fresh context of each attempt when retries are on. A WeakMap, so nothing
+// own context, or the fresh context of each attempt when retries are on. A WeakSet, so nothing
 // outlives the request and nothing shows in the user's `c.var`.
 const atomicContexts = new WeakSet<Context>();
 

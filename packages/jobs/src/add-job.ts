@@ -15,7 +15,7 @@ export type QueueExecutor = (query: SQL) => Promise<Record<string, unknown>[]>;
 const ADD_JOB_ATTEMPTS = 5;
 
 /** The `add_job` call for one spec; every option is passed through as given. */
-export function addJobQuery(schema: string, spec: JobSpec): SQL {
+function addJobQuery(schema: string, spec: JobSpec): SQL {
   return sql`select id::text as id from ${sql.identifier(schema)}.add_job(
     identifier => ${spec.identifier}::text,
     payload => ${JSON.stringify(spec.payload ?? {})}::json,

@@ -40,7 +40,7 @@ export interface CreateJobsOptions<T extends TaskSchemas> {
   /**
    * The Drizzle (postgres.js) database on the queue's database, if your data lives there too.
    * Optional: any transaction on the queue's database is accepted; with `db`, transactions
-   * opened by `atomic(db, …)` are recognised without a probe query.
+   * opened by `atomic(db, …)` share one probe query (the first), instead of one each.
    */
   db?: AnyPgDatabase;
   /** graphile-worker's schema. Default `'graphile_worker'`. */

@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { InvalidArgumentError } from '@racefree/transactions';
+import { UnknownTaskError } from './errors.js';
 
 /** Task names mapped to the Standard Schema (zod, valibot, arktype, …) of their payloads. */
 export type TaskSchemas = Record<string, StandardSchemaV1>;
@@ -53,4 +54,11 @@ export function defineTasks<const T extends TaskSchemas>(tasks: T): Readonly<T> 
       );
   }
   return Object.freeze({ ...tasks });
+}
+
+/** The schema of task `name`, or `UnknownTaskError` (own keys only: `toString` is no task). */
+export function taskSchema(tasks: TaskSchemas, name: string): StandardSchemaV1 {
+  const schema = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
+  if (!schema) throw new UnknownTaskError(name, Object.keys(tasks));
+  return schema;
 }

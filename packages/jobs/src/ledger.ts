@@ -17,6 +17,9 @@ create table if not exists ${LEDGER_TABLE} (
   primary key (source, outbox_id)
 )`;
 
+/** The ledger table in statements (a fixed name, never user input). */
+const ledger = sql.raw(LEDGER_TABLE);
+
 const installed = new WeakMap<Queue, Promise<void>>();
 
 /** Creates the ledger once per queue object (concurrent relays wait for one another). */
@@ -51,7 +54,7 @@ export async function recordInLedger(
   ids: readonly string[],
 ): Promise<Set<string>> {
   const rows = await execute(
-    sql`insert into racefree_jobs.outbox_ledger (source, outbox_id)
+    sql`insert into ${ledger} (source, outbox_id)
         select ${source}, unnest(${idArray(ids)})
         on conflict do nothing
         returning outbox_id::text as id`,
@@ -66,7 +69,7 @@ export async function ledgerIds(
   limit: number,
 ): Promise<string[]> {
   const rows = await execute(
-    sql`select outbox_id::text as id from racefree_jobs.outbox_ledger where source = ${source} order by outbox_id limit ${limit}`,
+    sql`select outbox_id::text as id from ${ledger} where source = ${source} order by outbox_id limit ${limit}`,
   );
   return rows.map((row) => String(row.id));
 }
@@ -79,6 +82,6 @@ export async function forgetInLedger(
 ): Promise<void> {
   if (ids.length === 0) return;
   await execute(
-    sql`delete from racefree_jobs.outbox_ledger where source = ${source} and outbox_id = any(${idArray(ids)})`,
+    sql`delete from ${ledger} where source = ${source} and outbox_id = any(${idArray(ids)})`,
   );
 }

@@ -1,5 +1,4 @@
-import type { TaskSchemas } from './define-tasks.js';
-import { UnknownTaskError } from './errors.js';
+import { type TaskSchemas, taskSchema } from './define-tasks.js';
 import { type JobOptions, type JobSpec, toJobSpec } from './job-spec.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -14,8 +13,6 @@ export async function prepareJob(
   payload: unknown,
   options: JobOptions | undefined,
 ): Promise<JobSpec> {
-  const schema = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
-  if (!schema) throw new UnknownTaskError(name, Object.keys(tasks));
-  await validatePayload(name, schema, payload);
+  await validatePayload(name, taskSchema(tasks, name), payload);
   return toJobSpec(name, payload, options);
 }

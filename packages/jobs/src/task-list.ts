@@ -6,8 +6,8 @@ import {
   type TransactionOf,
 } from '@racefree/transactions';
 import type { JobHelpers, TaskList } from 'graphile-worker';
-import type { PayloadOutput, TaskName, TaskSchemas } from './define-tasks.js';
-import { InvalidPayloadError, UnknownTaskError } from './errors.js';
+import { type PayloadOutput, type TaskName, type TaskSchemas, taskSchema } from './define-tasks.js';
+import { InvalidPayloadError } from './errors.js';
 import { failJobPermanently } from './fail-job-permanently.js';
 import { validatePayload } from './validate-payload.js';
 
@@ -41,15 +41,14 @@ export function buildTaskList(
   const { atomic: atomicDb, ...atomicOptions } = options ?? {};
   const list: TaskList = {};
   for (const [name, handler] of Object.entries(handlers)) {
-    const taskSchema = Object.hasOwn(tasks, name) ? tasks[name] : undefined;
-    if (!taskSchema) throw new UnknownTaskError(name, Object.keys(tasks));
+    const schemaOfTask = taskSchema(tasks, name);
     if (typeof handler !== 'function')
       throw new InvalidArgumentError(`The handler of task "${name}" must be a function.`);
     const run = handler as unknown as (payload: unknown, helpers: unknown) => unknown;
     list[name] = async (payload, helpers) => {
       let value: unknown;
       try {
-        value = await validatePayload(name, taskSchema, payload);
+        value = await validatePayload(name, schemaOfTask, payload);
       } catch (error) {
         // Retrying cannot fix a payload: take the job's attempts away, then fail it, so its
         // last_error names the field and it is never rescheduled (no retry storm).

@@ -59,6 +59,23 @@ describe('defineTasks', () => {
     const jobs = createJobs({ tasks, connectionString: 'postgres://unused@127.0.0.1:1/none' });
     const db = {} as Database;
     await expect(jobs.enqueue(db, 'welcome', { userId: 1 })).rejects.toThrow(/Drizzle database/);
+    // The queue is unreachable (port 1): any SQL would fail with a connection error instead.
+    const badOptions = [
+      { runAt: new Date(), delayMs: 5 },
+      { runAt: new Date(Number.NaN) },
+      { delayMs: -1 },
+      { jobKeyMode: 'replace' as const },
+      { jobKey: '' },
+      { queueName: '' },
+      { priority: 1.5 },
+      { maxAttempts: 0 },
+    ];
+    for (const options of badOptions) {
+      await expect(
+        jobs.enqueueOnCommit('welcome', { userId: 1 }, options),
+        JSON.stringify(options),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
     await jobs.close();
     expect(() => createJobs({ tasks } as never)).toThrow(
       /exactly one of connectionString and pool/,

@@ -17,8 +17,6 @@ import type { TableMeta } from './table-meta.js';
 export interface RowContext {
   /** The open transaction for the caller's `db` (via `current`), or the root database. */
   db: Database;
-  /** What the caller passed (the root database or a transaction). */
-  given: Database;
   dialect: Dialect;
   rows: RowsDialect;
   meta: TableMeta;
@@ -52,7 +50,6 @@ export async function rowContext(
   const dialect = await dialectOf(active?.root ?? db);
   return {
     db: target,
-    given: db,
     dialect,
     rows: rowsDialectFor(dialect),
     meta,

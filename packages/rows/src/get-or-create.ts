@@ -1,10 +1,10 @@
 import type { Database } from '@racefree/transactions';
 import { rowContext } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
-import { checkValues } from './input.js';
-import { checkMatches, resolveKey } from './resolve-key.js';
+import { checkLookup, createValues } from './input.js';
+import { checkMatches } from './resolve-key.js';
 import { retryOutsideTransaction } from './retry-outside-transaction.js';
-import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
+import type { AnyTable } from './table-meta.js';
 
 /** Column values of a table's rows, as Drizzle selects them. */
 export type RowOf<T extends AnyTable> = T['$inferSelect'];
@@ -46,7 +46,7 @@ export interface GetOrCreateOptions<T extends AnyTable> {
  * A violation of any other constraint is thrown as is.
  *
  * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3. With
- * `prefer: 'create'`: 1 in both cases (2 if the winner committed during the statement).
+ * `prefer: 'create'`: 1 in both cases (3 if the winner committed during the statement).
  *
  * @example
  * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
@@ -56,20 +56,14 @@ export async function getOrCreate<T extends AnyTable>(
   table: T,
   options: GetOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>>> {
-  const meta = tableMeta(table);
-  const where = checkValues(meta, options?.where, 'where');
-  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
-  if (options.defaults !== undefined && typeof options.defaults !== 'function')
-    checkValues(meta, options.defaults, 'defaults', { allowEmpty: true });
-  const ctx = await rowContext(db, meta, 'getOrCreate');
+  const { meta, where, key } = checkLookup(table, options);
   const values = createValues(meta, where, options.defaults);
+  const ctx = await rowContext(db, meta, 'getOrCreate');
   return retryOutsideTransaction(ctx, async () => {
-    if (
-      options.prefer === 'create' &&
-      !key.unenforced &&
-      ctx.rows.insertOrSelect &&
-      ctx.rows.canInsertOrSelect(ctx)
-    ) {
+    if (options.prefer !== 'create') {
+      const row = await readByKey(ctx, where, key, undefined);
+      if (row) return { row, created: false } as RowResult<RowOf<T>>;
+    } else if (!key.unenforced && ctx.rows.insertOrSelect) {
       const found = await ctx.rows.insertOrSelect(ctx, await values(), key);
       if (found) {
         return {
@@ -77,31 +71,8 @@ export async function getOrCreate<T extends AnyTable>(
           created: found.created,
         } as RowResult<RowOf<T>>;
       }
-    } else if (options.prefer !== 'create') {
-      const row = await readByKey(ctx, where, key, undefined);
-      if (row) return { row, created: false } as RowResult<RowOf<T>>;
     }
     const result = await insertOrReadWinner(ctx, where, key, values, undefined);
     return result as RowResult<RowOf<T>>;
   });
-}
-
-/**
- * The values a created row gets: `defaults` (resolved once, and only if a row is created —
- * the function may be expensive or have effects), then `where`.
- */
-export function createValues(
-  meta: TableMeta,
-  where: Record<string, unknown>,
-  defaults: unknown,
-): () => Promise<Record<string, unknown>> {
-  let resolved: Promise<Record<string, unknown>> | undefined;
-  return () => {
-    resolved ??= (async () => {
-      const given =
-        typeof defaults === 'function' ? await (defaults as () => unknown)() : (defaults ?? {});
-      return { ...checkValues(meta, given, 'defaults', { allowEmpty: true }), ...where };
-    })();
-    return resolved;
-  };
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@racefree/transactions';
-import type { TableMeta } from './table-meta.js';
+import { resolveKey } from './resolve-key.js';
+import { type TableMeta, tableMeta, type UniqueKey } from './table-meta.js';
 
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 /** Far beyond any real lookup; stops a hostile payload before it becomes a huge statement. */
@@ -54,4 +55,48 @@ export function checkValues(
   if (!options.allowEmpty && keys.length === 0)
     throw new InvalidArgumentError(`${what} is empty: it must name at least one column`);
   return copy;
+}
+
+/** A find-or-create call's checked input: the table, its `where`, and the unique key it runs on. */
+export interface Lookup {
+  meta: TableMeta;
+  where: Record<string, unknown>;
+  key: UniqueKey;
+}
+
+/**
+ * Checks the input every find-or-create helper shares, before any SQL: a Drizzle table, a
+ * `where` of its columns, and a unique key covering `where` (unless opted out).
+ */
+export function checkLookup(
+  table: unknown,
+  options: { where?: unknown; allowWithoutUniqueKey?: boolean | undefined } | undefined,
+): Lookup {
+  const meta = tableMeta(table);
+  const where = checkValues(meta, options?.where, 'where');
+  return { meta, where, key: resolveKey(meta, where, options?.allowWithoutUniqueKey) };
+}
+
+/**
+ * The values a created row gets: `defaults` (resolved once, and only if a row is created —
+ * the function may be expensive or have effects), then `base` (which wins). An object
+ * `defaults` is checked at once, before any SQL; a function's result when it is called.
+ */
+export function createValues(
+  meta: TableMeta,
+  base: Record<string, unknown>,
+  defaults: unknown,
+  what = 'defaults',
+): () => Promise<Record<string, unknown>> {
+  if (defaults !== undefined && typeof defaults !== 'function')
+    checkValues(meta, defaults, what, { allowEmpty: true });
+  let resolved: Promise<Record<string, unknown>> | undefined;
+  return () => {
+    resolved ??= (async () => {
+      const given =
+        typeof defaults === 'function' ? await (defaults as () => unknown)() : (defaults ?? {});
+      return { ...checkValues(meta, given, what, { allowEmpty: true }), ...base };
+    })();
+    return resolved;
+  };
 }

@@ -5,8 +5,8 @@ import type { RowOf, WhereOf } from './get-or-create.js';
 import { checkValues } from './input.js';
 import { requirePrimaryKey } from './resolve-key.js';
 import { anyOfKeys, equalsAll, orderByKey, selectRows } from './row-sql.js';
-import { asLockNotAvailable } from './select-for-update-or-create.js';
 import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
+import { withNoWait } from './with-no-wait.js';
 
 /** Options of `lockRows`. */
 export interface LockRowsOptions {
@@ -72,9 +72,8 @@ export async function lockRows<T extends AnyTable>(
     let condition = keyRows
       ? anyOfKeys(meta, pk.keys, keyRows)
       : equalsAll(meta, where ?? {}, Object.keys(where ?? {}));
-    if (!keyRows && !ctx.dialect.lockModes.includes('no key update')) {
-      // InnoDB locks rows in the order the chosen index returns them: resolve the keys first,
-      // then lock through the primary key, in its order.
+    if (!keyRows && c.rows.lockWhereByPrimaryKey) {
+      // Resolve the keys first, then lock through the primary key, in its order.
       const found = await selectRows(c.db, meta, condition, { columns: pk.keys, order });
       if (found.length === 0) return [];
       condition = anyOfKeys(meta, pk.keys, found);
@@ -93,12 +92,7 @@ export async function lockRows<T extends AnyTable>(
           lockBy({ ...c, db: db2 }, prefix),
         )
       : lockBy(c, undefined);
-  if (!options.noWait) return attempt(ctx);
-  try {
-    return await ctx.rows.contained(ctx, (db2) => attempt({ ...ctx, db: db2 }));
-  } catch (error) {
-    throw asLockNotAvailable(error, meta.displayName);
-  }
+  return withNoWait(ctx, options.noWait, attempt);
 }
 
 function checkKeys(

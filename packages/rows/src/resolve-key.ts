@@ -30,7 +30,7 @@ export function resolveKey(
 }
 
 /** The names of `where` columns (outside the key) whose value differs on `row`. */
-export function mismatchedColumns(
+function mismatchedColumns(
   meta: TableMeta,
   where: Record<string, unknown>,
   key: UniqueKey,

@@ -1,15 +1,10 @@
-import {
-  type Database,
-  isLockNotAvailable,
-  isTransient,
-  LockNotAvailableError,
-} from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import { type RowContext, rowContext } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
-import { createValues, type DefaultsOf, type RowOf, type WhereOf } from './get-or-create.js';
-import { checkValues } from './input.js';
-import { resolveKey } from './resolve-key.js';
-import { type AnyTable, tableMeta } from './table-meta.js';
+import type { DefaultsOf, RowOf, WhereOf } from './get-or-create.js';
+import { checkLookup, createValues } from './input.js';
+import type { AnyTable } from './table-meta.js';
+import { withNoWait } from './with-no-wait.js';
 
 /** Options of `selectForUpdateOrCreate`. */
 export interface SelectForUpdateOrCreateOptions<T extends AnyTable> {
@@ -68,13 +63,11 @@ export async function selectForUpdateOrCreate<T extends AnyTable>(
   table: T,
   options: SelectForUpdateOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>> | SkippedRow> {
-  const meta = tableMeta(table);
-  const where = checkValues(meta, options?.where, 'where');
-  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
+  const { meta, where, key } = checkLookup(table, options);
+  const values = createValues(meta, where, options.defaults);
   const ctx = await rowContext(db, meta, 'selectForUpdateOrCreate', { requireTransaction: true });
   const lock = { mode: 'update' as const, noWait: options.noWait, skipLocked: options.skipLocked };
   const lockClause = ctx.dialect.lockClause('update', lock);
-  const values = createValues(meta, where, options.defaults);
   const run = async (c: RowContext) => {
     const row = await readByKey(c, where, key, lockClause);
     if (row) return { row, created: false };
@@ -83,32 +76,5 @@ export async function selectForUpdateOrCreate<T extends AnyTable>(
       ? { row: undefined, created: false as const, skipped: true as const }
       : outcome;
   };
-  if (!options.noWait) return (await run(ctx)) as RowResult<RowOf<T>> | SkippedRow;
-  try {
-    // Statements inside the savepoint must go through its own handle (postgres.js remembers a
-    // failed statement of the outer handle until COMMIT).
-    return (await ctx.rows.contained(ctx, (db) => run({ ...ctx, db }))) as RowResult<RowOf<T>>;
-  } catch (error) {
-    throw asLockNotAvailable(error, meta.displayName);
-  }
-}
-
-/**
- * A NOWAIT failure as `LockNotAvailableError`. MariaDB reports NOWAIT as a lock-wait timeout
- * (1205), which on its own would be retried; asked for NOWAIT, it means "held by someone".
- */
-export function asLockNotAvailable(error: unknown, table: string): unknown {
-  if (
-    isLockNotAvailable(error) ||
-    (isTransient(error) &&
-      /lock wait timeout/i.test(
-        String((error as Error)?.message) + String((error as { cause?: Error })?.cause?.message),
-      ))
-  ) {
-    return new LockNotAvailableError(
-      `A row of ${table} is locked by another transaction (noWait).`,
-      { cause: error },
-    );
-  }
-  return error;
+  return (await withNoWait(ctx, options.noWait, run)) as RowResult<RowOf<T>> | SkippedRow;
 }

@@ -26,8 +26,6 @@ export interface TableMeta {
   displayName: string;
   /** Property key → column. */
   columns: Map<string, Column>;
-  /** Database column name → property key. */
-  keyOfColumnName: Map<string, string>;
   primaryKey: UniqueKey | undefined;
   /** Every unique key, primary first, then the narrowest. */
   uniqueKeys: UniqueKey[];
@@ -136,7 +134,6 @@ function build(
     family,
     displayName: config.schema ? `${config.schema}.${config.name}` : config.name,
     columns,
-    keyOfColumnName,
     primaryKey,
     uniqueKeys,
   };

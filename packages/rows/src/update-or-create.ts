@@ -5,18 +5,11 @@ import {
   SnapshotConflictError,
 } from '@racefree/transactions';
 import { type RowContext, rowContext } from './context.js';
-import { readByKey, type RowResult } from './find-or-insert.js';
-import {
-  createValues,
-  type DefaultsOf,
-  type InsertOf,
-  type RowOf,
-  type WhereOf,
-} from './get-or-create.js';
-import { checkValues } from './input.js';
-import { resolveKey } from './resolve-key.js';
+import { insertOrReadWinner, type RowResult } from './find-or-insert.js';
+import type { DefaultsOf, InsertOf, RowOf, WhereOf } from './get-or-create.js';
+import { checkLookup, checkValues, createValues } from './input.js';
 import { equalsAll } from './row-sql.js';
-import { type AnyTable, tableMeta } from './table-meta.js';
+import type { AnyTable } from './table-meta.js';
 
 /** Options of `updateOrCreate`. */
 export interface UpdateOrCreateOptions<T extends AnyTable> {
@@ -54,10 +47,8 @@ export async function updateOrCreate<T extends AnyTable>(
   table: T,
   options: UpdateOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>>> {
-  const meta = tableMeta(table);
-  const where = checkValues(meta, options?.where, 'where');
+  const { meta, where, key } = checkLookup(table, options);
   const set = checkValues(meta, options?.set, 'set');
-  const key = resolveKey(meta, where, options.allowWithoutUniqueKey);
   for (const pk of meta.primaryKey?.keys ?? []) {
     if (pk in set && !(pk in where && where[pk] === set[pk])) {
       throw new InvalidArgumentError(
@@ -65,30 +56,17 @@ export async function updateOrCreate<T extends AnyTable>(
       );
     }
   }
+  const values = createValues(meta, { ...set, ...where }, options.createDefaults, 'createDefaults');
   const probe = await rowContext(db, meta, 'updateOrCreate');
-  const values = createValues(meta, where, async () => {
-    const extra =
-      typeof options.createDefaults === 'function'
-        ? await options.createDefaults()
-        : (options.createDefaults ?? {});
-    return { ...checkValues(meta, extra, 'createDefaults', { allowEmpty: true }), ...set };
-  });
+  const condition = equalsAll(meta, where, Object.keys(where));
   const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
-    const condition = equalsAll(meta, where, Object.keys(where));
     for (let round = 1; round <= ROUNDS; round++) {
       const [updated] = await ctx.rows.updateReturning(ctx, condition, set);
       if (updated) return { row: updated as RowOf<T>, created: false };
-      const outcome = await ctx.rows.insertUnlessTaken(ctx, await values(), key);
-      if ('row' in outcome) return { row: outcome.row as RowOf<T>, created: true };
-      // The key is taken: by a row that does not match the rest of where (readByKey throws
-      // KeyMismatchError), or by a winner we can now update.
-      const existing = await readByKey(ctx, where, key, ctx.dialect.lockClause('update'));
-      if (!existing && outcome.conflict === 'unknown') throw outcome.error;
-      if (!existing && ctx.rows.snapshotHidesCommits(ctx.isolationLevel)) {
-        throw new SnapshotConflictError(
-          `${meta.displayName}: the row with this key was committed after this transaction's snapshot (${ctx.isolationLevel}); re-run the whole transaction.`,
-        );
-      }
+      // Missing: create it — or, when a concurrent caller created it first, lock the winner's
+      // row (KeyMismatchError if the rest of where does not match) and update it next round.
+      const outcome = await insertOrReadWinner(ctx, where, key, values, { mode: 'update' });
+      if ('created' in outcome && outcome.created) return outcome as RowResult<RowOf<T>>;
     }
     throw new SnapshotConflictError(
       `${meta.displayName}: the row kept changing under updateOrCreate; re-run it.`,
@@ -102,8 +80,9 @@ export async function updateOrCreate<T extends AnyTable>(
   // conflict left is between callers of the same key after its creator commits, and a retried
   // caller then finds the row. Nothing else runs in this transaction, so the level changes
   // nothing else: the UPDATE and the locking reads see the latest committed row at any level.
+  const isolationLevel = probe.rows.ownTransactionIsolation;
   return atomic(db, (tx) => rowContext(tx, meta, 'updateOrCreate').then(run), {
     retries: 5,
-    ...(probe.dialect.kind === 'postgres' ? {} : { isolationLevel: 'read committed' as const }),
+    ...(isolationLevel ? { isolationLevel } : {}),
   });
 }

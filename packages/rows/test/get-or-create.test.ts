@@ -44,6 +44,7 @@ describeDialects('getOrCreate', (t) => {
     const b = await getOrCreate(db(), T.tags, { where: { name: 'x' }, prefer: 'create' });
     expect(a.created).toBe(true);
     expect(b).toEqual({ row: a.row, created: false });
+    expect(await countRows(t.connection, 'tags')).toBe(1);
   });
 
   it('raises KeyMismatchError when the key is taken by a row whose other where columns differ', async () => {
@@ -112,6 +113,7 @@ describeDialects('getOrCreate', (t) => {
       expect(r.created).toBe(false);
       await executeRows(tx, sql`select 1`);
     });
+    expect(await countRows(t.connection, 'tags', "name = 'taken'")).toBe(1);
     await expect(
       atomic(db(), async () => {
         await getOrCreate(db(), T.tags, { where: { name: 'rolled back' } });

@@ -1,7 +1,7 @@
-import { atomic, RowNotFoundError } from '@racefree/transactions';
+import { atomic, LockNotAvailableError, RowNotFoundError } from '@racefree/transactions';
 import { describeDialects } from '@racefree/testkit';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { getOrCreate, refresh } from '../src/index.js';
+import { getOrCreate, lockRows, refresh } from '../src/index.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
 describeDialects('refresh', (t) => {
@@ -48,10 +48,27 @@ describeDialects('refresh', (t) => {
 
   it("locks with 'update' and 'share' inside a transaction (LOCK IN SHARE MODE on MariaDB)", async () => {
     const { row } = await getOrCreate(db(), T.tags, { where: { name: 'locked' } });
-    await atomic(db(), async (tx) => {
-      expect((await refresh(tx, T.tags, row, { lock: 'share' })).name).toBe('locked');
-      expect((await refresh(tx, T.tags, row, { lock: 'update' })).name).toBe('locked');
-    });
+    // Whether another connection finds the row locked (FOR UPDATE NOWAIT conflicts with both modes).
+    const other = await t.connect({ max: 1 });
+    const lockedElsewhere = () =>
+      atomic(other.db, (tx) => lockRows(tx, T.tags, [row.id], { noWait: true })).then(
+        () => false,
+        (error: unknown) => {
+          if (error instanceof LockNotAvailableError) return true;
+          throw error;
+        },
+      );
+    try {
+      for (const lock of ['share', 'update'] as const) {
+        await atomic(db(), async (tx) => {
+          expect((await refresh(tx, T.tags, row, { lock })).name).toBe('locked');
+          expect(await lockedElsewhere()).toBe(true);
+        });
+      }
+      expect(await lockedElsewhere()).toBe(false); // released with the transaction
+    } finally {
+      await other.close();
+    }
     await expect(refresh(db(), T.tags, row, { lock: 'update' })).rejects.toMatchObject({
       code: 'TRANSACTION_REQUIRED',
     });

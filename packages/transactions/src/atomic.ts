@@ -166,10 +166,9 @@ async function runNested<T>(
 ): Promise<T> {
   const release = await parent.children.acquire();
   try {
-    const broken = parent.outermost.broken;
-    if (broken) throw new TransactionAbortedError(broken.error);
-    const child = new Scope(parent.root, parent, parent.isolationLevel);
     const outermost = parent.outermost;
+    if (outermost.broken) throw new TransactionAbortedError(outermost.broken.error);
+    const child = new Scope(parent.root, parent, parent.isolationLevel);
     outermost.openDescendants.add(child);
     let bodyError: { error: unknown } | undefined;
     let signal: RollbackSignal | undefined;
@@ -204,7 +203,7 @@ async function runNested<T>(
       // has already rolled back the whole transaction, so ROLLBACK TO SAVEPOINT fails too. The
       // transaction is gone; the outermost block must not commit, even if this error is caught.
       if (error !== bodyError?.error && isSavepointFailure(error)) {
-        parent.outermost.broken ??= bodyError ?? { error };
+        outermost.broken ??= bodyError ?? { error };
       }
       // The deadlock, not "SAVEPOINT does not exist", is what the outer block must see.
       throw bodyError ? bodyError.error : error;

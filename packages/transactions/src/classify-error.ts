@@ -52,7 +52,7 @@ export function classifyError(error: unknown): ErrorClass {
  * Drizzle's `DrizzleQueryError` in `query`. MariaDB needs it to tell NOWAIT from a lock-wait
  * timeout (both are error 1205 there).
  */
-export function statementOf(chain: readonly unknown[]): string | undefined {
+function statementOf(chain: readonly unknown[]): string | undefined {
   for (const candidate of chain) {
     const record = candidate as { sql?: unknown; query?: unknown };
     if (typeof record.sql === 'string') return record.sql;

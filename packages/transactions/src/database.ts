@@ -1,4 +1,4 @@
-import { entityKind, is, type SQL, sql } from 'drizzle-orm';
+import { entityKind, is, type SQL } from 'drizzle-orm';
 import { MySqlDatabase, MySqlTransaction } from 'drizzle-orm/mysql-core';
 import { PgDatabase, PgTransaction } from 'drizzle-orm/pg-core';
 import { InvalidArgumentError } from './errors.js';
@@ -97,8 +97,6 @@ export async function executeStatement(db: Database, query: SQL): Promise<number
   ];
   return result[0]?.affectedRows ?? 0;
 }
-
-export { sql };
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

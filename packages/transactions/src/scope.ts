@@ -164,11 +164,6 @@ export function resolveManagedTarget(db: unknown, operation: string): Target {
   return target;
 }
 
-/** The innermost open scope in this async context, whatever its database. */
-export function innermostScope(): Scope | undefined {
-  return storage.getStore()?.innermost?.openAncestor();
-}
-
 /**
  * Where a hook registered now, in this async context, belongs: the nearest open scope; or
  * `'rolled back'` when code is still running in a block that has already rolled back (work

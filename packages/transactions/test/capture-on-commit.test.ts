@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { atomic, current, executeStatement, onCommit } from '../src/index.js';
 import { captureOnCommit, withRollback } from '../src/testing/index.js';
-import { countRows } from './support/helpers.js';
+import { countRows, createTextTable } from './support/helpers.js';
 
 // Django's captureOnCommitCallbacks: a test's transaction never commits, so the hooks the code
 // under test registers are captured instead of lost — and can be run on purpose.
@@ -19,11 +19,7 @@ describeDialects('captureOnCommit', (t) => {
     });
 
   beforeAll(async () => {
-    await t.connection.query(
-      t.kind === 'postgres'
-        ? 'create table users (id serial primary key, name text not null)'
-        : 'create table users (id int auto_increment primary key, name varchar(100) not null)',
-    );
+    await createTextTable(t.connection, 'users');
   });
   beforeEach(async () => {
     ran.length = 0;

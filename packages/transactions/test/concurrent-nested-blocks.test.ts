@@ -1,14 +1,8 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import {
-  atomic,
-  type Database,
-  executeRows,
-  executeStatement,
-  onCommit,
-  onRollback,
-} from '../src/index.js';
+import { atomic, type Database, executeStatement, onCommit, onRollback } from '../src/index.js';
+import { countRowsIn } from './support/helpers.js';
 
 const nextImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -178,11 +172,7 @@ describeDialects('concurrent nested blocks on one transaction', (t) => {
           outerStatementSent();
         })(),
       ]);
-      const [row] = await executeRows<{ n: number | string }>(
-        tx,
-        sql`select count(*) as n from entries`,
-      );
-      expect(Number(row?.n)).toBe(0);
+      expect(await countRowsIn(tx, 'entries')).toBe(0);
     });
     expect(await entries()).toEqual([]);
   });

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { activeTransaction, atomic, current, executeRows, executeStatement } from '../src/index.js';
-import { countRows } from './support/helpers.js';
+import { activeTransaction, atomic, current, executeStatement } from '../src/index.js';
+import { countRows, countRowsIn, createTextTable } from './support/helpers.js';
 
 /** Resolves on the next turn of the event loop's check phase. */
 const nextImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -20,11 +20,7 @@ describeDialects('current(db) joins the surrounding transaction', (t) => {
     );
 
   beforeAll(async () => {
-    await t.connection.query(
-      t.kind === 'postgres'
-        ? 'create table things (id serial primary key, name text not null)'
-        : 'create table things (id int auto_increment primary key, name varchar(100) not null)',
-    );
+    await createTextTable(t.connection, 'things');
   });
   beforeEach(async () => {
     await t.connection.query('delete from things');
@@ -69,11 +65,7 @@ describeDialects('current(db) joins the surrounding transaction', (t) => {
         emitter.emit('go');
         await fromEvent;
         // All eight rows are visible inside the transaction, none outside it.
-        const [inside] = await executeRows<{ n: number | string }>(
-          current(db()),
-          sql`select count(*) as n from things`,
-        );
-        expect(Number(inside?.n)).toBe(8);
+        expect(await countRowsIn(current(db()), 'things')).toBe(8);
         expect(await countRows(t.connection, 'things')).toBe(0);
         throw new Error('undo it all');
       }),

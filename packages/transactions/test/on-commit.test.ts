@@ -2,24 +2,16 @@ import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { atomic, current, executeStatement, onCommit, onRollback } from '../src/index.js';
+import { countRows, createTextTable } from './support/helpers.js';
 
 // The on-commit behaviours Django's tests/transaction_hooks checks, on each database.
 describeDialects('onCommit / onRollback', (t) => {
   const ran: string[] = [];
   const db = () => t.connection.db;
-  const count = async () => {
-    const [row] = await t.connection.query<{ n: number | string }>(
-      'select count(*) as n from things',
-    );
-    return Number(row?.n);
-  };
+  const count = () => countRows(t.connection, 'things');
 
   beforeAll(async () => {
-    await t.connection.query(
-      t.kind === 'postgres'
-        ? 'create table things (id serial primary key, name text not null)'
-        : 'create table things (id int auto_increment primary key, name varchar(100) not null)',
-    );
+    await createTextTable(t.connection, 'things');
   });
   beforeEach(async () => {
     ran.length = 0;

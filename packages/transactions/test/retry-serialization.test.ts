@@ -13,6 +13,7 @@ import {
   onCommit,
   onRollback,
 } from '../src/index.js';
+import { counterValue } from './support/helpers.js';
 
 /** Read-modify-write of one counter, the read and the write held apart by `between`. */
 async function incrementCounter(tx: Database, between: () => Promise<void>): Promise<void> {
@@ -30,10 +31,7 @@ describeDialects(
   'retries on real serialization failures (PostgreSQL)',
   (t) => {
     const db = () => t.connection.db;
-    const counter = async () => {
-      const [row] = await t.connection.query<{ n: number }>('select n from counters where id = 1');
-      return Number(row?.n);
-    };
+    const counter = () => counterValue(t.connection);
     const onCall = async () => {
       const [row] = await t.connection.query<{ n: string }>(
         'select count(*) as n from doctors where on_call',
@@ -162,10 +160,7 @@ describeDialects(
   (t) => {
     const db = () => t.connection.db;
     let hasSnapshotIsolation = false;
-    const counter = async () => {
-      const [row] = await t.connection.query<{ n: number }>('select n from counters where id = 1');
-      return Number(row?.n);
-    };
+    const counter = () => counterValue(t.connection);
 
     beforeAll(async () => {
       const rows = await t.connection.query("show variables like 'innodb_snapshot_isolation'");

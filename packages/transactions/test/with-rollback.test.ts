@@ -5,13 +5,12 @@ import {
   activeTransaction,
   atomic,
   current,
-  executeRows,
   executeStatement,
   onCommit,
   onRollback,
 } from '../src/index.js';
 import { captureOnCommit, withRollback } from '../src/testing/index.js';
-import { countRows } from './support/helpers.js';
+import { countRows, countRowsIn, createTextTable } from './support/helpers.js';
 
 // withRollback: the test-case transaction. Whatever the code under test writes is gone
 // afterwards; nested inside a transaction it is a savepoint that always rolls back.
@@ -26,11 +25,7 @@ describeDialects('withRollback', (t) => {
     );
 
   beforeAll(async () => {
-    await t.connection.query(
-      t.kind === 'postgres'
-        ? 'create table items (id serial primary key, name text not null)'
-        : 'create table items (id int auto_increment primary key, name varchar(100) not null)',
-    );
+    await createTextTable(t.connection, 'items');
   });
   beforeEach(async () => {
     ran.length = 0;
@@ -41,12 +36,9 @@ describeDialects('withRollback', (t) => {
     const result = await withRollback(db(), async (tx) => {
       await insert('a');
       await atomic(db(), () => insert('b')); // code under test opening its own block
-      const [row] = await executeRows<{ n: number | string }>(
-        tx,
-        sql`select count(*) as n from items`,
-      );
+      const inside = await countRowsIn(tx, 'items');
       expect(await countRows(t.connection, 'items')).toBe(0); // invisible outside
-      return Number(row?.n);
+      return inside;
     });
     expect(result).toBe(2);
     expect(await names()).toEqual([]);
@@ -88,11 +80,7 @@ describeDialects('withRollback', (t) => {
         return 'inner result';
       });
       expect(inner).toBe('inner result');
-      const [row] = await executeRows<{ n: number | string }>(
-        tx,
-        sql`select count(*) as n from items`,
-      );
-      expect(Number(row?.n)).toBe(1);
+      expect(await countRowsIn(tx, 'items')).toBe(1);
       await insert('after');
     });
     expect(await names()).toEqual(['after', 'outer']);
@@ -103,11 +91,7 @@ describeDialects('withRollback', (t) => {
     await withRollback(db(), async () => {
       await insert('level 1');
       await withRollback(db(), () => insert('level 2'));
-      const [row] = await executeRows<{ n: number | string }>(
-        current(db()),
-        sql`select count(*) as n from items`,
-      );
-      expect(Number(row?.n)).toBe(1);
+      expect(await countRowsIn(current(db()), 'items')).toBe(1);
     });
     expect(await names()).toEqual([]);
   });

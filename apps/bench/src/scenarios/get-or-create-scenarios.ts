@@ -17,7 +17,7 @@ import {
 import { KEY_MIXES, type KeyMixName } from '../key-mix.js';
 import type { Admin } from '../open-admin.js';
 import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
-import type { Contender, Scenario } from '../scenario.js';
+import type { Contender, OpOutcome, Scenario } from '../scenario.js';
 
 type Mix = Extract<KeyMixName, 'existing' | 'hot' | 'cold'>;
 type Prefer = 'get' | 'create';
@@ -71,43 +71,50 @@ function scenario<C extends BenchClient>(
   };
 }
 
-function floorLabel(mix: Mix, statement: string): string {
-  return PREFER[mix] === 'get'
-    ? `raw floor: SELECT, on a miss ${statement} + SELECT`
-    : `raw floor: ${statement}, SELECT on a miss`;
+/**
+ * The raw floor on one driver, in the order `PREFER` picks: insert first (`insertFirst`, which
+ * reads the row back when the key was taken), or on existing keys a `select` first.
+ */
+function floorContender<C extends BenchClient>(
+  mix: Mix,
+  statement: string,
+  select: (c: C, key: string) => Promise<ItemRow | undefined>,
+  insertFirst: (c: C, key: string) => Promise<OpOutcome | undefined>,
+): Contender<C> {
+  const prefer = PREFER[mix];
+  return {
+    id: 'floor',
+    label:
+      prefer === 'get'
+        ? `raw floor: SELECT, on a miss ${statement} + SELECT`
+        : `raw floor: ${statement}, SELECT on a miss`,
+    role: 'floor',
+    op:
+      prefer === 'create'
+        ? insertFirst
+        : async (c, key) => ((await select(c, key)) ? { created: false } : insertFirst(c, key)),
+  };
 }
 
 function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
   const name: ItemTableName = `items_${mix}`;
   const table = postgresItemTables[name];
-  const prefer = PREFER[mix];
+  const select = async (c: PostgresClient, key: string) => {
+    const [found] = await c.sql<ItemRow[]>`select * from ${c.sql(name)} where name = ${key}`;
+    return found;
+  };
   const insertFirst = async (c: PostgresClient, key: string) => {
     const [inserted] = await c.sql<ItemRow[]>`
       insert into ${c.sql(name)} (name, value) values (${key}, 1)
       on conflict (name) do nothing returning *`;
     if (inserted) return { created: true };
     // READ COMMITTED: this new statement sees the row the conflicting insert committed.
-    const [found] = await c.sql<ItemRow[]>`select * from ${c.sql(name)} where name = ${key}`;
-    expectRow(key, found);
+    expectRow(key, await select(c, key));
     return { created: false };
   };
   const contenders: Contender<PostgresClient>[] = [
     racefreeContender(mix, table),
-    {
-      id: 'floor',
-      label: floorLabel(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING'),
-      role: 'floor',
-      op:
-        prefer === 'create'
-          ? insertFirst
-          : async (c, key) => {
-              const [found] = await c.sql<
-                ItemRow[]
-              >`select * from ${c.sql(name)} where name = ${key}`;
-              if (found) return { created: false };
-              return insertFirst(c, key);
-            },
-    },
+    floorContender(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING', select, insertFirst),
     naivePostgres('naive', NAIVE_LABEL, table),
   ];
   if (mix === 'hot')
@@ -133,7 +140,6 @@ function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
 function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
   const name: ItemTableName = `items_${mix}`;
   const table = mysqlItemTables[name];
-  const prefer = PREFER[mix];
   const select = async (c: MysqlClient, key: string) => {
     const [rows] = await c.conn.query<RowDataPacket[]>(`select * from ${name} where name = ?`, [
       key,
@@ -152,18 +158,7 @@ function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
   };
   const contenders: Contender<MysqlClient>[] = [
     racefreeContender(mix, table),
-    {
-      id: 'floor',
-      label: floorLabel(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id'),
-      role: 'floor',
-      op:
-        prefer === 'create'
-          ? insertFirst
-          : async (c, key) => {
-              if (await select(c, key)) return { created: false };
-              return insertFirst(c, key);
-            },
-    },
+    floorContender(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id', select, insertFirst),
     naiveMysql('naive', NAIVE_LABEL, table),
   ];
   if (mix === 'hot')

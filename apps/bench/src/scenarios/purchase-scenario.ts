@@ -1,4 +1,6 @@
+import type mysql from 'mysql2/promise';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type postgres from 'postgres';
 import { KEY_MIXES } from '../key-mix.js';
 import { mysqlTransaction } from '../mysql-transaction.js';
 import type { Admin } from '../open-admin.js';
@@ -146,9 +148,29 @@ function racefreeContenders<C extends BenchClient>(
   ];
 }
 
-function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient>[] {
-  const { bookId } = fixture;
-  const customerOf = (c: PostgresClient) => fixture.customerIds[c.index] as number;
+/**
+ * The hand-written steps of a sale on one driver. `H` is what a statement runs on: the client's
+ * connection in autocommit, or the transaction `transaction` opened on it.
+ */
+interface RawSale<C extends BenchClient, H> {
+  autocommit(c: C): H;
+  /** BEGIN; `work`; COMMIT (ROLLBACK and rethrow on failure). */
+  transaction(c: C, work: (h: H) => Promise<void>): Promise<void>;
+  /** The customer check `purchase` starts with. */
+  checkCustomer(h: H, customerId: number): Promise<unknown>;
+  /** The conditional `UPDATE … SET quantity = quantity - 1 … AND quantity > 0`. */
+  decrement(h: H): Promise<void>;
+  /** `SELECT … FOR UPDATE`, then `UPDATE … SET quantity = <read − 1>`. */
+  lockAndDecrement(h: H): Promise<void>;
+  insertOrder(h: H, customerId: number): Promise<unknown>;
+}
+
+/** The raw floors and the same work by hand, on either driver. */
+function rawContenders<C extends BenchClient, H>(
+  raw: RawSale<C, H>,
+  fixture: BookstoreFixture,
+): Contender<C>[] {
+  const customerOf = (c: C) => fixture.customerIds[c.index] as number;
   return [
     {
       id: 'raw-update',
@@ -156,9 +178,7 @@ function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient
         'raw floor: UPDATE … SET quantity = quantity - 1 WHERE … AND quantity > 0 (autocommit)',
       role: 'floor',
       async op(c) {
-        const result = await c.sql`
-          update books set quantity = quantity - 1 where id = ${bookId} and quantity > 0`;
-        if (result.count === 0) throw new RawSoldOutError('sold out');
+        await raw.decrement(raw.autocommit(c));
         return undefined;
       },
     },
@@ -168,17 +188,66 @@ function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient
         'raw, same work as atomic: BEGIN; SELECT customer; conditional UPDATE; INSERT order; COMMIT',
       role: 'reference',
       async op(c) {
-        await c.sql.begin(async (tx) => {
-          const customer = customerOf(c);
-          await tx`select id from customers where id = ${customer}`;
-          const sold = await tx`
-            update books set quantity = quantity - 1 where id = ${bookId} and quantity > 0`;
-          if (sold.count === 0) throw new RawSoldOutError('sold out');
-          await tx`insert into orders (book_id, customer_id) values (${bookId}, ${customer}) returning id`;
+        const customer = customerOf(c);
+        await raw.transaction(c, async (h) => {
+          await raw.checkCustomer(h, customer);
+          await raw.decrement(h);
+          await raw.insertOrder(h, customer);
         });
         return undefined;
       },
     },
+    {
+      id: 'raw-lock',
+      label: 'raw floor: BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT',
+      role: 'floor',
+      async op(c) {
+        await raw.transaction(c, (h) => raw.lockAndDecrement(h));
+        return undefined;
+      },
+    },
+    {
+      id: 'raw-lock-same-work',
+      label:
+        'raw, same work as lock: BEGIN; SELECT customer; SELECT … FOR UPDATE; UPDATE; INSERT order; COMMIT',
+      role: 'reference',
+      async op(c) {
+        const customer = customerOf(c);
+        await raw.transaction(c, async (h) => {
+          await raw.checkCustomer(h, customer);
+          await raw.lockAndDecrement(h);
+          await raw.insertOrder(h, customer);
+        });
+        return undefined;
+      },
+    },
+  ];
+}
+
+function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient>[] {
+  const { bookId } = fixture;
+  const raw: RawSale<PostgresClient, postgres.ISql> = {
+    autocommit: (c) => c.sql,
+    async transaction(c, work) {
+      await c.sql.begin((tx) => work(tx));
+    },
+    checkCustomer: (h, customer) => h`select id from customers where id = ${customer}`,
+    async decrement(h) {
+      const result = await h`
+        update books set quantity = quantity - 1 where id = ${bookId} and quantity > 0`;
+      if (result.count === 0) throw new RawSoldOutError('sold out');
+    },
+    async lockAndDecrement(h) {
+      const [book] = await h<{ quantity: number }[]>`
+        select quantity from books where id = ${bookId} for update`;
+      if (!book || book.quantity < 1) throw new RawSoldOutError('sold out');
+      await h`update books set quantity = ${book.quantity - 1} where id = ${bookId}`;
+    },
+    insertOrder: (h, customer) =>
+      h`insert into orders (book_id, customer_id) values (${bookId}, ${customer}) returning id`,
+  };
+  return [
+    ...rawContenders(raw, fixture),
     {
       id: 'raw-atomic-one-statement',
       label:
@@ -191,40 +260,8 @@ function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient
           with sold as (
             update books set quantity = quantity - 1 where id = ${bookId} and quantity > 0 returning id
           )
-          insert into orders (book_id, customer_id) select id, ${customerOf(c)} from sold returning id`;
+          insert into orders (book_id, customer_id) select id, ${fixture.customerIds[c.index] as number} from sold returning id`;
         if (!order) throw new RawSoldOutError('sold out');
-        return undefined;
-      },
-    },
-    {
-      id: 'raw-lock',
-      label: 'raw floor: BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT',
-      role: 'floor',
-      async op(c) {
-        await c.sql.begin(async (tx) => {
-          const [book] = await tx<{ quantity: number }[]>`
-            select quantity from books where id = ${bookId} for update`;
-          if (!book || book.quantity < 1) throw new RawSoldOutError('sold out');
-          await tx`update books set quantity = ${book.quantity - 1} where id = ${bookId}`;
-        });
-        return undefined;
-      },
-    },
-    {
-      id: 'raw-lock-same-work',
-      label:
-        'raw, same work as lock: BEGIN; SELECT customer; SELECT … FOR UPDATE; UPDATE; INSERT order; COMMIT',
-      role: 'reference',
-      async op(c) {
-        await c.sql.begin(async (tx) => {
-          const customer = customerOf(c);
-          await tx`select id from customers where id = ${customer}`;
-          const [book] = await tx<{ quantity: number }[]>`
-            select quantity from books where id = ${bookId} for update`;
-          if (!book || book.quantity < 1) throw new RawSoldOutError('sold out');
-          await tx`update books set quantity = ${book.quantity - 1} where id = ${bookId}`;
-          await tx`insert into orders (book_id, customer_id) values (${bookId}, ${customer}) returning id`;
-        });
         return undefined;
       },
     },
@@ -233,77 +270,32 @@ function postgresContenders(fixture: BookstoreFixture): Contender<PostgresClient
 
 function mysqlContenders(fixture: BookstoreFixture): Contender<MysqlClient>[] {
   const { bookId } = fixture;
-  const customerOf = (c: MysqlClient) => fixture.customerIds[c.index] as number;
-  const decrement = async (c: MysqlClient) => {
-    const [result] = await c.conn.query<ResultSetHeader>(
-      'update books set quantity = quantity - 1 where id = ? and quantity > 0',
-      [bookId],
-    );
-    if (result.affectedRows === 0) throw new RawSoldOutError('sold out');
+  const raw: RawSale<MysqlClient, mysql.Connection> = {
+    autocommit: (c) => c.conn,
+    transaction: (c, work) => mysqlTransaction(c.conn, () => work(c.conn)),
+    checkCustomer: (conn, customer) =>
+      conn.query<RowDataPacket[]>('select id from customers where id = ?', [customer]),
+    async decrement(conn) {
+      const [result] = await conn.query<ResultSetHeader>(
+        'update books set quantity = quantity - 1 where id = ? and quantity > 0',
+        [bookId],
+      );
+      if (result.affectedRows === 0) throw new RawSoldOutError('sold out');
+    },
+    async lockAndDecrement(conn) {
+      const [rows] = await conn.query<RowDataPacket[]>(
+        'select quantity from books where id = ? for update',
+        [bookId],
+      );
+      const quantity = Number(rows[0]?.quantity ?? 0);
+      if (quantity < 1) throw new RawSoldOutError('sold out');
+      await conn.query('update books set quantity = ? where id = ?', [quantity - 1, bookId]);
+    },
+    insertOrder: (conn, customer) =>
+      conn.query<ResultSetHeader>('insert into orders (book_id, customer_id) values (?, ?)', [
+        bookId,
+        customer,
+      ]),
   };
-  const lockBook = async (c: MysqlClient) => {
-    const [rows] = await c.conn.query<RowDataPacket[]>(
-      'select quantity from books where id = ? for update',
-      [bookId],
-    );
-    const quantity = Number(rows[0]?.quantity ?? 0);
-    if (quantity < 1) throw new RawSoldOutError('sold out');
-    await c.conn.query('update books set quantity = ? where id = ?', [quantity - 1, bookId]);
-  };
-  const insertOrder = (c: MysqlClient) =>
-    c.conn.query<ResultSetHeader>('insert into orders (book_id, customer_id) values (?, ?)', [
-      bookId,
-      customerOf(c),
-    ]);
-  const checkCustomer = (c: MysqlClient) =>
-    c.conn.query<RowDataPacket[]>('select id from customers where id = ?', [customerOf(c)]);
-  return [
-    {
-      id: 'raw-update',
-      label:
-        'raw floor: UPDATE … SET quantity = quantity - 1 WHERE … AND quantity > 0 (autocommit)',
-      role: 'floor',
-      async op(c) {
-        await decrement(c);
-        return undefined;
-      },
-    },
-    {
-      id: 'raw-atomic-same-work',
-      label:
-        'raw, same work as atomic: BEGIN; SELECT customer; conditional UPDATE; INSERT order; COMMIT',
-      role: 'reference',
-      async op(c) {
-        await mysqlTransaction(c.conn, async () => {
-          await checkCustomer(c);
-          await decrement(c);
-          await insertOrder(c);
-        });
-        return undefined;
-      },
-    },
-    {
-      id: 'raw-lock',
-      label: 'raw floor: BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT',
-      role: 'floor',
-      async op(c) {
-        await mysqlTransaction(c.conn, () => lockBook(c));
-        return undefined;
-      },
-    },
-    {
-      id: 'raw-lock-same-work',
-      label:
-        'raw, same work as lock: BEGIN; SELECT customer; SELECT … FOR UPDATE; UPDATE; INSERT order; COMMIT',
-      role: 'reference',
-      async op(c) {
-        await mysqlTransaction(c.conn, async () => {
-          await checkCustomer(c);
-          await lockBook(c);
-          await insertOrder(c);
-        });
-        return undefined;
-      },
-    },
-  ];
+  return rawContenders(raw, fixture);
 }

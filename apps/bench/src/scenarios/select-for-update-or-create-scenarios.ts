@@ -1,5 +1,5 @@
 import { selectForUpdateOrCreate } from '@racefree/rows';
-import { atomic } from '@racefree/transactions';
+import { atomic, type TransactionOf } from '@racefree/transactions';
 import { eq } from 'drizzle-orm';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { countDuplicates } from '../count-duplicates.js';
@@ -7,7 +7,9 @@ import { expectRow } from '../expect-row.js';
 import {
   type ItemRow,
   type ItemTableName,
+  type MysqlItems,
   mysqlItemTables,
+  type PostgresItems,
   postgresItemTables,
 } from '../item-tables.js';
 import { KEY_MIXES } from '../key-mix.js';
@@ -76,35 +78,46 @@ function scenario<C extends BenchClient>(
   };
 }
 
-const RACEFREE_LABEL = 'racefree selectForUpdateOrCreate + UPDATE in atomic({ retries })';
+/**
+ * racefree's contender on either dialect; `increment` is the Drizzle UPDATE of the locked row
+ * (the same builder call on both, typed per dialect).
+ */
+function racefree<C extends BenchClient>(
+  table: PostgresItems | MysqlItems,
+  increment: (tx: TransactionOf<C['db']>, row: { id: number; value: number }) => Promise<unknown>,
+): Contender<C> {
+  return {
+    id: 'racefree',
+    label: 'racefree selectForUpdateOrCreate + UPDATE in atomic({ retries })',
+    role: 'racefree',
+    baseline: 'floor',
+    async op(c, key) {
+      return atomic(
+        c.db,
+        async (tx) => {
+          const { row, created } = await selectForUpdateOrCreate(tx, table, {
+            where: { name: key },
+            defaults: { value: 0 },
+          });
+          await increment(tx as TransactionOf<C['db']>, row);
+          return { created };
+        },
+        { retries: RAW_RETRIES },
+      );
+    },
+  };
+}
 
 function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
   const name: ItemTableName = `items_${mix}`;
   const table = postgresItemTables[name];
   return [
-    {
-      id: 'racefree',
-      label: RACEFREE_LABEL,
-      role: 'racefree',
-      baseline: 'floor',
-      async op(c, key) {
-        return atomic(
-          c.db,
-          async (tx) => {
-            const { row, created } = await selectForUpdateOrCreate(tx, table, {
-              where: { name: key },
-              defaults: { value: 0 },
-            });
-            await tx
-              .update(table)
-              .set({ value: row.value + 1 })
-              .where(eq(table.id, row.id));
-            return { created };
-          },
-          { retries: RAW_RETRIES },
-        );
-      },
-    },
+    racefree(table, (tx, row) =>
+      tx
+        .update(table)
+        .set({ value: row.value + 1 })
+        .where(eq(table.id, row.id)),
+    ),
     {
       id: 'floor',
       label:
@@ -113,20 +126,17 @@ function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
       op: (c, key) =>
         retryRaw(() =>
           c.sql.begin(async (tx) => {
+            const lockRow = () =>
+              tx<ItemRow[]>`select * from ${tx(name)} where name = ${key} for update`;
             let created = false;
-            let [row] = await tx<
-              ItemRow[]
-            >`select * from ${tx(name)} where name = ${key} for update`;
+            let [row] = await lockRow();
             if (!row) {
               [row] = await tx<ItemRow[]>`
                 insert into ${tx(name)} (name, value) values (${key}, 0)
                 on conflict (name) do nothing returning *`;
               if (row) created = true;
               // Lost the race: READ COMMITTED lets this statement see (and lock) the winner's row.
-              else
-                [row] = await tx<
-                  ItemRow[]
-                >`select * from ${tx(name)} where name = ${key} for update`;
+              else [row] = await lockRow();
             }
             const locked = expectRow(key, row);
             await tx`update ${tx(name)} set value = ${locked.value + 1} where id = ${locked.id}`;
@@ -148,29 +158,12 @@ function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
     return rows[0] as ItemRow | undefined;
   };
   return [
-    {
-      id: 'racefree',
-      label: RACEFREE_LABEL,
-      role: 'racefree',
-      baseline: 'floor',
-      async op(c, key) {
-        return atomic(
-          c.db,
-          async (tx) => {
-            const { row, created } = await selectForUpdateOrCreate(tx, table, {
-              where: { name: key },
-              defaults: { value: 0 },
-            });
-            await tx
-              .update(table)
-              .set({ value: row.value + 1 })
-              .where(eq(table.id, row.id));
-            return { created };
-          },
-          { retries: RAW_RETRIES },
-        );
-      },
-    },
+    racefree(table, (tx, row) =>
+      tx
+        .update(table)
+        .set({ value: row.value + 1 })
+        .where(eq(table.id, row.id)),
+    ),
     {
       id: 'floor',
       label:

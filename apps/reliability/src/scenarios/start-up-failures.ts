@@ -10,10 +10,10 @@ import { stopRunningApps } from '../stop-running-apps.js';
 interface StartUpCase {
   /** The input class, for the table. */
   input: string;
+  /** The bad URL: its password must be hidden, and its redacted form named by the lines. */
   databaseUrl: string;
+  /** QUEUE_DATABASE_URL: the same bad URL on PostgreSQL, the good queue on MariaDB. */
   queueUrl: string;
-  /** The URL whose password must be hidden, and whose redacted form the lines must name. */
-  badUrl: string;
   password: string;
   /** Lines expected (one per connection attempt; one for a refusal). */
   lines: number;
@@ -49,7 +49,7 @@ async function runCase(
   const exit = await process.exited;
   const seconds = (Date.now() - startedAt) / 1000;
   const lines = process.lines.map((line) => line.text);
-  const shown = masked(testCase.badUrl, testCase.password);
+  const shown = masked(testCase.databaseUrl, testCase.password);
   // The worker logs JSON: the URL sits inside a string, with `/` possibly escaped.
   const naming = lines.filter((line) => line.replaceAll('\\/', '/').includes(shown));
   const leaked = lines.filter((line) => line.includes(testCase.password));
@@ -104,47 +104,41 @@ export const startUpFailures: Scenario = {
           ? text
           : text.replace(`//${user}@`, `//${user}:${password}@`);
       };
-      const queueUrl = deployment.queueUrl;
       const unreachable = withPort(String(closedPort));
       const malformed = withPort('notaport');
-      let refusedInput: string;
-      let refused: string;
-      const postgresRefuses =
-        kind === 'mysql' || (await context.servers.postgres.refusesWrongPassword());
-      if (postgresRefuses) {
-        refusedInput = 'a wrong password';
-        refused = deployment.databaseUrl.replace(`:${password}@`, ':WrongPassw0rd@');
-      } else {
-        refusedInput = 'a missing database (the server trusts loopback: any password passes)';
-        refused = databaseUrl(deployment.databaseUrl, 'rf_rel_no_such_database');
-      }
-      const refusedPassword = postgresRefuses ? 'WrongPassw0rd' : password;
-      const attempts = context.settings.connectAttempts;
+      const badCase = (
+        input: string,
+        url: string,
+        casePassword: string,
+        lines: number,
+      ): StartUpCase => ({
+        input,
+        databaseUrl: url,
+        queueUrl: kind === 'postgres' ? url : deployment.queueUrl,
+        password: casePassword,
+        lines,
+      });
       const cases: StartUpCase[] = [
-        {
-          input: `the database unreachable (closed port)`,
-          databaseUrl: unreachable,
-          queueUrl: kind === 'postgres' ? unreachable : queueUrl,
-          badUrl: unreachable,
+        badCase(
+          'the database unreachable (closed port)',
+          unreachable,
           password,
-          lines: attempts,
-        },
-        {
-          input: 'a malformed URL',
-          databaseUrl: malformed,
-          queueUrl: kind === 'postgres' ? malformed : queueUrl,
-          badUrl: malformed,
-          password,
-          lines: 1,
-        },
-        {
-          input: refusedInput,
-          databaseUrl: refused,
-          queueUrl: kind === 'postgres' ? refused : queueUrl,
-          badUrl: refused,
-          password: refusedPassword,
-          lines: 1,
-        },
+          context.settings.connectAttempts,
+        ),
+        badCase('a malformed URL', malformed, password, 1),
+        kind === 'mysql' || (await context.servers.postgres.refusesWrongPassword())
+          ? badCase(
+              'a wrong password',
+              deployment.databaseUrl.replace(`:${password}@`, ':WrongPassw0rd@'),
+              'WrongPassw0rd',
+              1,
+            )
+          : badCase(
+              'a missing database (the server trusts loopback: any password passes)',
+              databaseUrl(deployment.databaseUrl, 'rf_rel_no_such_database'),
+              password,
+              1,
+            ),
       ];
       await Promise.all(
         cases.flatMap((testCase) => [

@@ -1,4 +1,4 @@
-import { type Database, type Family, familyOf } from '@racefree/transactions';
+import { type Database, familyOf } from '@racefree/transactions';
 import type { SQL } from 'drizzle-orm';
 import type { MySqlTables } from './mysql-schema.js';
 import { mysqlBookstore } from './mysql.js';
@@ -12,12 +12,9 @@ import { postgresBookstore } from './postgres.js';
  * differ by family, since MariaDB runs the MySQL schema and migrations unchanged.)
  */
 export interface BookstoreDialect {
-  family: Family;
   tables: PostgresTables | MySqlTables;
   /** The folder under `drizzle/` holding this family's generated migrations. */
   migrationsFolder: 'pg' | 'mysql';
-  /** Runs a one-row INSERT and returns the new id: `RETURNING id` on PostgreSQL, `insertId` on MySQL. */
-  insertReturningId(db: Database, insert: SQL): Promise<number>;
   /**
    * The INSERT, made to skip rows whose primary or unique key already exists:
    * `ON CONFLICT DO NOTHING` on PostgreSQL, `ON DUPLICATE KEY UPDATE id = id` on MySQL (not

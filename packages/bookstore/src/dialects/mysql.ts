@@ -14,20 +14,20 @@ import { mysqlTables } from './mysql-schema.js';
 /** How long a second process waits for another's migration before giving up. */
 const MIGRATION_LOCK_WAIT_SECONDS = 120;
 
+/** Runs a one-row INSERT and returns the new auto-increment id. */
+async function insertReturningId(db: Database, insert: SQL): Promise<number> {
+  // mysql2 answers an INSERT with [ResultSetHeader, fields]; MariaDB 10.5+ has RETURNING,
+  // MySQL has none, so the auto-increment id is the one both give.
+  const [header] = (await (db as AnyMySqlDatabase).execute(insert)) as unknown as [
+    { insertId: number },
+  ];
+  return header.insertId;
+}
+
 /** The bookstore on MySQL and MariaDB (one schema and one set of migrations for both). */
 export const mysqlBookstore: BookstoreDialect = {
-  family: 'mysql',
   tables: mysqlTables,
   migrationsFolder: 'mysql',
-
-  async insertReturningId(db, insert) {
-    // mysql2 answers an INSERT with [ResultSetHeader, fields]; MariaDB 10.5+ has RETURNING,
-    // MySQL has none, so the auto-increment id is the one both give.
-    const [header] = (await (db as AnyMySqlDatabase).execute(insert)) as unknown as [
-      { insertId: number },
-    ];
-    return header.insertId;
-  },
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on duplicate key update id = id`,
 
@@ -39,7 +39,7 @@ export const mysqlBookstore: BookstoreDialect = {
         sql`update books set quantity = ${quantity} where id = ${bookId}${condition}`,
       );
       if (sold === 0) return undefined;
-      return mysqlBookstore.insertReturningId(
+      return insertReturningId(
         tx,
         sql`insert into orders (book_id, customer_id) values (${bookId}, ${customerId})`,
       );

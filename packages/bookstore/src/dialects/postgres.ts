@@ -13,15 +13,8 @@ import { postgresTables } from './postgres-schema.js';
 
 /** The bookstore on PostgreSQL. */
 export const postgresBookstore: BookstoreDialect = {
-  family: 'postgres',
   tables: postgresTables,
   migrationsFolder: 'pg',
-
-  async insertReturningId(db, insert) {
-    const [row] = await executeRows<{ id: number }>(db, sql`${insert} returning id`);
-    if (row === undefined) throw new Error('INSERT … RETURNING id returned no row');
-    return row.id;
-  },
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on conflict do nothing`,
 

@@ -1,4 +1,4 @@
-import type { Database, Family } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import type { EnqueueResult } from '../enqueue.js';
 import type { JobSpec } from '../job-spec.js';
 import type { Queue } from '../queue.js';
@@ -9,7 +9,6 @@ import type { Queue } from '../queue.js';
  * cannot reach the queue) an outbox row is written instead and relayed later.
  */
 export interface JobDialect {
-  family: Family;
   /**
    * Makes the job part of `tx`: it exists if and only if `tx` commits. `queueDb` is the Drizzle
    * database `createJobs` was given, if any.

@@ -17,7 +17,6 @@ const NO_SUCH_TABLE = 1146;
 
 /** MySQL and MariaDB: an outbox row in the caller's transaction, moved to the queue by the relay. */
 export const mysqlJobDialect: JobDialect = {
-  family: 'mysql',
   async enqueueInTransaction(_queue, tx, spec) {
     let result: unknown;
     try {

@@ -5,7 +5,6 @@ import type { JobDialect } from './job-dialect.js';
 
 /** PostgreSQL: `graphile_worker.add_job(...)` on the caller's transaction. */
 export const postgresJobDialect: JobDialect = {
-  family: 'postgres',
   async enqueueInTransaction(queue, tx, spec, queueDb) {
     // Only a transaction on the queue's own database can hold the job atomically.
     await assertQueueDatabase(queue, tx, queueDb);

@@ -1,9 +1,9 @@
 import {
   atLeast,
+  classifyError,
   type Dialect,
   executeRows,
   executeStatement,
-  isUniqueViolation,
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
@@ -17,18 +17,6 @@ import {
 } from '../row-sql.js';
 import type { UniqueKey } from '../table-meta.js';
 import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
-
-/** The key name in a MySQL duplicate-key message: `… for key 'books.books_isbn_unique'` (8.0.19+) or `'books_isbn_unique'`. */
-function violatedKeyName(error: unknown): string | undefined {
-  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
-    const message = (e as { sqlMessage?: unknown }).sqlMessage;
-    if (typeof message === 'string') {
-      const name = /for key '([^']+)'/.exec(message)?.[1];
-      return name?.includes('.') ? name.slice(name.lastIndexOf('.') + 1) : name;
-    }
-  }
-  return undefined;
-}
 
 /**
  * MySQL and MariaDB. A duplicate-key error rolls back only the statement (never the
@@ -59,8 +47,9 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
         }
         await executeStatement(ctx.db, insert);
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        const name = violatedKeyName(error);
+        // classifyError reads the key name from the duplicate-key message (`… for key 'books.books_isbn_unique'`).
+        const { kind, constraint: name } = classifyError(error);
+        if (kind !== 'unique_violation') throw error;
         if (name === undefined) return { conflict: 'unknown', error };
         if (name === key.name) return { conflict: 'certain' };
         // A key of this table we know, but not ours: the row is not ours to return.
@@ -72,11 +61,13 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       return { row: row as Record<string, unknown> };
     },
 
-    canInsertOrSelect: () => false,
-
     conflictReadLock: 'share',
 
     snapshotHidesCommits: () => false,
+
+    lockWhereByPrimaryKey: true,
+
+    ownTransactionIsolation: 'read committed',
 
     async updateReturning(ctx, condition, set) {
       // mysql2 connects with CLIENT_FOUND_ROWS (its default): the count is of rows *matched*,

@@ -68,9 +68,9 @@ export const postgresRows: RowsDialect = {
     }
   },
 
-  canInsertOrSelect: readCommitted,
-
   async insertOrSelect(ctx, values, key) {
+    // At REPEATABLE READ / SERIALIZABLE, ON CONFLICT would raise 40001 instead of reporting it.
+    if (!readCommitted(ctx)) return undefined;
     const { columns, values: params } = insertValues(ctx.meta, values);
     // The CTE's insert and the outer select share one snapshot: a row that existed before the
     // statement comes back from the second branch; one committed while we waited does not.
@@ -89,6 +89,10 @@ select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(c
   conflictReadLock: undefined,
 
   snapshotHidesCommits: (level) => level === 'repeatable read' || level === 'serializable',
+
+  lockWhereByPrimaryKey: false,
+
+  ownTransactionIsolation: undefined,
 
   async updateReturning(ctx, condition, set) {
     return queryRows(

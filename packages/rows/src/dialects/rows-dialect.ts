@@ -29,16 +29,15 @@ export interface RowsDialect {
   ): Promise<InsertOutcome>;
   /**
    * One statement that inserts or else returns the existing row, where the server can do that
-   * exactly (PostgreSQL at READ COMMITTED). `undefined` when the row committed too late for the
-   * statement's snapshot: the caller falls back to a separate read.
+   * exactly (PostgreSQL at READ COMMITTED). `undefined` — with no statement sent when it is not
+   * exact at this isolation level — or when the row committed too late for the statement's
+   * snapshot: the caller falls back to insert-or-read-winner.
    */
   insertOrSelect?(
     ctx: RowContext,
     values: Record<string, unknown>,
     key: UniqueKey,
   ): Promise<{ row: Record<string, unknown>; created: boolean } | undefined>;
-  /** Whether `insertOrSelect` is exact at this isolation level. */
-  canInsertOrSelect(ctx: RowContext): boolean;
   /**
    * The lock the re-read after a conflict needs to see the winner's row. MySQL at REPEATABLE
    * READ answers a plain SELECT from the transaction's old snapshot; a locking read sees the
@@ -51,6 +50,18 @@ export interface RowsDialect {
    * serialization failure, never a "not found".
    */
   snapshotHidesCommits(isolationLevel: IsolationLevel): boolean;
+  /**
+   * True when rows found by a `where` lookup must be locked through their primary keys in a
+   * second statement: InnoDB locks rows in the order the chosen index returns them, so only a
+   * primary-key lookup locks in primary-key order. PostgreSQL sorts before it locks.
+   */
+  lockWhereByPrimaryKey: boolean;
+  /**
+   * The isolation level `updateOrCreate` asks for when it opens its own transaction; `undefined`
+   * keeps the server's default. MySQL/MariaDB: READ COMMITTED, where an UPDATE that finds no row
+   * takes no gap lock (see `updateOrCreate`).
+   */
+  ownTransactionIsolation: IsolationLevel | undefined;
   /** `UPDATE … SET … WHERE condition`, returning the updated rows (the lock is held from here on). */
   updateReturning(
     ctx: RowContext,

@@ -56,6 +56,20 @@ export function lockedTables(of: LockClauseOptions['of']): readonly string[] | u
   return tables;
 }
 
+/**
+ * The text of a locking clause once the dialect has accepted the request:
+ * ` <lock>[ OF t, …][ NOWAIT][ SKIP LOCKED]`, in the order every supported server reads it.
+ */
+export function renderLockClause(
+  dialect: Pick<Dialect, 'quoteIdentifier'>,
+  lock: string,
+  of: readonly string[] | undefined,
+  options: LockClauseOptions,
+): string {
+  const ofSql = of ? ` OF ${of.map((table) => dialect.quoteIdentifier(table)).join(', ')}` : '';
+  return ` ${lock}${ofSql}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+}
+
 export interface ServerVersion {
   major: number;
   minor: number;

@@ -1,5 +1,5 @@
 import { atLeast, type Dialect, type IsolationLevel, type ServerVersion } from './dialect.js';
-import { mysqlFamilyLockClause } from './mysql.js';
+import { mysqlFamilyLockClause, quoteBacktick } from './mysql.js';
 
 /**
  * MariaDB: `LOCK IN SHARE MODE` (it rejects `FOR SHARE`), NOWAIT from 10.3, SKIP LOCKED from
@@ -20,6 +20,6 @@ export function mariadbDialect(
     lockClause(mode, options = {}) {
       return mysqlFamilyLockClause(this, mode, options, 'LOCK IN SHARE MODE');
     },
-    quoteIdentifier: (name) => `\`${name.replaceAll('`', '``')}\``,
+    quoteIdentifier: quoteBacktick,
   };
 }

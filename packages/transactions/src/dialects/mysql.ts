@@ -7,6 +7,7 @@ import {
   type LockClauseOptions,
   type LockMode,
   lockedTables,
+  renderLockClause,
   type ServerVersion,
 } from './dialect.js';
 
@@ -36,7 +37,7 @@ export function mysqlDialect(
         modern ? 'FOR SHARE' : 'LOCK IN SHARE MODE',
       );
     },
-    quoteIdentifier: (name) => `\`${name.replaceAll('`', '``')}\``,
+    quoteIdentifier: quoteBacktick,
   };
 }
 
@@ -68,9 +69,12 @@ export function mysqlFamilyLockClause(
       `FOR UPDATE OF is not supported by ${server} (MySQL has it from 8.0; MariaDB not at all): lock the rows of one table per query.`,
     );
   }
-  const base = mode === 'update' ? 'FOR UPDATE' : shareSql;
-  const ofSql = of ? ` OF ${of.map((table) => dialect.quoteIdentifier(table)).join(', ')}` : '';
-  return ` ${base}${ofSql}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+  return renderLockClause(dialect, mode === 'update' ? 'FOR UPDATE' : shareSql, of, options);
+}
+
+/** Quotes an identifier with backticks, as MySQL and MariaDB do. */
+export function quoteBacktick(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
 }
 
 const CONNECTION_LOST_CODES = new Set([

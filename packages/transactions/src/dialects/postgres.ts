@@ -5,6 +5,7 @@ import {
   type IsolationLevel,
   type LockMode,
   lockedTables,
+  renderLockClause,
   type ServerVersion,
 } from './dialect.js';
 
@@ -33,9 +34,7 @@ export function postgresDialect(
       if (!clause) throw new NotSupportedError(`Unknown lock mode ${JSON.stringify(mode)}`);
       if (options.noWait && options.skipLocked)
         throw new NotSupportedError('noWait and skipLocked cannot be combined');
-      const of = lockedTables(options.of);
-      const ofSql = of ? ` OF ${of.map((table) => this.quoteIdentifier(table)).join(', ')}` : '';
-      return ` ${clause}${ofSql}${options.noWait ? ' NOWAIT' : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`;
+      return renderLockClause(this, clause, lockedTables(options.of), options);
     },
     quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
     // postgres.js, the driver racefree runs PostgreSQL on, crashes the process when handed

@@ -3,11 +3,6 @@ import { Barrier, type DatabaseKind, type TestConnection } from '@racefree/testk
 import { sql } from 'drizzle-orm';
 import { atomic, type Database, executeRows, executeStatement } from '../../src/index.js';
 
-/** The statement for the database kind under test (DDL and server functions differ). */
-export function byKind<T>(kind: DatabaseKind, choices: { postgres: T; mysql: T }): T {
-  return choices[kind];
-}
-
 /** The server-side id of the connection `db` runs on: `pg_backend_pid()` / `CONNECTION_ID()`. */
 export async function connectionIdOf(db: Database, kind: DatabaseKind): Promise<number> {
   const [row] = await executeRows<{ id: number | string }>(
@@ -62,6 +57,39 @@ export async function countRows(connection: TestConnection, table: string): Prom
   return Number(row?.n);
 }
 
+/** `n` of the one row of `counters` (`id = 1`), as another connection sees it. */
+export async function counterValue(connection: TestConnection): Promise<number> {
+  const [row] = await connection.query<{ n: number | string }>(
+    'select n from counters where id = 1',
+  );
+  return Number(row?.n);
+}
+
+/**
+ * Creates `table (id <auto-increment> primary key, <column> <text> not null)`, the table the
+ * hook and scope tests write names into.
+ */
+export async function createTextTable(
+  connection: TestConnection,
+  table: string,
+  column = 'name',
+): Promise<void> {
+  await connection.query(
+    connection.kind === 'postgres'
+      ? `create table ${table} (id serial primary key, ${column} text not null)`
+      : `create table ${table} (id int auto_increment primary key, ${column} varchar(100) not null)`,
+  );
+}
+
+/** Row count of `table` inside `db`'s transaction (what the open block itself sees). */
+export async function countRowsIn(db: Database, table: string): Promise<number> {
+  const [row] = await executeRows<{ n: number | string }>(
+    db,
+    sql`select count(*) as n from ${sql.identifier(table)}`,
+  );
+  return Number(row?.n);
+}
+
 /** Takes the row lock on `accounts.id = id` and returns the balance it read. */
 export async function lockAccount(db: Database, id: number): Promise<number> {
   const [row] = await executeRows<{ balance: number | string }>(
@@ -74,10 +102,7 @@ export async function lockAccount(db: Database, id: number): Promise<number> {
 /** The `accounts` table of the deadlock tests: two rows, 100 each. */
 export async function resetAccounts(connection: TestConnection): Promise<void> {
   await connection.query(
-    byKind(connection.kind, {
-      postgres: 'create table if not exists accounts (id int primary key, balance int not null)',
-      mysql: 'create table if not exists accounts (id int primary key, balance int not null)',
-    }),
+    'create table if not exists accounts (id int primary key, balance int not null)',
   );
   await connection.query('delete from accounts');
   await connection.query('insert into accounts (id, balance) values (1, 100), (2, 100)');
