@@ -2,7 +2,7 @@ import { drizzle as drizzleMysql, type MySql2Database } from 'drizzle-orm/mysql2
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import mysql from 'mysql2/promise';
 import postgres from 'postgres';
-import { countingPostgresClient } from './counting-postgres-client.js';
+import { countingPostgresSocket } from './counting-postgres-socket.js';
 import { StatementCounter } from './statement-counter.js';
 
 /** One benchmark client on PostgreSQL: its own connection, seen through Drizzle and raw. */
@@ -59,14 +59,15 @@ export async function openPostgresClients(
         max: options.spareConnection ? 2 : 1,
         ...(options.spareConnection ? { idle_timeout: 1 } : {}),
         onnotice: () => {},
-        debug: counter.onStatement,
+        // A documented postgres.js option its type definitions leave out.
+        ...({ socket: countingPostgresSocket(counter) } as object),
         connection: { application_name: `racefree-bench-${index}` },
       });
       clients.push({
         family: 'postgres',
         index,
         db: drizzlePostgres({
-          client: countingPostgresClient(sql, counter),
+          client: sql,
           logger: counter.logger,
         }),
         sql,
@@ -116,20 +117,19 @@ export async function closeClients(clients: readonly BenchClient[]): Promise<voi
 }
 
 /**
- * Counts every statement sent on `conn`: Drizzle's mysql2 session and the raw contenders both
- * call `query` / `execute` on this object (BEGIN and COMMIT included).
+ * Counts every statement sent on `conn`, at its callback-style core connection: mysql2's
+ * promise methods delegate there, and so does racefree (under the promise wrapper), so both
+ * are counted (BEGIN and COMMIT included).
  */
 function countStatements(conn: mysql.Connection, counter: StatementCounter): void {
-  const query = conn.query.bind(conn);
-  const execute = conn.execute.bind(conn);
-  Object.assign(conn, {
-    query: (...args: Parameters<typeof query>) => {
+  const core = (conn as unknown as { connection: Record<'query' | 'execute', Counted> }).connection;
+  for (const method of ['query', 'execute'] as const) {
+    const original = core[method].bind(core);
+    core[method] = (...args: unknown[]) => {
       counter.onStatement();
-      return query(...args);
-    },
-    execute: (...args: Parameters<typeof execute>) => {
-      counter.onStatement();
-      return execute(...args);
-    },
-  });
+      return original(...args);
+    };
+  }
 }
+
+type Counted = (...args: unknown[]) => unknown;
