@@ -17,6 +17,9 @@ export {
   executeStatement,
   type Family,
   familyOf,
+  type Query,
+  type RenderedQuery,
+  renderQuery,
   type TransactionOf,
 } from './database.js';
 export {
@@ -52,4 +55,5 @@ export {
   UnmanagedTransactionError,
 } from './errors.js';
 export { type HookOptions, onCommit, onRollback } from './hooks.js';
+export { renderOnce } from './render-once.js';
 export { type RetriesOption, type RetryPolicy, retryPolicy } from './retry-policy.js';

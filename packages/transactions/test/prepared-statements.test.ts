@@ -1,9 +1,16 @@
 import { createPostgresTestDatabase, postgresAdminUrl, type TestDatabase } from '@racefree/testkit';
-import { sql } from 'drizzle-orm';
+import { DrizzleQueryError, sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { atomic, executeRows, executeStatement } from '../src/index.js';
+import {
+  atomic,
+  classifyError,
+  executeRows,
+  executeStatement,
+  renderOnce,
+  renderQuery,
+} from '../src/index.js';
 
 // executeRows / executeStatement prepare parameterized statements on postgres.js (one round trip
 // per use instead of a describe round trip every time). Each test runs on a pool of ONE
@@ -95,4 +102,43 @@ it("goes through Drizzle's query path: a configured logger still sees every stat
   const { db } = connect({ log });
   await executeRows(db, sql`select id from items where id = ${1} /* logged */`);
   expect(log.filter((line) => line.includes('/* logged */'))).toHaveLength(1);
+});
+
+it('runs a statement rendered once (text + parameters) like the template it came from', async () => {
+  const { db, preparedLike } = connect();
+  const rendered = renderQuery(db, sql`select name from items where id = ${1} /* rendered */`);
+  expect(rendered.params).toEqual([1]);
+  for (const id of [1, 2]) {
+    const rows = await executeRows(db, { sql: rendered.sql, params: [id] });
+    expect(rows).toEqual([{ name: id === 1 ? 'one' : 'two' }]);
+  }
+  expect(await preparedLike('/* rendered */')).toBe(1);
+});
+
+it("fails the way Drizzle's query path fails: DrizzleQueryError, the driver's error as cause", async () => {
+  const log: string[] = [];
+  const { db } = connect({ log });
+  const error = await executeStatement(
+    db,
+    sql`insert into items values (${1}, ${'again'}) /* duplicate */`,
+  ).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(DrizzleQueryError);
+  expect((error as DrizzleQueryError).cause).toMatchObject({ code: '23505' });
+  expect(classifyError(error).kind).toBe('unique_violation');
+  expect(log.filter((line) => line.includes('/* duplicate */'))).toHaveLength(1);
+});
+
+it('renderOnce: one rendering, new values on every call, a missing value refused', async () => {
+  const { db, preparedLike } = connect();
+  const byId = renderOnce(
+    sql`select name from items where id = ${sql.placeholder('id')} /* render-once */`,
+  );
+  const first = byId(db, { id: 1 });
+  const second = byId(db, { id: 2 });
+  expect(second.sql).toBe(first.sql);
+  expect([first.params, second.params]).toEqual([[1], [2]]);
+  expect(await executeRows(db, first)).toEqual([{ name: 'one' }]);
+  expect(await atomic(db, (tx) => executeRows(tx, byId(tx, { id: 2 })))).toEqual([{ name: 'two' }]);
+  expect(() => byId(db, {})).toThrow(/placeholder "id"/);
+  expect(await preparedLike('/* render-once */')).toBe(1);
 });

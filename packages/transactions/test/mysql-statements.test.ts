@@ -1,0 +1,66 @@
+import { describeDialects, type TestConnection } from '@racefree/testkit';
+import { DrizzleQueryError, sql } from 'drizzle-orm';
+import type { MySql2Database } from 'drizzle-orm/mysql2';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { atomic, classifyError, executeRows, executeStatement, renderOnce } from '../src/index.js';
+
+// On mysql2, executeRows / executeStatement send statements to the callback-style connection
+// under the promise client Drizzle holds (skipping the wrapper's per-statement stack capture).
+// These tests hold that path to what Drizzle's own mysql2 path does.
+describeDialects(
+  'statements on mysql2',
+  (t) => {
+    let conn: TestConnection;
+    const logged: string[] = [];
+    const db = () => conn.db as MySql2Database;
+    beforeAll(async () => {
+      await t.connection.query(
+        'create table events (id int primary key, name varchar(50) not null unique, at datetime not null, day date not null)',
+      );
+      conn = await t.connect({ max: 2, logger: { logQuery: (query) => logged.push(query) } });
+    });
+    afterAll(() => conn?.close());
+
+    it('returns rows, counts and dates as Drizzle does (dates as strings), and logs', async () => {
+      logged.length = 0;
+      const inserted = await executeStatement(
+        db(),
+        sql`insert into events values (${1}, ${'launch'}, ${'2026-11-23 10:00:00'}, ${'2026-11-23'}) /* mysql-insert */`,
+      );
+      expect(inserted).toBe(1);
+      const rows = await executeRows(db(), sql`select name, at, day from events where id = ${1}`);
+      expect(rows).toEqual([{ name: 'launch', at: '2026-11-23 10:00:00', day: '2026-11-23' }]);
+      expect(logged.some((q) => q.includes('/* mysql-insert */'))).toBe(true);
+    });
+
+    it('fails as Drizzle fails: DrizzleQueryError with the driver error as cause', async () => {
+      const error = await executeStatement(
+        db(),
+        sql`insert into events values (${2}, ${'launch'}, ${'2026-11-23 11:00:00'}, ${'2026-11-23'})`,
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DrizzleQueryError);
+      expect((error as DrizzleQueryError).cause).toMatchObject({ errno: 1062 });
+      expect(classifyError(error)).toMatchObject({ kind: 'unique_violation' });
+    });
+
+    it('runs on the transaction connection inside atomic, and rolls back with it', async () => {
+      const byId = renderOnce(
+        sql`select count(*) as n from events where id = ${sql.placeholder('id')}`,
+      );
+      await atomic(db(), async (tx) => {
+        await executeStatement(
+          tx,
+          sql`insert into events values (${3}, ${'inside'}, ${'2026-11-23 12:00:00'}, ${'2026-11-23'})`,
+        );
+        // Visible in the transaction, not yet outside it.
+        expect(await executeRows(tx, byId(tx, { id: 3 }))).toEqual([{ n: 1 }]);
+        expect(await t.connection.query('select count(*) as n from events where id = 3')).toEqual([
+          { n: 0 },
+        ]);
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      expect(await executeRows(db(), byId(db(), { id: 3 }))).toEqual([{ n: 0 }]);
+    });
+  },
+  { kinds: ['mysql'] },
+);
