@@ -1,7 +1,8 @@
 import { type LockMode, MultipleRowsError, SnapshotConflictError } from '@racefree/transactions';
 import type { RowContext } from './context.js';
+import { shapeOf } from './render-statement.js';
 import { checkMatches } from './resolve-key.js';
-import { equalsAll, selectRows } from './row-sql.js';
+import { equalsAll, queryStatement, selectSql } from './row-sql.js';
 import type { UniqueKey } from './table-meta.js';
 
 /** A row found or created, and which. */
@@ -24,17 +25,21 @@ export async function readByKey(
   key: UniqueKey,
   lockClause: string | undefined,
 ): Promise<Record<string, unknown> | undefined> {
-  const rows = await selectRows(ctx.db, ctx.meta, equalsAll(ctx.meta, where, key.keys), {
-    lockClause,
-    limit: 2,
-  });
+  const rows = await queryStatement(
+    ctx.db,
+    ctx.meta,
+    `select-by-key|${shapeOf(where, key.keys)}|${lockClause ?? ''}`,
+    where,
+    (param) =>
+      selectSql(ctx.meta, equalsAll(ctx.meta, where, key.keys, param), { lockClause, limit: 2 }),
+  );
   if (rows.length > 1)
     throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
   return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
 }
 
 /**
- * The create half shared by getOrCreate and selectForUpdateOrCreate: insert; if the key is
+ * The create half shared by getOrCreate, selectForUpdateOrCreate and updateOrCreate: insert; if the key is
  * taken, read the winner's row (with `lock`, or the dialect's conflict lock so MySQL sees past
  * its snapshot). If the key is taken but the row cannot be read: at PostgreSQL REPEATABLE READ
  * it is outside our snapshot — a serialization failure for `atomic({ retries })`, never a false

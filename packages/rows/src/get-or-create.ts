@@ -46,7 +46,7 @@ export interface GetOrCreateOptions<T extends AnyTable> {
  * A violation of any other constraint is thrown as is.
  *
  * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3. With
- * `prefer: 'create'`: 1 in both cases (3 if the winner committed during the statement).
+ * `prefer: 'create'`: 1 in both cases (2 if the winner committed during the statement).
  *
  * @example
  * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
@@ -65,7 +65,12 @@ export async function getOrCreate<T extends AnyTable>(
       if (row) return { row, created: false } as RowResult<RowOf<T>>;
     } else if (!key.unenforced && ctx.rows.insertOrSelect) {
       const found = await ctx.rows.insertOrSelect(ctx, await values(), key);
-      if (found) {
+      if (found === 'taken') {
+        // Another caller's row committed while the insert waited for it: read it with a fresh
+        // statement — two statements, like the hand-written floor, instead of a second insert.
+        const row = await readByKey(ctx, where, key, undefined);
+        if (row) return { row, created: false } as RowResult<RowOf<T>>;
+      } else if (found) {
         return {
           row: checkMatches(meta, where, key, found.row),
           created: found.created,

@@ -2,7 +2,7 @@ import { type Database, InvalidArgumentError, RowNotFoundError } from '@racefree
 import { rowContext } from './context.js';
 import type { RowOf } from './get-or-create.js';
 import { requirePrimaryKey } from './resolve-key.js';
-import { equalsAll, selectRows } from './row-sql.js';
+import { equalsAll, queryStatement, selectSql } from './row-sql.js';
 import { type AnyTable, tableMeta } from './table-meta.js';
 
 /** Options of `refresh`. */
@@ -55,10 +55,14 @@ export async function refresh<T extends AnyTable>(
   const ctx = await rowContext(db, meta, 'refresh', {
     requireTransaction: options.lock !== undefined,
   });
-  const [fresh] = await selectRows(ctx.db, meta, equalsAll(meta, key, pk.keys), {
-    columns,
-    lockClause: options.lock ? ctx.dialect.lockClause(options.lock) : undefined,
-  });
+  const lockClause = options.lock ? ctx.dialect.lockClause(options.lock) : undefined;
+  const [fresh] = await queryStatement(
+    ctx.db,
+    meta,
+    `refresh|${columns ?? ''}|${lockClause ?? ''}`,
+    key,
+    (param) => selectSql(meta, equalsAll(meta, key, pk.keys, param), { columns, lockClause }),
+  );
   if (!fresh) throw new RowNotFoundError(meta.displayName, key);
   return (columns ? { ...row, ...fresh } : fresh) as RowOf<T>;
 }

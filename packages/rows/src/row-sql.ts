@@ -1,20 +1,25 @@
-import { type Database, executeRows } from '@racefree/transactions';
+import { type Database, executeRows, type Query } from '@racefree/transactions';
 import { type Column, type SQL, sql } from 'drizzle-orm';
+import { type ParamOf, paramsFrom, renderStatement, shapeOf } from './render-statement.js';
 import { mapRow, type TableMeta } from './table-meta.js';
 
-/** `a = $1 and b = $2` over `keys` (property keys); a null value compares with IS NULL. */
+/**
+ * `a = $1 and b = $2` over `keys` (property keys); a null value compares with IS NULL. Values
+ * are named `prefix + key` for `param`.
+ */
 export function equalsAll(
   meta: TableMeta,
   values: Record<string, unknown>,
   keys: readonly string[],
+  param: ParamOf = paramsFrom(values),
+  prefix = '',
 ): SQL {
   return sql.join(
     keys.map((key) => {
       const column = meta.columns.get(key) as Column;
-      const value = values[key];
-      return value === null
+      return values[prefix + key] === null
         ? sql`${sql.identifier(column.name)} is null`
-        : sql`${sql.identifier(column.name)} = ${sql.param(value, column)}`;
+        : sql`${sql.identifier(column.name)} = ${param(prefix + key, column)}`;
     }),
     sql` and `,
   );
@@ -65,43 +70,101 @@ export function columnList(meta: TableMeta, keys?: readonly string[]): SQL {
 
 /**
  * The values an INSERT sends: the given ones, plus Drizzle's `$defaultFn` / `$onUpdate` values
- * for columns left out (what Drizzle's own insert builder would have sent).
+ * for columns left out (what Drizzle's own insert builder would have sent), computed per call.
  */
-export function insertValues(
+function withGeneratedValues(
   meta: TableMeta,
   values: Record<string, unknown>,
-): { columns: SQL; values: SQL } {
-  const entries: [Column, unknown][] = [];
+): Record<string, unknown> {
+  let full: Record<string, unknown> | undefined;
   for (const [key, column] of meta.columns) {
-    if (key in values) entries.push([column, values[key]]);
-    else if (column.defaultFn) entries.push([column, column.defaultFn()]);
-    else if (!column.default && column.onUpdateFn) entries.push([column, column.onUpdateFn()]);
+    if (key in values) continue;
+    if (column.defaultFn) (full ??= { ...values })[key] = column.defaultFn();
+    else if (!column.default && column.onUpdateFn)
+      (full ??= { ...values })[key] = column.onUpdateFn();
   }
+  return full ?? values;
+}
+
+/** `set` plus the `$onUpdate` values of the columns it leaves out, computed per call. */
+function withUpdatedValues(meta: TableMeta, set: Record<string, unknown>): Record<string, unknown> {
+  let full: Record<string, unknown> | undefined;
+  for (const [key, column] of meta.columns)
+    if (!(key in set) && column.onUpdateFn) (full ??= { ...set })[key] = column.onUpdateFn();
+  return full ?? set;
+}
+
+/** The keys of `values` that are columns, in the table's column order (the statement's order). */
+function columnKeys(meta: TableMeta, values: Record<string, unknown>): string[] {
+  const keys: string[] = [];
+  for (const key of meta.columns.keys()) if (key in values) keys.push(key);
+  return keys;
+}
+
+/** An INSERT's values (generated ones included), their columns, and its shape fragment. */
+export function insertInput(
+  meta: TableMeta,
+  values: Record<string, unknown>,
+): { values: Record<string, unknown>; keys: string[]; shape: string } {
+  const full = withGeneratedValues(meta, values);
+  const keys = columnKeys(meta, full);
+  return { values: full, keys, shape: keys.join(',') };
+}
+
+/** `(a, b)` and `($1, $2)` of an INSERT of `keys` (see `withGeneratedValues`). */
+export function insertValues(
+  meta: TableMeta,
+  keys: readonly string[],
+  param: ParamOf,
+): { columns: SQL; values: SQL } {
+  const columns = keys.map((key) => meta.columns.get(key) as Column);
   return {
     columns: sql.join(
-      entries.map(([column]) => sql.identifier(column.name)),
+      columns.map((column) => sql.identifier(column.name)),
       sql`, `,
     ),
     values: sql.join(
-      entries.map(([column, value]) => (value === null ? sql`null` : sql.param(value, column))),
+      columns.map((column, i) => param(keys[i] as string, column)),
       sql`, `,
     ),
   };
 }
 
-/** `a = $1, b = $2` for an UPDATE, plus `$onUpdate` values for columns `set` leaves out. */
-export function assignments(meta: TableMeta, set: Record<string, unknown>): SQL {
-  const entries: [Column, unknown][] = [];
-  for (const [key, column] of meta.columns) {
-    if (key in set) entries.push([column, set[key]]);
-    else if (column.onUpdateFn) entries.push([column, column.onUpdateFn()]);
-  }
+/**
+ * An UPDATE's values — `set` (with `$onUpdate` values) named `s.<key>`, `where` named
+ * `w.<key>` — its columns on each side, and its shape fragment.
+ */
+export function updateInput(
+  meta: TableMeta,
+  where: Record<string, unknown>,
+  set: Record<string, unknown>,
+): { values: Record<string, unknown>; setKeys: string[]; whereKeys: string[]; shape: string } {
+  const fullSet = withUpdatedValues(meta, set);
+  const setKeys = columnKeys(meta, fullSet);
+  const whereKeys = Object.keys(where);
+  const values: Record<string, unknown> = {};
+  for (const key of setKeys) values[`s.${key}`] = fullSet[key];
+  for (const key of whereKeys) values[`w.${key}`] = where[key];
+  return {
+    values,
+    setKeys,
+    whereKeys,
+    shape: `${setKeys.join(',')}|${shapeOf(where, whereKeys)}`,
+  };
+}
+
+/** `a = $1, b = $2` for an UPDATE of `keys` (see `withUpdatedValues`), named `prefix + key`. */
+export function assignments(
+  meta: TableMeta,
+  keys: readonly string[],
+  param: ParamOf,
+  prefix = '',
+): SQL {
   return sql.join(
-    entries.map(([column, value]) =>
-      value === null
-        ? sql`${sql.identifier(column.name)} = null`
-        : sql`${sql.identifier(column.name)} = ${sql.param(value, column)}`,
-    ),
+    keys.map((key) => {
+      const column = meta.columns.get(key) as Column;
+      return sql`${sql.identifier(column.name)} = ${param(prefix + key, column)}`;
+    }),
     sql`, `,
   );
 }
@@ -110,10 +173,40 @@ export function assignments(meta: TableMeta, set: Record<string, unknown>): SQL 
 export async function queryRows(
   db: Database,
   meta: TableMeta,
-  query: SQL,
+  query: Query,
 ): Promise<Record<string, unknown>[]> {
   const raw = await executeRows<Record<string, unknown>>(db, query);
   return raw.map((row) => mapRow(meta, row));
+}
+
+/** Options of a select: the lock, order, columns, limit and a statement prefix. */
+export interface SelectOptions {
+  lockClause?: string | undefined;
+  order?: SQL;
+  columns?: readonly string[] | undefined;
+  limit?: number;
+  prefix?: SQL | undefined;
+}
+
+/** `select <columns> from <table> where <condition> [order] [limit] [lock]`. */
+export function selectSql(meta: TableMeta, condition: SQL, options: SelectOptions = {}): SQL {
+  return sql`${options.prefix ?? sql``}select ${columnList(meta, options.columns)} from ${meta.table} where ${condition}${
+    options.order ? sql` ${options.order}` : sql``
+  }${options.limit ? sql` limit ${sql.raw(String(options.limit))}` : sql``}${sql.raw(options.lockClause ?? '')}`;
+}
+
+/**
+ * Runs the statement `build` describes for `values`, rendered once per `shape` (see
+ * `renderStatement`), and maps the rows it returns.
+ */
+export function queryStatement(
+  db: Database,
+  meta: TableMeta,
+  shape: string,
+  values: Readonly<Record<string, unknown>>,
+  build: (param: ParamOf) => SQL,
+): Promise<Record<string, unknown>[]> {
+  return queryRows(db, meta, renderStatement(db, meta, shape, values, build));
 }
 
 /** `select <columns> from <table> where <condition> [order] [lock]`, mapped. */
@@ -121,19 +214,7 @@ export function selectRows(
   db: Database,
   meta: TableMeta,
   condition: SQL,
-  options: {
-    lockClause?: string;
-    order?: SQL;
-    columns?: readonly string[];
-    limit?: number;
-    prefix?: SQL;
-  } = {},
+  options: SelectOptions = {},
 ): Promise<Record<string, unknown>[]> {
-  return queryRows(
-    db,
-    meta,
-    sql`${options.prefix ?? sql``}select ${columnList(meta, options.columns)} from ${meta.table} where ${condition}${
-      options.order ? sql` ${options.order}` : sql``
-    }${options.limit ? sql` limit ${sql.raw(String(options.limit))}` : sql``}${sql.raw(options.lockClause ?? '')}`,
-  );
+  return queryRows(db, meta, selectSql(meta, condition, options));
 }

@@ -8,7 +8,6 @@ import { type RowContext, rowContext } from './context.js';
 import { insertOrReadWinner, type RowResult } from './find-or-insert.js';
 import type { DefaultsOf, InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, checkValues, createValues } from './input.js';
-import { equalsAll } from './row-sql.js';
 import type { AnyTable } from './table-meta.js';
 
 /** Options of `updateOrCreate`. */
@@ -58,10 +57,9 @@ export async function updateOrCreate<T extends AnyTable>(
   }
   const values = createValues(meta, { ...set, ...where }, options.createDefaults, 'createDefaults');
   const probe = await rowContext(db, meta, 'updateOrCreate');
-  const condition = equalsAll(meta, where, Object.keys(where));
   const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
     for (let round = 1; round <= ROUNDS; round++) {
-      const [updated] = await ctx.rows.updateReturning(ctx, condition, set);
+      const [updated] = await ctx.rows.updateReturning(ctx, where, set);
       if (updated) return { row: updated as RowOf<T>, created: false };
       // Missing: create it — or, when a concurrent caller created it first, lock the winner's
       // row (KeyMismatchError if the rest of where does not match) and update it next round.

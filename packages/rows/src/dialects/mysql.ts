@@ -7,13 +7,17 @@ import {
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
+import { type ParamOf, renderStatement, shapeOf } from '../render-statement.js';
 import {
   assignments,
   columnList,
   equalsAll,
+  insertInput,
   insertValues,
   queryRows,
-  selectRows,
+  queryStatement,
+  selectSql,
+  updateInput,
 } from '../row-sql.js';
 import type { UniqueKey } from '../table-meta.js';
 import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
@@ -34,15 +38,22 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       values: Record<string, unknown>,
       key: UniqueKey,
     ): Promise<InsertOutcome> {
-      const { columns, values: params } = insertValues(ctx.meta, values);
-      const insert = sql`insert into ${ctx.meta.table} (${columns}) values (${params})`;
+      const input = insertInput(ctx.meta, values);
+      const insert = renderStatement(
+        ctx.db,
+        ctx.meta,
+        `insert|${input.shape}|${insertReturning}`,
+        input.values,
+        (param) => {
+          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+          return sql`insert into ${ctx.meta.table} (${columns}) values (${params})${
+            insertReturning ? sql` returning ${columnList(ctx.meta)}` : sql``
+          }`;
+        },
+      );
       try {
         if (insertReturning) {
-          const rows = await queryRows(
-            ctx.db,
-            ctx.meta,
-            sql`${insert} returning ${columnList(ctx.meta)}`,
-          );
+          const rows = await queryRows(ctx.db, ctx.meta, insert);
           return { row: rows[0] as Record<string, unknown> };
         }
         await executeStatement(ctx.db, insert);
@@ -57,7 +68,13 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
         return { conflict: 'unknown', error };
       }
       // MySQL has no INSERT … RETURNING: read back our own row (visible to us, locked by us).
-      const [row] = await selectRows(ctx.db, ctx.meta, equalsAll(ctx.meta, values, key.keys));
+      const [row] = await queryStatement(
+        ctx.db,
+        ctx.meta,
+        `inserted-row|${shapeOf(values, key.keys)}`,
+        values,
+        (param) => selectSql(ctx.meta, equalsAll(ctx.meta, values, key.keys, param)),
+      );
       return { row: row as Record<string, unknown> };
     },
 
@@ -69,12 +86,18 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
 
     ownTransactionIsolation: 'read committed',
 
-    async updateReturning(ctx, condition, set) {
+    async updateReturning(ctx, where, set) {
+      const update = updateInput(ctx.meta, where, set);
+      const condition = (param: ParamOf) =>
+        equalsAll(ctx.meta, update.values, update.whereKeys, param, 'w.');
       // mysql2 connects with CLIENT_FOUND_ROWS (its default): the count is of rows *matched*,
       // so an UPDATE that writes the values a row already has still counts it.
       const matched = await executeStatement(
         ctx.db,
-        sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition}`,
+        renderStatement(ctx.db, ctx.meta, `update|${update.shape}`, update.values, (param) => {
+          const assigned = assignments(ctx.meta, update.setKeys, param, 's.');
+          return sql`update ${ctx.meta.table} set ${assigned} where ${condition(param)}`;
+        }),
       );
       // Nothing matched: nothing updated, and nothing to read back. At READ COMMITTED the
       // UPDATE took no gap lock, so a row another caller commits right now would be found by
@@ -83,9 +106,14 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       if (matched === 0) return [];
       // No UPDATE … RETURNING here: read the rows back with a locking read (we hold their X
       // locks already), which sees the latest version even at REPEATABLE READ.
-      return selectRows(ctx.db, ctx.meta, condition, {
-        lockClause: ctx.dialect.lockClause('update'),
-      });
+      const lockClause = ctx.dialect.lockClause('update');
+      return queryStatement(
+        ctx.db,
+        ctx.meta,
+        `updated-rows|${shapeOf(where, update.whereKeys)}|${lockClause}`,
+        update.values,
+        (param) => selectSql(ctx.meta, condition(param), { lockClause }),
+      );
     },
 
     async withLockTimeout(ctx, timeoutMs, run) {

@@ -1,7 +1,16 @@
 import { atomic, type Database, executeRows, isUniqueViolation } from '@racefree/transactions';
 import { type Column, sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import { assignments, columnList, equalsAll, insertValues, queryRows } from '../row-sql.js';
+import { renderStatement, shapeOf } from '../render-statement.js';
+import {
+  assignments,
+  columnList,
+  equalsAll,
+  insertInput,
+  insertValues,
+  queryStatement,
+  updateInput,
+} from '../row-sql.js';
 import { mapRow, type UniqueKey } from '../table-meta.js';
 import type { RowsDialect } from './rows-dialect.js';
 
@@ -39,21 +48,25 @@ function violatedColumns(error: unknown): string[] | undefined {
  */
 export const postgresRows: RowsDialect = {
   async insertUnlessTaken(ctx, values, key) {
-    const { columns, values: params } = insertValues(ctx.meta, values);
+    const input = insertInput(ctx.meta, values);
     if (readCommitted(ctx) && !key.unenforced) {
-      const rows = await queryRows(
+      const rows = await queryStatement(
         ctx.db,
         ctx.meta,
-        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)}`,
+        `insert-on-conflict|${input.shape}|${key.keys}`,
+        input.values,
+        (param) => {
+          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+          return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)}`;
+        },
       );
       return rows[0] ? { row: rows[0] } : { conflict: 'certain' };
     }
     const insert = (db: Database) =>
-      queryRows(
-        db,
-        ctx.meta,
-        sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`,
-      );
+      queryStatement(db, ctx.meta, `insert|${input.shape}`, input.values, (param) => {
+        const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+        return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`;
+      });
     try {
       const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
       return { row: rows[0] as Record<string, unknown> };
@@ -71,18 +84,27 @@ export const postgresRows: RowsDialect = {
   async insertOrSelect(ctx, values, key) {
     // At REPEATABLE READ / SERIALIZABLE, ON CONFLICT would raise 40001 instead of reporting it.
     if (!readCommitted(ctx)) return undefined;
-    const { columns, values: params } = insertValues(ctx.meta, values);
+    const input = insertInput(ctx.meta, values);
     // The CTE's insert and the outer select share one snapshot: a row that existed before the
     // statement comes back from the second branch; one committed while we waited does not.
     const raw = await executeRows<Record<string, unknown>>(
       ctx.db,
-      sql`with inserted as (insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)})
+      renderStatement(
+        ctx.db,
+        ctx.meta,
+        `insert-or-select|${input.shape}|${shapeOf(input.values, key.keys)}`,
+        input.values,
+        (param) => {
+          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+          return sql`with inserted as (insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)})
 select true as "__racefree_created", ${columnList(ctx.meta)} from inserted
 union all
-select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(ctx.meta, values, key.keys)} and not exists (select 1 from inserted)`,
+select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(ctx.meta, input.values, key.keys, param)} and not exists (select 1 from inserted)`;
+        },
+      ),
     );
     const first = raw[0];
-    if (!first) return undefined;
+    if (!first) return 'taken';
     return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
   },
 
@@ -94,12 +116,13 @@ select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(c
 
   ownTransactionIsolation: undefined,
 
-  async updateReturning(ctx, condition, set) {
-    return queryRows(
-      ctx.db,
-      ctx.meta,
-      sql`update ${ctx.meta.table} set ${assignments(ctx.meta, set)} where ${condition} returning ${columnList(ctx.meta)}`,
-    );
+  async updateReturning(ctx, where, set) {
+    const update = updateInput(ctx.meta, where, set);
+    return queryStatement(ctx.db, ctx.meta, `update|${update.shape}`, update.values, (param) => {
+      const assigned = assignments(ctx.meta, update.setKeys, param, 's.');
+      const condition = equalsAll(ctx.meta, update.values, update.whereKeys, param, 'w.');
+      return sql`update ${ctx.meta.table} set ${assigned} where ${condition} returning ${columnList(ctx.meta)}`;
+    });
   },
 
   async withLockTimeout(ctx, timeoutMs, run) {

@@ -29,15 +29,16 @@ export interface RowsDialect {
   ): Promise<InsertOutcome>;
   /**
    * One statement that inserts or else returns the existing row, where the server can do that
-   * exactly (PostgreSQL at READ COMMITTED). `undefined` — with no statement sent when it is not
-   * exact at this isolation level — or when the row committed too late for the statement's
-   * snapshot: the caller falls back to insert-or-read-winner.
+   * exactly (PostgreSQL at READ COMMITTED). `undefined`, with no statement sent, when it is not
+   * exact at this isolation level. `'taken'` when the key's row committed too late for the
+   * statement's snapshot (it waited for that row's inserter): a new statement's snapshot sees
+   * it, unless it was deleted meanwhile.
    */
   insertOrSelect?(
     ctx: RowContext,
     values: Record<string, unknown>,
     key: UniqueKey,
-  ): Promise<{ row: Record<string, unknown>; created: boolean } | undefined>;
+  ): Promise<{ row: Record<string, unknown>; created: boolean } | 'taken' | undefined>;
   /**
    * The lock the re-read after a conflict needs to see the winner's row. MySQL at REPEATABLE
    * READ answers a plain SELECT from the transaction's old snapshot; a locking read sees the
@@ -62,10 +63,13 @@ export interface RowsDialect {
    * takes no gap lock (see `updateOrCreate`).
    */
   ownTransactionIsolation: IsolationLevel | undefined;
-  /** `UPDATE … SET … WHERE condition`, returning the updated rows (the lock is held from here on). */
+  /**
+   * `UPDATE … SET set WHERE` each column of `where` equals its value, returning the updated
+   * rows (the lock is held from here on).
+   */
   updateReturning(
     ctx: RowContext,
-    condition: SQL,
+    where: Record<string, unknown>,
     set: Record<string, unknown>,
   ): Promise<Record<string, unknown>[]>;
   /**

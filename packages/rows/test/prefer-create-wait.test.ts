@@ -1,0 +1,62 @@
+import type { Database } from '@racefree/transactions';
+import { describeDialects, type PostgresConnection } from '@racefree/testkit';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { getOrCreate } from '../src/index.js';
+import { createTables, type Tables } from './schema.js';
+
+// prefer: 'create' on PostgreSQL is one statement (insert-or-select in a CTE). When another
+// transaction holds an uncommitted row with the key, that statement waits for it; once it
+// commits, the statement's snapshot cannot see the row. racefree then reads it with one fresh
+// statement — two in all, like the hand-written INSERT … ON CONFLICT + SELECT.
+describeDialects(
+  'prefer create, when the winner commits while the insert waits',
+  (t) => {
+    let T: Tables;
+    let logged: string[];
+    let waiter: PostgresConnection;
+    beforeAll(async () => {
+      T = await createTables(t.connection);
+      logged = [];
+      waiter = (await t.connect({
+        max: 1,
+        logger: { logQuery: (query) => logged.push(query) },
+      })) as PostgresConnection;
+    });
+    afterAll(() => waiter?.close());
+
+    it('returns the winner row, not created, in two statements', async () => {
+      const blocker = t.connection as PostgresConnection;
+      // Warm the dialect probe so only getOrCreate's own statements are logged below.
+      await getOrCreate(waiter.db as Database, T.tags, { where: { name: 'warm' } });
+      logged.length = 0;
+      let pending: ReturnType<typeof getOrCreate> | undefined;
+      let winnerId = 0;
+      await blocker.client.begin(async (tx) => {
+        const [row] = await tx<
+          { id: number }[]
+        >`insert into tags (name, hits) values ('contended', 7) returning id`;
+        winnerId = Number(row?.id);
+        pending = getOrCreate(waiter.db as Database, T.tags, {
+          where: { name: 'contended' },
+          defaults: { hits: 1 },
+          prefer: 'create',
+        });
+        // Commit only once the waiter's statement is blocked on our row's key.
+        for (;;) {
+          const [blocked] = await t.connection.query<{ n: string }>(
+            "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%with inserted as%'",
+          );
+          if (Number(blocked?.n) > 0) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      });
+      const result = await (pending as ReturnType<typeof getOrCreate>);
+      expect(result.created).toBe(false);
+      expect(result.row).toMatchObject({ id: winnerId, name: 'contended', hits: 7 });
+      expect(logged).toHaveLength(2);
+      expect(logged[0]).toMatch(/^with inserted as/);
+      expect(logged[1]).toMatch(/^select /);
+    });
+  },
+  { kinds: ['postgres'] },
+);
