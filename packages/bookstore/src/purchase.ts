@@ -6,9 +6,11 @@ import {
   dialectOf,
   executeRows,
   InvalidArgumentError,
+  renderOnce,
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
-import { bookstoreDialectOf, type Sale } from './dialects/bookstore-dialect.js';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
+import { CUSTOMER_EXISTS, type Sale } from './dialects/sale.js';
 import { NotFoundError, SoldOutError } from './errors.js';
 import { requireId } from './require-id.js';
 import { BOOK_COLUMNS, selectBooks } from './select-books.js';
@@ -62,9 +64,19 @@ export async function purchase(db: Database, input: PurchaseInput): Promise<Purc
 
 type Strategy = (db: Database, bookId: number, customerId: number) => Promise<number>;
 
-/** `and exists (the customer)`: an unknown customer sells nothing, with no separate query. */
-const customerExists = (customerId: number) =>
-  sql` and exists (select 1 from customers where id = ${customerId})`;
+/** The book, read with `lockClause` if the customer exists: rendered once per lock clause. */
+const readBook = new Map<string, ReturnType<typeof renderOnce>>();
+
+function bookForSale(lockClause: string) {
+  let render = readBook.get(lockClause);
+  if (!render) {
+    render = renderOnce(
+      sql`select ${BOOK_COLUMNS} from books where id = ${sql.placeholder('bookId')}${CUSTOMER_EXISTS}${sql.raw(lockClause)}`,
+    );
+    readBook.set(lockClause, render);
+  }
+  return render;
+}
 
 /**
  * Read the quantity, then write back the value computed from it. Without a lock clause this is
@@ -78,18 +90,10 @@ const customerExists = (customerId: number) =>
  */
 function readModifyWrite(db: Database, bookId: number, customerId: number, lockClause: string) {
   return atomic(db, async (tx) => {
-    const [book] = await selectBooks(
-      tx,
-      sql`select ${BOOK_COLUMNS} from books where id = ${bookId}${customerExists(customerId)}${sql.raw(lockClause)}`,
-    );
+    const [book] = await selectBooks(tx, bookForSale(lockClause)(tx, { bookId, customerId }));
     if (book === undefined) return explainUnsold(tx, bookId, customerId);
     if (book.quantity < 1) throw new SoldOutError(bookId);
-    const orderId = await writeSale(tx, {
-      bookId,
-      customerId,
-      quantity: sql`${book.quantity - 1}`,
-      condition: sql``,
-    });
+    const orderId = await writeSale(tx, { bookId, customerId, newQuantity: book.quantity - 1 });
     // The row was read (and, with the lock, is held) by this transaction: it cannot be gone.
     if (orderId === undefined) throw new Error(`book ${bookId} vanished during the purchase`);
     return orderId;
@@ -117,12 +121,7 @@ const STRATEGIES: Record<PurchaseStrategy, Strategy> = {
   async atomic(db, bookId, customerId) {
     // Joins the transaction `atomic` has open for `db`, if any: the sale rolls back with it.
     const target = current(db);
-    const orderId = await writeSale(target, {
-      bookId,
-      customerId,
-      quantity: sql`quantity - 1`,
-      condition: sql` and quantity > 0${customerExists(customerId)}`,
-    });
+    const orderId = await writeSale(target, { bookId, customerId });
     return orderId ?? explainUnsold(target, bookId, customerId);
   },
 };

@@ -1,5 +1,5 @@
-import { type Database, executeRows } from '@racefree/transactions';
-import { type SQL, sql } from 'drizzle-orm';
+import { type Database, executeRows, type Query } from '@racefree/transactions';
+import { sql } from 'drizzle-orm';
 import type { Book } from './types.js';
 
 // The services write their SQL by hand, once for both databases: for a demo about races the
@@ -19,7 +19,7 @@ interface BookRow {
 export const BOOK_COLUMNS = sql.raw('id, isbn, title, price_cents, quantity');
 
 /** Runs a SELECT of `BOOK_COLUMNS` and maps the rows to `Book`s. */
-export async function selectBooks(db: Database, query: SQL): Promise<Book[]> {
+export async function selectBooks(db: Database, query: Query): Promise<Book[]> {
   const rows = await executeRows<BookRow>(db, query);
   return rows.map((row) => ({
     id: Number(row.id),

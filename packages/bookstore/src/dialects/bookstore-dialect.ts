@@ -4,6 +4,7 @@ import type { MySqlTables } from './mysql-schema.js';
 import { mysqlBookstore } from './mysql.js';
 import type { PostgresTables } from './postgres-schema.js';
 import { postgresBookstore } from './postgres.js';
+import type { Sale } from './sale.js';
 
 /**
  * Everything the bookstore does differently on PostgreSQL and on MySQL/MariaDB, and nothing
@@ -22,8 +23,9 @@ export interface BookstoreDialect {
    */
   ignoringDuplicates(insert: SQL): SQL;
   /**
-   * Writes a sale: `UPDATE books SET quantity = <quantity> WHERE id = <bookId> <and …>` and, if
-   * that changed the row, the order — both or neither. Returns the order id, or `undefined` when
+   * Writes a sale: the book's quantity (one less if there is a copy and the customer exists,
+   * or `newQuantity` — computed from a locked read) and, if that changed the row, the order —
+   * both or neither. Returns the order id, or `undefined` when
    * the UPDATE matched no row (nothing written). PostgreSQL does it in one statement (a data-
    * modifying CTE: no transaction needed, and the row lock is held for one statement only);
    * MySQL/MariaDB in two, inside `atomic` (a savepoint when nested).
@@ -34,16 +36,6 @@ export interface BookstoreDialect {
    * server-side lock so two processes starting at once (web and worker) never both apply them.
    */
   migrate(db: Database, folder: string): Promise<void>;
-}
-
-/** What `writeSale` writes: the book's new quantity (an SQL expression) under `condition`. */
-export interface Sale {
-  bookId: number;
-  customerId: number;
-  /** The new quantity, e.g. `quantity - 1` or a value computed from a locked read. */
-  quantity: SQL;
-  /** Extra conditions on the book row (`and quantity > 0 …`), or an empty fragment. */
-  condition: SQL;
 }
 
 /** The bookstore dialect of `db`, from its Drizzle class (no query is sent). */

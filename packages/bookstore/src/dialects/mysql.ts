@@ -4,11 +4,13 @@ import {
   type Database,
   executeRows,
   executeStatement,
+  renderOnce,
 } from '@racefree/transactions';
 import { type SQL, sql } from 'drizzle-orm';
 import type { MySql2Database } from 'drizzle-orm/mysql2';
 import { migrate } from 'drizzle-orm/mysql2/migrator';
 import type { BookstoreDialect } from './bookstore-dialect.js';
+import { CUSTOMER_EXISTS, saleValues } from './sale.js';
 import { mysqlTables } from './mysql-schema.js';
 
 /** How long a second process waits for another's migration before giving up. */
@@ -24,6 +26,15 @@ async function insertReturningId(db: Database, insert: SQL): Promise<number> {
   return header.insertId;
 }
 
+/** One copy off, if one is left and the customer exists. */
+const takeOne = renderOnce(
+  sql`update books set quantity = quantity - 1 where id = ${sql.placeholder('bookId')} and quantity > 0${CUSTOMER_EXISTS}`,
+);
+/** The quantity computed from a locked read. */
+const setQuantity = renderOnce(
+  sql`update books set quantity = ${sql.placeholder('quantity')} where id = ${sql.placeholder('bookId')}`,
+);
+
 /** The bookstore on MySQL and MariaDB (one schema and one set of migrations for both). */
 export const mysqlBookstore: BookstoreDialect = {
   tables: mysqlTables,
@@ -31,17 +42,15 @@ export const mysqlBookstore: BookstoreDialect = {
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on duplicate key update id = id`,
 
-  writeSale(db, { bookId, customerId, quantity, condition }) {
+  writeSale(db, sale) {
     // No data-modifying CTEs on MySQL: two statements, made one unit by `atomic`.
+    const update = sale.newQuantity === undefined ? takeOne : setQuantity;
     return atomic(db, async (tx) => {
-      const sold = await executeStatement(
-        tx,
-        sql`update books set quantity = ${quantity} where id = ${bookId}${condition}`,
-      );
+      const sold = await executeStatement(tx, update(tx, saleValues(sale)));
       if (sold === 0) return undefined;
       return insertReturningId(
         tx,
-        sql`insert into orders (book_id, customer_id) values (${bookId}, ${customerId})`,
+        sql`insert into orders (book_id, customer_id) values (${sale.bookId}, ${sale.customerId})`,
       );
     });
   },

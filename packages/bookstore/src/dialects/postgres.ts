@@ -4,12 +4,27 @@ import {
   type Database,
   executeRows,
   executeStatement,
+  renderOnce,
 } from '@racefree/transactions';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { BookstoreDialect } from './bookstore-dialect.js';
+import { CUSTOMER_EXISTS, saleValues } from './sale.js';
 import { postgresTables } from './postgres-schema.js';
+
+const placeholder = sql.placeholder;
+const recordOrder = sql`insert into orders (book_id, customer_id) select id, ${placeholder('customerId')} from sold returning id`;
+/** One copy off, if one is left and the customer exists, and its order: one statement. */
+const sellOne = renderOnce(
+  sql`with sold as (update books set quantity = quantity - 1 where id = ${placeholder('bookId')} and quantity > 0${CUSTOMER_EXISTS} returning id)
+${recordOrder}`,
+);
+/** The quantity computed from a locked read, and the order. */
+const sellAt = renderOnce(
+  sql`with sold as (update books set quantity = ${placeholder('quantity')} where id = ${placeholder('bookId')} returning id)
+${recordOrder}`,
+);
 
 /** The bookstore on PostgreSQL. */
 export const postgresBookstore: BookstoreDialect = {
@@ -18,15 +33,12 @@ export const postgresBookstore: BookstoreDialect = {
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on conflict do nothing`,
 
-  async writeSale(db, { bookId, customerId, quantity, condition }) {
+  async writeSale(db, sale) {
     // The INSERT reads the UPDATE's RETURNING: no row sold, no order. One statement is atomic
     // by itself, so no BEGIN/COMMIT round trips outside a transaction, and inside one no
     // statement follows the row lock before COMMIT but this one.
-    const [row] = await executeRows<{ id: number }>(
-      db,
-      sql`with sold as (update books set quantity = ${quantity} where id = ${bookId}${condition} returning id)
-insert into orders (book_id, customer_id) select id, ${customerId} from sold returning id`,
-    );
+    const statement = sale.newQuantity === undefined ? sellOne : sellAt;
+    const [row] = await executeRows<{ id: number }>(db, statement(db, saleValues(sale)));
     return row?.id;
   },
 
