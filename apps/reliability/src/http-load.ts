@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { InvariantOutcome } from './check-bookstore-invariants.js';
+import type { CleanupStack } from './cleanup-stack.js';
 import { requestJson } from './request-json.js';
 
 /** Options of `HttpLoad`. */
@@ -67,6 +69,15 @@ export class HttpLoad {
   /** Starts the clients. */
   start(): void {
     this.running = Array.from({ length: this.options.clients }, (_, client) => this.client(client));
+  }
+
+  /** The invariant every load checks: no `what` was answered 5xx or an unexpected 4xx. */
+  noErrorAnswers(what: string): InvariantOutcome {
+    return {
+      invariant: `no ${what} answered 5xx (or an unexpected 4xx)`,
+      held: this.stats.serverErrors === 0 && this.stats.clientErrors === 0,
+      detail: this.stats.samples.join(' | ') || undefined,
+    };
   }
 
   /**
@@ -181,4 +192,12 @@ export class HttpLoad {
   private noteUnexpected(status: number, sample: string): void {
     this.note(status >= 500 ? 'serverErrors' : 'clientErrors', sample.slice(0, 300));
   }
+}
+
+/** Starts an `HttpLoad` whose clients `cleanup` stops (before the apps and databases go). */
+export function startHttpLoad(options: HttpLoadOptions, cleanup: CleanupStack): HttpLoad {
+  const load = new HttpLoad(options);
+  load.start();
+  cleanup.defer(() => load.stop());
+  return load;
 }

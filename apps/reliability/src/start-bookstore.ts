@@ -87,3 +87,23 @@ export async function deployBookstore(
   const store = await startBookstore(deployment, { ...rest, label: `${name}-${kind}` });
   return { deployment, store };
 }
+
+/**
+ * `deployBookstore` with one web process and no worker, for scenarios that start (and kill)
+ * their workers themselves.
+ */
+export async function deployWebOnly(
+  servers: Servers,
+  kind: DatabaseKind,
+  cleanup: CleanupStack,
+  name: string,
+): Promise<{ deployment: Deployment; store: Bookstore; web: Bookstore['webs'][number] }> {
+  const { deployment, store } = await deployBookstore(servers, kind, cleanup, {
+    name,
+    webs: 1,
+    workers: 0,
+  });
+  const [web] = store.webs;
+  if (!web) throw new Error('no web process');
+  return { deployment, store, web };
+}

@@ -1,7 +1,7 @@
 import { checkBookstoreInvariants } from '../check-bookstore-invariants.js';
 import { CleanupStack } from '../cleanup-stack.js';
 import { createDeployment, DATABASE_LABEL } from '../deployment.js';
-import { HttpLoad } from '../http-load.js';
+import { startHttpLoad } from '../http-load.js';
 import { progress } from '../progress.js';
 import { requestJson } from '../request-json.js';
 import type { Scenario } from '../scenario.js';
@@ -66,15 +66,16 @@ export const healthDuringOutage: Scenario = {
         return answer.ok ? answer.status : 0;
       };
       const before = await health();
-      const load = new HttpLoad({
-        targets: () => [web.url],
-        clients: 16,
-        emailPrefix: `health-${kind}`,
-        bookIds: store.bookIds,
-        purchasesPerSignUp: 2,
-      });
-      load.start();
-      cleanup.defer(() => load.stop());
+      const load = startHttpLoad(
+        {
+          targets: () => [web.url],
+          clients: 16,
+          emailPrefix: `health-${kind}`,
+          bookIds: store.bookIds,
+          purchasesPerSignUp: 2,
+        },
+        cleanup,
+      );
 
       const downProblems: string[] = [];
       const upProblems: string[] = [];

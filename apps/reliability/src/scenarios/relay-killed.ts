@@ -1,7 +1,7 @@
 import { checkBookstoreInvariants } from '../check-bookstore-invariants.js';
 import { CleanupStack } from '../cleanup-stack.js';
 import { holdPostgresTransaction } from '../hold-postgres-transaction.js';
-import { HttpLoad } from '../http-load.js';
+import { startHttpLoad } from '../http-load.js';
 import {
   installRelayGates,
   RELAY_GATE_CLASS,
@@ -12,7 +12,7 @@ import {
 import { progress } from '../progress.js';
 import { runUnlockDeadWorkers } from '../run-unlock-dead-workers.js';
 import type { Scenario } from '../scenario.js';
-import { deployBookstore } from '../start-bookstore.js';
+import { deployWebOnly } from '../start-bookstore.js';
 import { startWorkerProcess, type WorkerProcess } from '../start-worker-process.js';
 import { until } from '../until.js';
 import { waitForDrain } from '../wait-for-drain.js';
@@ -34,16 +34,13 @@ export const relayKilled: Scenario = {
     const cleanup = new CleanupStack();
     try {
       // One web, no worker yet: each fault starts its workers itself.
-      const { deployment, store } = await deployBookstore(context.servers, kind, cleanup, {
-        name: 'relaykill',
-        webs: 1,
-        workers: 0,
-      });
-      const {
-        startStock,
-        webs: [web],
-      } = store;
-      if (!web) throw new Error('no web process');
+      const { deployment, store, web } = await deployWebOnly(
+        context.servers,
+        kind,
+        cleanup,
+        'relaykill',
+      );
+      const { startStock } = store;
       const workerOptions = { databaseUrl: deployment.databaseUrl, queueUrl: deployment.queueUrl };
       let worker: WorkerProcess = await startWorkerProcess({ name: 'worker#1', ...workerOptions });
       // The relay's first pass creates its ledger; the gates go on it.
@@ -55,15 +52,16 @@ export const relayKilled: Scenario = {
       );
       await installRelayGates(deployment.queue);
 
-      const load = new HttpLoad({
-        targets: () => [web.url],
-        clients: Math.min(settings.clients, 32),
-        emailPrefix: 'relaykill',
-        bookIds: [],
-        purchasesPerSignUp: 0,
-      });
-      load.start();
-      cleanup.defer(() => load.stop());
+      const load = startHttpLoad(
+        {
+          targets: () => [web.url],
+          clients: Math.min(settings.clients, 32),
+          emailPrefix: 'relaykill',
+          bookIds: [],
+          purchasesPerSignUp: 0,
+        },
+        cleanup,
+      );
 
       let strandedBatches = 0;
       let betweenRounds = 0;
@@ -128,9 +126,7 @@ export const relayKilled: Scenario = {
       context.record({
         fault,
         attempts: settings.relayKillRounds,
-        invariant: 'no sign-up answered 5xx (or an unexpected 4xx)',
-        held: load.stats.serverErrors === 0 && load.stats.clientErrors === 0,
-        detail: load.stats.samples.join(' | ') || undefined,
+        ...load.noErrorAnswers('sign-up'),
       });
       for (const outcome of await checkBookstoreInvariants(deployment, startStock, load))
         if (!outcome.invariant.startsWith('stock'))

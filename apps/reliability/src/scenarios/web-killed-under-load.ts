@@ -1,7 +1,7 @@
 import { checkBookstoreInvariants } from '../check-bookstore-invariants.js';
 import { CleanupStack } from '../cleanup-stack.js';
 import { DATABASE_LABEL } from '../deployment.js';
-import { HttpLoad } from '../http-load.js';
+import { startHttpLoad } from '../http-load.js';
 import { progress } from '../progress.js';
 import type { Scenario } from '../scenario.js';
 import { deployBookstore } from '../start-bookstore.js';
@@ -30,15 +30,16 @@ export const webKilledUnderLoad: Scenario = {
       });
       let web = store.webs[0];
       if (!web) throw new Error('no web process');
-      const load = new HttpLoad({
-        targets: () => [web?.url ?? ''],
-        clients: settings.clients,
-        emailPrefix: `webkill-${kind}`,
-        bookIds: store.bookIds,
-        purchasesPerSignUp: 2,
-      });
-      load.start();
-      cleanup.defer(() => load.stop());
+      const load = startHttpLoad(
+        {
+          targets: () => [web?.url ?? ''],
+          clients: settings.clients,
+          emailPrefix: `webkill-${kind}`,
+          bookIds: store.bookIds,
+          purchasesPerSignUp: 2,
+        },
+        cleanup,
+      );
       for (let round = 1; round <= settings.webKillRounds; round++) {
         await load.whenSuccesses(load.stats.successes + settings.successesBeforeKill);
         const atKill = load.stats.successes;
@@ -78,9 +79,7 @@ export const webKilledUnderLoad: Scenario = {
       context.record({
         fault,
         attempts: settings.webKillRounds,
-        invariant: 'no request answered 5xx (or an unexpected 4xx)',
-        held: load.stats.serverErrors === 0 && load.stats.clientErrors === 0,
-        detail: load.stats.samples.join(' | ') || undefined,
+        ...load.noErrorAnswers('request'),
       });
       for (const outcome of await checkBookstoreInvariants(deployment, store.startStock, load))
         context.record({ fault, attempts: settings.webKillRounds, ...outcome });

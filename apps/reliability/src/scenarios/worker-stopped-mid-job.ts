@@ -10,7 +10,7 @@ import { progress } from '../progress.js';
 import { runUnlockDeadWorkers } from '../run-unlock-dead-workers.js';
 import type { Scenario } from '../scenario.js';
 import { signUpCustomers } from '../sign-up-customers.js';
-import { deployBookstore } from '../start-bookstore.js';
+import { deployWebOnly } from '../start-bookstore.js';
 import { startWorkerProcess, type WorkerProcess } from '../start-worker-process.js';
 import { until } from '../until.js';
 import { pendingWork, waitForDrain } from '../wait-for-drain.js';
@@ -54,16 +54,13 @@ export const workerStoppedMidJob: Scenario = {
     const cleanup = new CleanupStack();
     try {
       // One web, no worker yet: each fault starts its workers itself.
-      const { deployment, store } = await deployBookstore(context.servers, kind, cleanup, {
-        name: 'workerstop',
-        webs: 1,
-        workers: 0,
-      });
-      const {
-        startStock,
-        webs: [web],
-      } = store;
-      if (!web) throw new Error('no web process');
+      const { deployment, store, web } = await deployWebOnly(
+        context.servers,
+        kind,
+        cleanup,
+        'workerstop',
+      );
+      const { startStock } = store;
       const workerOptions = {
         databaseUrl: deployment.databaseUrl,
         queueUrl: deployment.queueUrl,
