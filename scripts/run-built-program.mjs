@@ -6,9 +6,10 @@ import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 
-function run(command, commandArgs) {
+/** Runs `command` from the repository root, inheriting stdio; resolves to its exit code. */
+export function run(command, commandArgs, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(command, commandArgs, { stdio: 'inherit', cwd: root });
+    const child = spawn(command, commandArgs, { stdio: 'inherit', env, cwd: root });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }

@@ -2,21 +2,14 @@
 // `pnpm test`: one PostgreSQL for the whole run (PG_URL, or an embedded server started here),
 // every package's tests through turbo, then one plain closing line CI can read:
 // "N passed, N failed, N skipped", totalled from each package's JSON report.
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run } from './run-built-program.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const extraArgs = process.argv.slice(2);
-
-function run(command, args, env = process.env) {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env, cwd: root });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
 
 const workspaces = ['packages', 'apps']
   .filter((dir) => existsSync(join(root, dir)))
@@ -47,9 +40,19 @@ if (!env.PG_URL) {
   console.log(`embedded PostgreSQL on port ${embedded.port}`);
 }
 
+// One package's suite at a time per core: each runs its own files in parallel already, and ten
+// suites at once on two cores starved timing-bound tests (a 500-job worker race went from 2 s
+// to a 30 s timeout) and together opened more connections than PostgreSQL's 100.
+const concurrency = extraArgs.some((arg) => arg.startsWith('--concurrency'))
+  ? []
+  : [`--concurrency=${Math.max(2, availableParallelism())}`];
 let code;
 try {
-  code = await run('pnpm', ['exec', 'turbo', 'run', 'test', '--continue', ...extraArgs], env);
+  code = await run(
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', '--continue', ...concurrency, ...extraArgs],
+    env,
+  );
 } finally {
   await embedded?.stop();
 }
@@ -58,6 +61,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let reports = 0;
+const failures = [];
 for (const dir of workspaces) {
   const file = join(dir, '.test-results', 'vitest.json');
   if (!existsSync(file)) continue;
@@ -69,6 +73,13 @@ for (const dir of workspaces) {
     (report.numFailedTestSuites ?? 0) -
     countFailedSuitesWithFailedTests(report);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  failures.push(...failuresIn(report, dir));
+}
+// CI keeps only the tail of the output: name every failure right above the closing line, so
+// the tail alone says what failed and why.
+if (failures.length > 0) {
+  console.log(`\nFailed (${failures.length}):`);
+  for (const line of failures) console.log(line);
 }
 // A package whose run crashed before writing its report counts as a failure.
 if (code !== 0 && failed === 0) failed = 1;
@@ -84,4 +95,31 @@ function countFailedSuitesWithFailedTests(report) {
       suite.status === 'failed' &&
       (suite.assertionResults ?? []).some((t) => t.status === 'failed'),
   ).length;
+}
+
+/** One line per failed test (or failed suite), with the first line of its error. */
+function failuresIn(report, dir) {
+  const lines = [];
+  const where = dir.slice(root.length);
+  for (const suite of report.testResults ?? []) {
+    const file = suite.name?.startsWith(dir) ? suite.name.slice(dir.length + 1) : suite.name;
+    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === 'failed');
+    for (const test of failedTests) {
+      lines.push(
+        `  ✗ ${where} ${file} > ${test.fullName}: ${firstLine(test.failureMessages?.[0])}`,
+      );
+    }
+    if (suite.status === 'failed' && failedTests.length === 0) {
+      lines.push(`  ✗ ${where} ${file}: ${firstLine(suite.message)}`);
+    }
+  }
+  return lines;
+}
+
+function firstLine(text) {
+  const line =
+    String(text ?? 'no message')
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
 }
