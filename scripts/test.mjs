@@ -68,10 +68,7 @@ for (const dir of workspaces) {
   reports += 1;
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests ?? 0;
-  failed +=
-    (report.numFailedTests ?? 0) +
-    (report.numFailedTestSuites ?? 0) -
-    countFailedSuitesWithFailedTests(report);
+  failed += countFailures(report);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   failures.push(...failuresIn(report, dir));
 }
@@ -87,14 +84,16 @@ if (reports === 0 && failed === 0) failed = 1;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(code !== 0 || failed > 0 ? 1 : 0);
 
-// Suites that failed because a test in them failed are already counted through that test;
-// a suite that failed on its own (an import error, a crashed hook) counts once.
-function countFailedSuitesWithFailedTests(report) {
-  return (report.testResults ?? []).filter(
-    (suite) =>
-      suite.status === 'failed' &&
-      (suite.assertionResults ?? []).some((t) => t.status === 'failed'),
-  ).length;
+// Every failed test counts once, and so does a file that failed on its own (an import error,
+// a crashed hook) with no failed test in it. (vitest's numFailedTestSuites also counts each
+// describe block around a failed test, so it cannot be used for this.)
+function countFailures(report) {
+  let count = 0;
+  for (const suite of report.testResults ?? []) {
+    const failedTests = (suite.assertionResults ?? []).filter((t) => t.status === 'failed').length;
+    count += failedTests > 0 ? failedTests : suite.status === 'failed' ? 1 : 0;
+  }
+  return count;
 }
 
 /** One line per failed test (or failed suite), with the first line of its error. */
