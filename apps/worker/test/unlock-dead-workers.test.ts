@@ -70,9 +70,10 @@ describe('unlock-dead-workers and the orphaned-lock sweeper', () => {
         `update graphile_worker._private_jobs set locked_by = 'pool-starting', locked_at = now() where id = $1`,
         [fresh],
       );
-      // (A fresh lock: the live worker's own sweeper leaves it alone for 2 s.)
+      // (Locked "in the future": the live worker's own sweeper frees its locks older than 2 s,
+      // which a stalled test run could reach; this one it never takes.)
       await pool.query(
-        `update graphile_worker._private_jobs set locked_by = $2, locked_at = now() where id = $1`,
+        `update graphile_worker._private_jobs set locked_by = $2, locked_at = now() + interval '1 hour' where id = $1`,
         [live, workerId],
       );
       const report = await unlockDeadWorkers(client, { minAgeMs: parseDuration('60s') });
@@ -109,18 +110,22 @@ describe('unlock-dead-workers and the orphaned-lock sweeper', () => {
       `update graphile_worker._private_jobs set locked_by = $2, locked_at = now() - interval '1 minute' where id = $1`,
       [id, workerId],
     );
-    const deadline = Date.now() + 10_000;
-    const lockedBy = async () =>
-      (
-        await pool.query<{ locked_by: string | null }>(
-          'select locked_by from graphile_worker._private_jobs where id = $1',
-          [id],
-        )
-      ).rows[0]?.locked_by;
-    while ((await lockedBy()) !== null && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(await lockedBy()).toBeNull();
-    expect(lines.some((line) => line.includes('released jobs this worker had locked'))).toBe(true);
+    // The sweeper logs after its UPDATE has committed (and after waking the workers), so the
+    // row can read unlocked before the line exists: wait for the line naming this job, then
+    // check the row.
+    const released = () =>
+      lines.some(
+        (line) =>
+          line.includes('released jobs this worker had locked') && line.includes(`"${id}"`),
+      );
+    const deadline = Date.now() + 20_000;
+    while (!released() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(released()).toBe(true);
+    const { rows } = await pool.query<{ locked_by: string | null }>(
+      'select locked_by from graphile_worker._private_jobs where id = $1',
+      [id],
+    );
+    expect(rows[0]?.locked_by).toBeNull();
   });
 
   it('parses durations', () => {
