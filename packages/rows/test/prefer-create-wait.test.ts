@@ -28,6 +28,9 @@ describeDialects(
       const blocker = t.connection as PostgresConnection;
       // Warm the dialect probe so only getOrCreate's own statements are logged below.
       await getOrCreate(waiter.db as Database, T.tags, { where: { name: 'warm' } });
+      // The waiter's pool holds one connection: its backend is the one to watch (other test
+      // files send the same statement text at the same time).
+      const [backend] = await waiter.client<{ pid: number }[]>`select pg_backend_pid() as pid`;
       logged.length = 0;
       let pending: ReturnType<typeof getOrCreate> | undefined;
       let winnerId = 0;
@@ -44,7 +47,8 @@ describeDialects(
         // Commit only once the waiter's statement is blocked on our row's key.
         for (;;) {
           const [blocked] = await t.connection.query<{ n: string }>(
-            "select count(*) as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%with inserted as%'",
+            "select count(*) as n from pg_stat_activity where pid = $1 and wait_event_type = 'Lock' and query like 'with inserted as%'",
+            [backend?.pid],
           );
           if (Number(blocked?.n) > 0) break;
           await new Promise((resolve) => setImmediate(resolve));
