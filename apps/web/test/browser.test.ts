@@ -7,6 +7,9 @@ import { withQueue } from './with-queue.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
+// Each wait covers a click, a request, a transaction and a re-render: milliseconds when idle,
+// seconds on a loaded two-core CI machine (expect.poll's default gives up after 1 s).
+const SETTLE = { timeout: 20_000 };
 
 if (!available && process.env.CI === 'true') {
   describe('the page in a real browser', () => {
@@ -74,26 +77,26 @@ if (!available && process.env.CI === 'true') {
         );
         await page.goto(served.url);
         const row = page.locator('tr[data-isbn="978-0-201-63361-0"]');
-        await expect.poll(() => row.locator('.stock').textContent()).toBe('2');
+        await expect.poll(() => row.locator('.stock').textContent(), SETTLE).toBe('2');
         expect(await row.getByRole('button').isDisabled()).toBe(true); // not signed up yet
 
         await page.getByLabel('Email').fill('reader@example.com');
         await page.getByLabel('Name').fill('Ada Reader');
         await page.getByRole('button', { name: 'Sign up' }).click();
         await expect
-          .poll(() => page.locator('#who').textContent())
+          .poll(() => page.locator('#who').textContent(), SETTLE)
           .toContain('Signed up as Ada Reader');
         // The worker sends the welcome email after the sign-up commits; the page polls for it.
         await expect
-          .poll(() => page.locator('#mail').textContent(), { timeout: 15_000 })
+          .poll(() => page.locator('#mail').textContent(), SETTLE)
           .toContain('Welcome email sent by the worker');
 
         await page.getByLabel('Purchase strategy').selectOption('lock');
         await row.getByRole('button', { name: 'Buy Design Patterns' }).click();
         await expect
-          .poll(() => page.locator('#buy-status').textContent())
+          .poll(() => page.locator('#buy-status').textContent(), SETTLE)
           .toContain('Bought "Design Patterns"');
-        await expect.poll(() => row.locator('.stock').textContent()).toBe('1');
+        await expect.poll(() => row.locator('.stock').textContent(), SETTLE).toBe('1');
         const [stock] = await pool.query<{ q: number }>(
           "select quantity as q from books where isbn = '978-0-201-63361-0'",
         );
@@ -119,7 +122,7 @@ if (!available && process.env.CI === 'true') {
         mkdirSync('.test-results', { recursive: true });
         await page.screenshot({ path: '.test-results/bookstore-page.png', fullPage: true });
         expect(pageErrors, pageErrors.join('\n')).toEqual([]);
-      });
+      }, 180_000);
     },
     { kinds: ['postgres'] },
   );

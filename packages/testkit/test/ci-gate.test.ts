@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-/** Runs the fixture suite (one MySQL-only describeDialects block) in a separate vitest process. */
+/**
+ * Runs the fixture suite (one MySQL-only describeDialects block) in a separate vitest process:
+ * a cold pnpm + vitest start, seconds on a loaded CI machine, so the tests allow 120 s.
+ */
 function runFixture(env: Record<string, string | undefined>) {
   const result = spawnSync(
     'pnpm',
@@ -19,7 +22,7 @@ function runFixture(env: Record<string, string | undefined>) {
       '--reporter',
       'dot',
     ],
-    { cwd: packageDir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 },
+    { cwd: packageDir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 100_000 },
   );
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
@@ -29,13 +32,13 @@ describe('CI=true with MySQL absent', () => {
     const run = runFixture({ CI: 'true', MYSQL_URL: 'mysql://root@127.0.0.1:1/test' });
     expect(run.status).not.toBe(0);
     expect(run.output).toContain('CI=true makes a missing database a failure');
-  });
+  }, 120_000);
 
   it('without CI, skips with a loud line and passes', () => {
     const run = runFixture({ CI: '', MYSQL_URL: 'mysql://root@127.0.0.1:1/test' });
     expect(run.output).toContain('SKIPPED MySQL/MariaDB suite');
     expect(run.status).toBe(0);
-  });
+  }, 120_000);
 
   it('turbo passes CI and the database URLs through to the tests (strict env mode)', () => {
     const turbo = JSON.parse(readFileSync(`${repoRoot}/turbo.json`, 'utf8')) as {
