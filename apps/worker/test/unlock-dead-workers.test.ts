@@ -115,8 +115,7 @@ describe('unlock-dead-workers and the orphaned-lock sweeper', () => {
     // check the row.
     const released = () =>
       lines.some(
-        (line) =>
-          line.includes('released jobs this worker had locked') && line.includes(`"${id}"`),
+        (line) => line.includes('released jobs this worker had locked') && line.includes(`"${id}"`),
       );
     const deadline = Date.now() + 20_000;
     while (!released() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

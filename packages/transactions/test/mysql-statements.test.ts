@@ -1,6 +1,7 @@
 import { describeDialects, type TestConnection } from '@racefree/testkit';
 import { DrizzleQueryError, sql } from 'drizzle-orm';
-import type { MySql2Database } from 'drizzle-orm/mysql2';
+import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { atomic, classifyError, executeRows, executeStatement, renderOnce } from '../src/index.js';
 
@@ -60,6 +61,40 @@ describeDialects(
         throw new Error('roll back');
       }).catch(() => undefined);
       expect(await executeRows(db(), byId(db(), { id: 3 }))).toEqual([{ n: 0 }]);
+    });
+
+    it('on a single connection, sends a command its connection class built (no options spread), dates still strings', async () => {
+      const single = await mysql.createConnection({ uri: t.database.url });
+      try {
+        const core = (single as unknown as { connection: { query(...args: unknown[]): unknown } })
+          .connection;
+        const forms: string[] = [];
+        const query = core.query.bind(core);
+        core.query = (...args: unknown[]) => {
+          const text = String((args[0] as { sql?: string }).sql ?? args[0]);
+          if (text.includes('from events')) forms.push(args.length === 1 ? 'command' : 'options');
+          return query(...args);
+        };
+        const singleDb = drizzle({ client: single });
+        const rows = await executeRows(
+          singleDb,
+          sql`select name, at, day from events where id = ${1}`,
+        );
+        expect(rows).toEqual([{ name: 'launch', at: '2026-11-23 10:00:00', day: '2026-11-23' }]);
+        // Inside a transaction too, and through a rendered statement.
+        const byName = renderOnce(
+          sql`select at, day from events where name = ${sql.placeholder('name')}`,
+        );
+        await atomic(singleDb, async (tx) => {
+          expect(await executeRows(tx, byName(tx, { name: 'launch' }))).toEqual([
+            { at: '2026-11-23 10:00:00', day: '2026-11-23' },
+          ]);
+        });
+        // (BEGIN and COMMIT are Drizzle's own statements, sent its way.)
+        expect(forms).toEqual(['command', 'command']);
+      } finally {
+        await single.end();
+      }
     });
   },
   { kinds: ['mysql'] },

@@ -1,0 +1,38 @@
+import { DrizzleQueryError } from 'drizzle-orm';
+import { sessionOf } from './drizzle-session.js';
+
+interface PostgresJsClient {
+  unsafe(query: string, params: unknown[], options: { prepare: boolean }): Promise<unknown>;
+}
+
+/**
+ * Runs a rendered statement on a Drizzle PostgreSQL database. On postgres.js it goes straight
+ * to the session's client — the transaction's own client inside a transaction — with what
+ * Drizzle's query path does around it kept: the configured logger sees the statement, and a
+ * failure arrives as Drizzle's `DrizzleQueryError` with the driver's error as its `cause`.
+ * What it leaves out is per-call overhead (four async layers, a cache lookup racefree's
+ * statements never use, and tracing hooks that are no-ops in this Drizzle line), which cost
+ * more client CPU than the statement's own driver work (`pnpm bench`). Any other driver goes
+ * through Drizzle's own session.
+ *
+ * A statement with parameters is sent *prepared*: Drizzle's `execute` sends it unnamed, and
+ * postgres.js then describes every parameterized statement before binding it — two round
+ * trips each time, where a prepared one needs one after its first use. racefree's statements
+ * are few shapes per table with every value a parameter, so the per-connection statement
+ * cache stays small; a client created with `prepare: false` (PgBouncer in transaction mode)
+ * keeps them unnamed. Statements without parameters (DDL, transaction control) gain nothing
+ * and stay unnamed.
+ */
+export async function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown> {
+  const { session, kind } = sessionOf(db);
+  if (kind !== 'PostgresJsSession' || !session.client)
+    return session.prepareQuery({ sql: text, params: args }, undefined, undefined, false).execute();
+  session.logger?.logQuery(text, args);
+  try {
+    return await (session.client as PostgresJsClient).unsafe(text, args, {
+      prepare: args.length > 0,
+    });
+  } catch (error) {
+    throw new DrizzleQueryError(text, args, error as Error);
+  }
+}
