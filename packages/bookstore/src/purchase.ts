@@ -93,7 +93,12 @@ function readModifyWrite(db: Database, bookId: number, customerId: number, lockC
     const [book] = await selectBooks(tx, bookForSale(lockClause)(tx, { bookId, customerId }));
     if (book === undefined) return explainUnsold(tx, bookId, customerId);
     if (book.quantity < 1) throw new SoldOutError(bookId);
-    const orderId = await writeSale(tx, { bookId, customerId, newQuantity: book.quantity - 1 });
+    // This block undoes the sale if it fails: no savepoint of its own after the row lock.
+    const orderId = await writeSale(
+      tx,
+      { bookId, customerId, newQuantity: book.quantity - 1 },
+      { inUnit: true },
+    );
     // The row was read (and, with the lock, is held) by this transaction: it cannot be gone.
     if (orderId === undefined) throw new Error(`book ${bookId} vanished during the purchase`);
     return orderId;
@@ -127,9 +132,13 @@ const STRATEGIES: Record<PurchaseStrategy, Strategy> = {
 };
 
 /** The dialect's `writeSale`, with the order's foreign-key refusal told as a missing customer. */
-async function writeSale(db: Database, sale: Sale): Promise<number | undefined> {
+async function writeSale(
+  db: Database,
+  sale: Sale,
+  options?: { inUnit?: boolean },
+): Promise<number | undefined> {
   try {
-    return await bookstoreDialectOf(db).writeSale(db, sale);
+    return await bookstoreDialectOf(db).writeSale(db, sale, options);
   } catch (error) {
     // The customer was deleted between the check and the INSERT: the foreign key refused it.
     if (classifyError(error).kind === 'foreign_key_violation')

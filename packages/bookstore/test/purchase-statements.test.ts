@@ -1,7 +1,14 @@
-import { createPostgresTestDatabase, postgresAdminUrl, type TestDatabase } from '@racefree/testkit';
+import {
+  createPostgresTestDatabase,
+  describeDialects,
+  postgresAdminUrl,
+  type TestDatabase,
+} from '@racefree/testkit';
 import { executeRows, executeStatement } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
+import { drizzle as drizzleMysql, type MySql2Database } from 'drizzle-orm/mysql2';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import mysql from 'mysql2/promise';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { migrate, purchase } from '../src/index.js';
@@ -79,3 +86,80 @@ it('a failed purchase pays one more query to say why, and writes nothing', async
   );
   expect(row).toEqual({ quantity: 7, orders: 3 });
 });
+
+// MySQL/MariaDB have no data-modifying CTE: the sale is an UPDATE and an INSERT. Inside 'lock',
+// the block that took the row lock is what undoes a failed sale, so no savepoint is added
+// between the lock and COMMIT. Counted at mysql2's callback connection (what both Drizzle's
+// promise wrapper and racefree send through).
+describeDialects(
+  'purchase statements on MySQL/MariaDB',
+  (t) => {
+    let single: mysql.Connection;
+    let mysqlDb: MySql2Database;
+    let sentMysql: string[] = [];
+    let ids: { bookId: number; customerId: number };
+
+    beforeAll(async () => {
+      single = await mysql.createConnection({ uri: t.database.url });
+      const core = (single as unknown as { connection: { query(...args: unknown[]): unknown } })
+        .connection;
+      const query = core.query.bind(core);
+      core.query = (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { sql: string }).sql;
+        sentMysql.push(text.trim().split(/\s+/)[0]?.toLowerCase() ?? '');
+        return query(...args);
+      };
+      mysqlDb = drizzleMysql({ client: single });
+      await migrate(mysqlDb);
+      await executeStatement(
+        mysqlDb,
+        sql`insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)`,
+      );
+      await executeStatement(
+        mysqlDb,
+        sql`insert into customers (email, name) values ('c@example.com', 'C')`,
+      );
+      const [row] = await executeRows<{ bookId: number; customerId: number }>(
+        mysqlDb,
+        sql`select (select id from books) as bookId, (select id from customers) as customerId`,
+      );
+      ids = row as { bookId: number; customerId: number };
+      await purchase(mysqlDb, { ...ids, strategy: 'lock' });
+    });
+    afterAll(() => single?.end());
+
+    const countMysql = async (run: () => Promise<unknown>) => {
+      sentMysql = [];
+      await run();
+      return sentMysql;
+    };
+
+    it("'lock' sends nothing between the locking read and COMMIT but the two writes", async () => {
+      expect(await countMysql(() => purchase(mysqlDb, { ...ids, strategy: 'lock' }))).toEqual([
+        'begin',
+        'select',
+        'update',
+        'insert',
+        'commit',
+      ]);
+    });
+
+    it("'atomic' is the two writes in a transaction of their own", async () => {
+      expect(await countMysql(() => purchase(mysqlDb, { ...ids, strategy: 'atomic' }))).toEqual([
+        'begin',
+        'update',
+        'insert',
+        'commit',
+      ]);
+      const [row] = await executeRows<{ quantity: number; orders: number }>(
+        mysqlDb,
+        sql`select quantity, (select count(*) from orders) as orders from books`,
+      );
+      expect({ quantity: Number(row?.quantity), orders: Number(row?.orders) }).toEqual({
+        quantity: 7,
+        orders: 3,
+      });
+    });
+  },
+  { kinds: ['mysql'] },
+);

@@ -28,9 +28,11 @@ export interface BookstoreDialect {
    * both or neither. Returns the order id, or `undefined` when
    * the UPDATE matched no row (nothing written). PostgreSQL does it in one statement (a data-
    * modifying CTE: no transaction needed, and the row lock is held for one statement only);
-   * MySQL/MariaDB in two, inside `atomic` (a savepoint when nested).
+   * MySQL/MariaDB in two, inside `atomic` (a savepoint when nested) — unless `inUnit` says
+   * the caller's own `atomic` block already undoes everything if this throws, where a
+   * savepoint would only add two statements while the row lock is held.
    */
-  writeSale(db: Database, sale: Sale): Promise<number | undefined>;
+  writeSale(db: Database, sale: Sale, options?: { inUnit?: boolean }): Promise<number | undefined>;
   /**
    * Applies the migrations in `folder` with drizzle-orm's migrator for this driver, holding a
    * server-side lock so two processes starting at once (web and worker) never both apply them.

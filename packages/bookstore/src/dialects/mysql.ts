@@ -42,17 +42,19 @@ export const mysqlBookstore: BookstoreDialect = {
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on duplicate key update id = id`,
 
-  writeSale(db, sale) {
-    // No data-modifying CTEs on MySQL: two statements, made one unit by `atomic`.
+  writeSale(db, sale, options = {}) {
+    // No data-modifying CTEs on MySQL: two statements, made one unit by `atomic` (or by the
+    // caller's block, when it says it has one).
     const update = sale.newQuantity === undefined ? takeOne : setQuantity;
-    return atomic(db, async (tx) => {
+    const write = async (tx: Database) => {
       const sold = await executeStatement(tx, update(tx, saleValues(sale)));
       if (sold === 0) return undefined;
       return insertReturningId(
         tx,
         sql`insert into orders (book_id, customer_id) values (${sale.bookId}, ${sale.customerId})`,
       );
-    });
+    };
+    return options.inUnit ? write(db) : atomic(db, write);
   },
 
   async migrate(db: Database, folder: string) {
