@@ -143,9 +143,14 @@ export async function runAtomic<T>(
         await runHooks(open.rollbackHooks);
       }
       discardHooks(scope.commitHooks);
-      await runHooks(scope.rollbackHooks);
-      if (committing && !bodyError && isConnectionLost(error))
+      if (committing && !bodyError && isConnectionLost(error)) {
+        // Neither hook list is known to be right: onRollback promises "after a rollback", and
+        // its compensations could undo outside work for rows that did commit. The error tells
+        // the caller to check the data instead.
+        discardHooks(scope.rollbackHooks);
         throw new CommitOutcomeUnknownError(error);
+      }
+      await runHooks(scope.rollbackHooks);
       // A failed ROLLBACK (dead connection) must not hide why the block failed.
       const cause = bodyError ? bodyError.error : error;
       if (policy.retries === 0 || !isTransient(cause)) throw cause;

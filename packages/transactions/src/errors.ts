@@ -103,7 +103,7 @@ export class CommitOutcomeUnknownError extends RacefreeError {
   constructor(cause: unknown) {
     super(
       'COMMIT_OUTCOME_UNKNOWN',
-      `The connection was lost while COMMIT was in flight (${messageOf(cause)}): the transaction may or may not have committed. It was not retried and no onCommit hook ran; check whether the writes are there before acting again.`,
+      `The connection was lost while COMMIT was in flight (${messageOf(cause)}): the transaction may or may not have committed. It was not retried and no onCommit or onRollback hook ran; check whether the writes are there before acting again.`,
       { cause },
     );
   }
