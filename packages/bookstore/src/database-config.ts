@@ -3,7 +3,8 @@ export class ConfigError extends Error {}
 
 /**
  * `url` with its password replaced by `***`, for logs and messages. Works on malformed URLs
- * too (the `user:password@` part is masked textually), since those are exactly the ones reported.
+ * too (all before the last `@` is masked, user included), since those are exactly the ones
+ * reported.
  */
 export function redactUrl(url: string): string {
   try {
@@ -11,7 +12,13 @@ export function redactUrl(url: string): string {
     if (parsed.password) parsed.password = '***';
     return parsed.toString();
   } catch {
-    return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@');
+    // Unparsable — often because the password holds a '/', '#' or '?' left unescaped, so no
+    // pattern can tell where it ends: mask everything up to the last '@'.
+    const at = url.lastIndexOf('@');
+    if (at === -1) return url;
+    const slashes = url.indexOf('//');
+    const from = slashes !== -1 && slashes < at ? slashes + 2 : 0;
+    return `${url.slice(0, from)}***${url.slice(at)}`;
   }
 }
 
