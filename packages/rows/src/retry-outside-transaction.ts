@@ -1,12 +1,16 @@
-import { isTransient } from '@racefree/transactions';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay, isTransient, type RetryPolicy } from '@racefree/transactions';
 import type { RowContext } from './context.js';
 
-const AUTOCOMMIT_ATTEMPTS = 5;
+/** Up to 5 attempts, each after a random wait below 2, 4, 8, 16 ms: enough to break lockstep. */
+const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 50 };
 
 /**
  * Outside a transaction every statement commits on its own, so a deadlock or serialization
- * failure has undone only that statement: re-running the helper is exact. Inside a
- * transaction the error propagates, for the caller's `atomic({ retries })` to re-run the whole.
+ * failure has undone only that statement: re-running the helper is exact. Two callers that
+ * deadlocked each other would meet again if both re-ran at once, so each waits a random
+ * moment first (full jitter). Inside a transaction the error propagates, for the caller's
+ * `atomic({ retries })` to re-run the whole.
  */
 export async function retryOutsideTransaction<T>(
   ctx: RowContext,
@@ -17,7 +21,8 @@ export async function retryOutsideTransaction<T>(
     try {
       return await run();
     } catch (error) {
-      if (attempt >= AUTOCOMMIT_ATTEMPTS || !isTransient(error)) throw error;
+      if (attempt > AUTOCOMMIT_RETRY.retries || !isTransient(error)) throw error;
+      await sleep(backoffDelay(AUTOCOMMIT_RETRY, attempt));
     }
   }
 }

@@ -56,4 +56,9 @@ export {
 } from './errors.js';
 export { type HookOptions, onCommit, onRollback } from './hooks.js';
 export { renderOnce } from './render-once.js';
-export { type RetriesOption, type RetryPolicy, retryPolicy } from './retry-policy.js';
+export {
+  backoffDelay,
+  type RetriesOption,
+  type RetryPolicy,
+  retryPolicy,
+} from './retry-policy.js';
