@@ -1,6 +1,5 @@
 import {
   activeTransaction,
-  current,
   type Database,
   type Dialect,
   dialectOf,
@@ -26,7 +25,7 @@ export interface RowContext {
 }
 
 /**
- * Resolves the caller's `db` through `current()` and probes (once) the server's dialect. Refuses
+ * Resolves the caller's `db` as `current()` does and probes (once) the server's dialect. Refuses
  * a table of the other dialect, and — for locking helpers — a missing transaction.
  */
 export async function rowContext(
@@ -45,7 +44,8 @@ export async function rowContext(
   if (active?.unmanaged && options.requireTransaction)
     throw new UnmanagedTransactionError(operation);
   if (!active && options.requireTransaction) throw new TransactionRequiredError(operation);
-  const target = current(db);
+  // What `current(db)` returns, without resolving the target a second time.
+  const target = active?.tx ?? db;
   // Probed once per root database, on its own pooled connection: never a statement in the caller's transaction.
   const dialect = await dialectOf(active?.root ?? db);
   return {
