@@ -3,8 +3,7 @@ export class ConfigError extends Error {}
 
 /**
  * `url` with its password replaced by `***`, for logs and messages. Works on malformed URLs
- * too (all before the last `@` is masked, user included), since those are exactly the ones
- * reported.
+ * too (from the user name's ':' to the last `@`), since those are exactly the ones reported.
  */
 export function redactUrl(url: string): string {
   try {
@@ -13,12 +12,14 @@ export function redactUrl(url: string): string {
     return parsed.toString();
   } catch {
     // Unparsable — often because the password holds a '/', '#' or '?' left unescaped, so no
-    // pattern can tell where it ends: mask everything up to the last '@'.
+    // pattern can tell where it ends. A user name holds no ':', so the password runs from the
+    // first ':' after '//' to the last '@': mask all of that.
     const at = url.lastIndexOf('@');
-    if (at === -1) return url;
     const slashes = url.indexOf('//');
     const from = slashes !== -1 && slashes < at ? slashes + 2 : 0;
-    return `${url.slice(0, from)}***${url.slice(at)}`;
+    const colon = url.indexOf(':', from);
+    if (at === -1 || colon === -1 || colon > at) return url;
+    return `${url.slice(0, colon)}:***${url.slice(at)}`;
   }
 }
 
