@@ -116,6 +116,33 @@ export async function executeStatement(db: Database, query: Query): Promise<numb
   return (result as [{ affectedRows?: number }, unknown])[0]?.affectedRows ?? 0;
 }
 
+/** What `executeInsert` reports: rows written and, on MySQL/MariaDB, the first generated id. */
+export interface InsertOutcome {
+  count: number;
+  /**
+   * The first AUTO_INCREMENT id the INSERT generated (mysql2's `insertId`, as a number: ids
+   * past 2^53 lose precision, as they do in mysql2 itself without `supportBigNumbers`);
+   * PostgreSQL: none.
+   */
+  insertId: number | undefined;
+}
+
+/**
+ * Runs an INSERT and returns how many rows it wrote and, on MySQL/MariaDB, the first
+ * auto-increment id it generated — MySQL has no `RETURNING`, and this reads the id from the
+ * INSERT's own answer, never from a second statement another insert could slip before. On
+ * PostgreSQL use `RETURNING` with `executeRows`; `insertId` is `undefined` there.
+ */
+export async function executeInsert(db: Database, query: Query): Promise<InsertOutcome> {
+  const result = await run(db, query);
+  if (familyOf(db) === 'postgres')
+    return { count: (result as { count?: number }).count ?? 0, insertId: undefined };
+  const [header] = result as [{ affectedRows?: number; insertId?: number | string }, unknown];
+  // 0 when the table has no AUTO_INCREMENT column (a string with mysql2's bigNumberStrings).
+  const id = Number(header?.insertId ?? 0);
+  return { count: header?.affectedRows ?? 0, insertId: id > 0 ? id : undefined };
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;

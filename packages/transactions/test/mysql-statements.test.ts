@@ -3,7 +3,14 @@ import { DrizzleQueryError, sql } from 'drizzle-orm';
 import { drizzle, type MySql2Database } from 'drizzle-orm/mysql2';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { atomic, classifyError, executeRows, executeStatement, renderOnce } from '../src/index.js';
+import {
+  atomic,
+  classifyError,
+  executeInsert,
+  executeRows,
+  executeStatement,
+  renderOnce,
+} from '../src/index.js';
 
 // On mysql2, executeRows / executeStatement send statements to the callback-style connection
 // under the promise client Drizzle holds (skipping the wrapper's per-statement stack capture).
@@ -95,6 +102,30 @@ describeDialects(
       } finally {
         await single.end();
       }
+    });
+
+    it('executeInsert returns the row count and the generated id from the INSERT itself', async () => {
+      await t.connection.query(
+        'create table tickets (id int auto_increment primary key, note varchar(20) not null)',
+      );
+      const first = await executeInsert(db(), sql`insert into tickets (note) values (${'a'})`);
+      const second = await atomic(db(), (tx) =>
+        executeInsert(tx, sql`insert into tickets (note) values (${'b'}), (${'c'})`),
+      );
+      const rows = await executeRows<{ id: number; note: string }>(
+        db(),
+        sql`select id, note from tickets order by id`,
+      );
+      expect(first).toEqual({ count: 1, insertId: rows[0]?.id });
+      // Several rows: the first id generated, as MySQL reports it.
+      expect(second).toEqual({ count: 2, insertId: rows[1]?.id });
+      // No AUTO_INCREMENT column: no id.
+      expect(
+        await executeInsert(
+          db(),
+          sql`insert into events values (${9}, ${'no-id'}, ${'2026-11-23 10:00:00'}, ${'2026-11-23'})`,
+        ),
+      ).toEqual({ count: 1, insertId: undefined });
     });
   },
   { kinds: ['mysql'] },
