@@ -2,6 +2,7 @@ import {
   type AnyMySqlDatabase,
   atomic,
   type Database,
+  executeInsert,
   executeRows,
   executeStatement,
   renderOnce,
@@ -16,16 +17,6 @@ import { mysqlTables } from './mysql-schema.js';
 /** How long a second process waits for another's migration before giving up. */
 const MIGRATION_LOCK_WAIT_SECONDS = 120;
 
-/** Runs a one-row INSERT and returns the new auto-increment id. */
-async function insertReturningId(db: Database, insert: SQL): Promise<number> {
-  // mysql2 answers an INSERT with [ResultSetHeader, fields]; MariaDB 10.5+ has RETURNING,
-  // MySQL has none, so the auto-increment id is the one both give.
-  const [header] = (await (db as AnyMySqlDatabase).execute(insert)) as unknown as [
-    { insertId: number },
-  ];
-  return header.insertId;
-}
-
 /** One copy off, if one is left and the customer exists. */
 const takeOne = renderOnce(
   sql`update books set quantity = quantity - 1 where id = ${sql.placeholder('bookId')} and quantity > 0${CUSTOMER_EXISTS}`,
@@ -33,6 +24,10 @@ const takeOne = renderOnce(
 /** The quantity computed from a locked read. */
 const setQuantity = renderOnce(
   sql`update books set quantity = ${sql.placeholder('quantity')} where id = ${sql.placeholder('bookId')}`,
+);
+/** The order (its id comes back in the INSERT's own answer: MySQL has no RETURNING). */
+const recordOrder = renderOnce(
+  sql`insert into orders (book_id, customer_id) values (${sql.placeholder('bookId')}, ${sql.placeholder('customerId')})`,
 );
 
 /** The bookstore on MySQL and MariaDB (one schema and one set of migrations for both). */
@@ -47,12 +42,10 @@ export const mysqlBookstore: BookstoreDialect = {
     // caller's block, when it says it has one).
     const update = sale.newQuantity === undefined ? takeOne : setQuantity;
     const write = async (tx: Database) => {
-      const sold = await executeStatement(tx, update(tx, saleValues(sale)));
+      const values = saleValues(sale);
+      const sold = await executeStatement(tx, update(tx, values));
       if (sold === 0) return undefined;
-      return insertReturningId(
-        tx,
-        sql`insert into orders (book_id, customer_id) values (${sale.bookId}, ${sale.customerId})`,
-      );
+      return (await executeInsert(tx, recordOrder(tx, values))).insertId;
     };
     return options.inUnit ? write(db) : atomic(db, write);
   },
