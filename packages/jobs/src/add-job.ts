@@ -1,9 +1,10 @@
-import { type SQL, sql } from 'drizzle-orm';
+import type { Query } from '@racefree/transactions';
 import { JobNotAddedError } from './errors.js';
-import type { JobSpec } from './job-spec.js';
+import { type JobSpec, jobSpecParams } from './job-spec.js';
+import { quoteIdentifier } from './quote-identifier.js';
 
 /** Runs one statement on the queue's database and returns its rows (a Drizzle tx or a pg client). */
-export type QueueExecutor = (query: SQL) => Promise<Record<string, unknown>[]>;
+export type QueueExecutor = (query: Query) => Promise<Record<string, unknown>[]>;
 
 /**
  * How often `add_job` is re-issued when it returns no job. graphile-worker 0.17's `add_jobs`
@@ -14,23 +15,24 @@ export type QueueExecutor = (query: SQL) => Promise<Record<string, unknown>[]>;
  */
 const ADD_JOB_ATTEMPTS = 5;
 
+// The text depends on the schema alone: built once per schema, not per job (Drizzle's SQL
+// builder cost more client CPU than the statement's own driver work).
+const texts = new Map<string, string>();
+
 /** The `add_job` call for one spec; every option is passed through as given. */
-function addJobQuery(schema: string, spec: JobSpec): SQL {
-  return sql`select id::text as id from ${sql.identifier(schema)}.add_job(
-    identifier => ${spec.identifier}::text,
-    payload => ${JSON.stringify(spec.payload ?? {})}::json,
-    queue_name => ${spec.queueName}::text,
-    run_at => ${spec.runAt}::timestamptz,
-    max_attempts => ${spec.maxAttempts}::int,
-    job_key => ${spec.jobKey}::text,
-    priority => ${spec.priority}::int,
-    job_key_mode => coalesce(${spec.jobKeyMode}::text, 'replace')
-  )`;
+function addJobQuery(schema: string, spec: JobSpec): Query {
+  let text = texts.get(schema);
+  if (text === undefined) {
+    text = `select id::text as id from ${quoteIdentifier(schema)}.add_job(identifier => $1::text, payload => $2::json, queue_name => $3::text, run_at => $4::timestamptz, max_attempts => $5::int, job_key => $6::text, priority => $7::int, job_key_mode => coalesce($8::text, 'replace'))`;
+    texts.set(schema, text);
+  }
+  return { sql: text, params: jobSpecParams(spec) };
 }
 
 /**
- * Adds one job through `execute` — on whatever transaction `execute` runs in, so the job
- * commits or rolls back with it — and returns the job's id. The issue-580 case is retried.
+ * Adds one job with graphile-worker's `add_job` through `execute` — on whatever transaction
+ * `execute` runs in, so the job commits or rolls back with it — and returns the job's id. The
+ * issue-580 case is retried. `add_job` also sends the NOTIFY that wakes idle workers at commit.
  */
 export async function addJob(
   execute: QueueExecutor,

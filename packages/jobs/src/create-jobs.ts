@@ -58,8 +58,11 @@ export interface Jobs<T extends TaskSchemas> {
   /**
    * Enqueues a job so that it exists if and only if the surrounding transaction commits.
    * - In a PostgreSQL transaction on the queue's database (`atomic(db, …)`, or a raw
-   *   `db.transaction()`), `graphile_worker.add_job` runs *on that transaction*: no worker can
-   *   see the job before your data commits, and a rollback removes it with the data.
+   *   `db.transaction()`), the job row is written *on that transaction*: no worker can see it
+   *   before your data commits, and a rollback removes it with the data. In an `atomic` block
+   *   a job without a `jobKey` is inserted without `add_job`'s NOTIFY (which would make every
+   *   enqueuing commit wait for the previous one) and the workers are woken right after the
+   *   commit; keyed jobs, a task's first job and raw transactions use `add_job` itself.
    * - In a PostgreSQL transaction on any other database: refused (`ForeignTransactionError`);
    *   use `enqueueOnCommit` there.
    * - In a MySQL/MariaDB transaction: an outbox row is written in it; `relay` adds the job
@@ -144,7 +147,7 @@ export interface Jobs<T extends TaskSchemas> {
   ): TaskList;
   /** Installs or upgrades graphile-worker's schema (its `runMigrations`). */
   migrate(): Promise<void>;
-  /** Ends the pool if `createJobs` opened it. */
+  /** Sends the wake-ups still owed for committed jobs, then ends the pool if `createJobs` opened it. */
   close(): Promise<void>;
 }
 

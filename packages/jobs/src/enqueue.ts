@@ -48,7 +48,10 @@ export async function enqueueJob(
   const spec = await prepareJob(context.tasks, name, payload, options);
   const active = activeTransaction(db);
   if (!active) return { queued: 'now', jobId: await context.queue.addNow(spec) };
-  return dialect.enqueueInTransaction(context.queue, active.tx, spec, context.queueDb);
+  return dialect.enqueueInTransaction(context.queue, active.tx, spec, {
+    queueDb: context.queueDb,
+    managed: !active.unmanaged,
+  });
 }
 
 /** Celery's `delay_on_commit`: validate now, dispatch from an `onCommit` hook. */

@@ -80,3 +80,20 @@ export function toJobSpec(identifier: string, payload: unknown, options: JobOpti
     priority: priority ?? null,
   };
 }
+
+/**
+ * The spec as statement parameters, in `add_job`'s argument order: identifier, payload (JSON
+ * text), queue name, run at, max attempts, job key, priority, job key mode ($1 … $8).
+ */
+export function jobSpecParams(spec: JobSpec): unknown[] {
+  return [
+    spec.identifier,
+    JSON.stringify(spec.payload ?? {}),
+    spec.queueName,
+    spec.runAt,
+    spec.maxAttempts,
+    spec.jobKey,
+    spec.priority,
+    spec.jobKeyMode,
+  ];
+}

@@ -1,16 +1,18 @@
+import { is, SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { addJob, type QueueExecutor } from './add-job.js';
 import { type DatabaseIdentity, probeIdentity } from './database-identity.js';
 import type { JobSpec } from './job-spec.js';
+import { type WakeUps, wakeUpsFor } from './wake-ups.js';
 
 const renderer = new PgDialect();
 
-/** Runs Drizzle SQL on a node-postgres client or pool. */
+/** Runs a statement (Drizzle SQL, or already rendered) on a node-postgres client or pool. */
 export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
   return async (query) => {
-    const { sql: text, params } = renderer.sqlToQuery(query);
-    const result = await client.query<Record<string, unknown>>(text, params);
+    const { sql: text, params } = is(query, SQL) ? renderer.sqlToQuery(query) : query;
+    const result = await client.query<Record<string, unknown>>(text, params as unknown[]);
     return result.rows;
   };
 }
@@ -18,12 +20,15 @@ export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
 /** The graphile-worker queue: its pool, its schema, and what we know about its database. */
 export class Queue {
   private identityProbe: Promise<DatabaseIdentity> | undefined;
+  /** Wake-ups for jobs inserted without `add_job`'s NOTIFY, sent after their commit. */
+  readonly wakeUps: WakeUps;
 
   constructor(
     readonly pool: pg.Pool,
     readonly schema: string,
     private readonly ownsPool: boolean,
   ) {
+    this.wakeUps = wakeUpsFor(pool);
     // An idle client losing its connection emits 'error' on the pool; unhandled, it would
     // crash the process. The next query simply gets a fresh connection.
     if (ownsPool) {
@@ -73,7 +78,9 @@ export class Queue {
     }
   }
 
+  /** Sends the wake-ups still owed, then ends the pool if this queue opened it. */
   async close(): Promise<void> {
+    await this.wakeUps.idle();
     if (this.ownsPool) await this.pool.end();
   }
 }

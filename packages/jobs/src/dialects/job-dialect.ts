@@ -11,12 +11,13 @@ import type { Queue } from '../queue.js';
 export interface JobDialect {
   /**
    * Makes the job part of `tx`: it exists if and only if `tx` commits. `queueDb` is the Drizzle
-   * database `createJobs` was given, if any.
+   * database `createJobs` was given, if any. `managed`: `tx` was opened by `atomic`, so work
+   * can be hooked to its commit (a raw `db.transaction()` cannot be).
    */
   enqueueInTransaction(
     queue: Queue,
     tx: Database,
     spec: JobSpec,
-    queueDb: Database | undefined,
+    options: { queueDb: Database | undefined; managed: boolean },
   ): Promise<EnqueueResult>;
 }

@@ -1,14 +1,30 @@
-import { type Database, executeRows } from '@racefree/transactions';
-import { addJob } from '../add-job.js';
+import { type Database, executeRows, onCommit } from '@racefree/transactions';
+import { addJob, type QueueExecutor } from '../add-job.js';
 import { assertQueueDatabase } from '../assert-queue-database.js';
+import { insertJob } from '../insert-job.js';
 import type { JobDialect } from './job-dialect.js';
 
-/** PostgreSQL: `graphile_worker.add_job(...)` on the caller's transaction. */
+/**
+ * PostgreSQL: the job row is written on the caller's transaction. In an `atomic` block a job
+ * without a key is inserted without `add_job`'s NOTIFY (which would serialize this commit with
+ * every other enqueuing commit on the database) and the workers are woken once it committed;
+ * a keyed job, a first job of its task, or a raw `db.transaction()` goes through `add_job`.
+ */
 export const postgresJobDialect: JobDialect = {
-  async enqueueInTransaction(queue, tx, spec, queueDb) {
+  async enqueueInTransaction(queue, tx, spec, { queueDb, managed }) {
     // Only a transaction on the queue's own database can hold the job atomically.
     await assertQueueDatabase(queue, tx, queueDb);
-    const jobId = await addJob((query) => executeRows(tx as Database, query), queue.schema, spec);
+    const execute: QueueExecutor = (query) => executeRows(tx as Database, query);
+    if (managed) {
+      const jobId = await insertJob(execute, queue.schema, spec);
+      if (jobId !== undefined) {
+        // Registered where the insert ran (the innermost block on tx): a savepoint that rolls
+        // back drops the wake-up with the job. Robust and synchronous: it cannot fail the block.
+        await onCommit(() => queue.wakeUps.add(1), { db: tx, robust: true });
+        return { queued: 'in-transaction', jobId };
+      }
+    }
+    const jobId = await addJob(execute, queue.schema, spec);
     return { queued: 'in-transaction', jobId };
   },
 };
