@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
 } from '@racefree/transactions';
 import { addJob } from './add-job.js';
+import { insertJob } from './insert-job.js';
 import { outboxStatements } from './dialects/mysql.js';
 import { forgetInLedger, installLedger, ledgerIds, recordInLedger } from './ledger.js';
 import { pgExecutor, type Queue } from './queue.js';
@@ -88,12 +89,20 @@ export async function relayOutbox(
         if (rows.length === 0) return undefined;
         const outboxIds = rows.map((row) => row.id);
         // One PostgreSQL transaction: the jobs exist if and only if the ledger says so.
+        let quiet = 0;
         const added = await queue.transaction(async (execute) => {
+          quiet = 0;
           const fresh = await recordInLedger(execute, source, outboxIds);
-          for (const row of rows)
-            if (fresh.has(row.id)) await addJob(execute, queue.schema, row.spec);
+          for (const row of rows) {
+            if (!fresh.has(row.id)) continue;
+            // Without add_job's NOTIFY where it can (see insertJob): this commit then does not
+            // queue behind every other enqueuing commit while the MySQL rows stay locked.
+            if ((await insertJob(execute, queue.schema, row.spec)) !== undefined) quiet += 1;
+            else await addJob(execute, queue.schema, row.spec);
+          }
           return fresh.size;
         });
+        if (quiet > 0) queue.wakeUps.add(quiet);
         const result: RelayBatch = { outboxIds, added, skipped: rows.length - added };
         await options.faults?.afterQueueCommit?.(result);
         // Only now may the rows go: a crash before this commit leaves them for the next relay,
