@@ -34,8 +34,9 @@ export const USAGE = `pnpm bench [--quick] [options]
   --quick              smoke run: clients 1 and 8, 3 runs × 150 ms (under 3 minutes)
   --db=postgres,mysql  databases to run (default both; MySQL/MariaDB is skipped if unreachable)
   --clients=1,8,32,64  client counts (each client on its own connection)
-  --runs=3             runs per point (ops/s is their median; at least 3)
-  --duration=1000      timed window per run, ms
+  --runs=5             runs per point (ops/s: their median; ratios: the median of the
+                       per-run ratios; at least 3; --quick: 3)
+  --duration=600       timed window per run, ms (--quick: 150)
   --warmup=300         untimed warm-up before each run, ms
   --only=get-or-create,purchase
                        scenario groups: ${SCENARIO_GROUPS.join(', ')}
@@ -67,9 +68,9 @@ export function parseOptions(argv: readonly string[], defaultResultsDir: string)
     mode: quick ? 'quick' : 'full',
     databases: ['postgres', 'mysql'],
     clients: quick ? [1, 8] : [1, 8, 32, 64],
-    runs: 3,
+    runs: quick ? 3 : 5,
     warmupMs: quick ? 75 : 300,
-    durationMs: quick ? 150 : 1000,
+    durationMs: quick ? 150 : 600,
     only: [...SCENARIO_GROUPS],
     latencySamples: quick ? 30 : 300,
     latencyWarmup: quick ? 5 : 30,

@@ -13,8 +13,9 @@ export interface ScenarioPlan extends RunTiming {
 /**
  * Runs every contender of `scenario` `plan.runs` times on `clients`, round-robin (run 1 of
  * each contender, then run 2 of each, … with the order rotated every round) so that the noise
- * of a shared machine lands on all contenders alike. The data is reset before every run and
- * the invariant checked after it.
+ * of a shared machine lands on all contenders alike; ratios are the median of the per-round
+ * ratios (see `pairedRatio`). The data is reset before every run and the invariant checked
+ * after it.
  */
 export async function runScenario<C extends BenchClient>(
   scenario: Scenario<C>,
@@ -46,12 +47,27 @@ export async function runScenario<C extends BenchClient>(
   const byId = new Map(results.map((r) => [r.id, r]));
   for (const result of results) {
     const baseline = result.baseline ? byId.get(result.baseline) : undefined;
-    if (baseline?.opsPerSecond) result.ratio = result.opsPerSecond / baseline.opsPerSecond;
+    if (baseline) result.ratio = pairedRatio(result, baseline);
     const sameWork = result.sameWorkBaseline ? byId.get(result.sameWorkBaseline) : undefined;
-    if (sameWork?.opsPerSecond) result.sameWorkRatio = result.opsPerSecond / sameWork.opsPerSecond;
+    if (sameWork) result.sameWorkRatio = pairedRatio(result, sameWork);
   }
   progress.finish(results.map((r) => `${r.id} ${Math.round(r.opsPerSecond)}/s`).join(', '));
   return { clients: clients.length, contenders: results };
+}
+
+/**
+ * The median of the per-round ratios: round `i` of both contenders ran minutes apart at most,
+ * seconds apart usually, so a slow stretch of the shared machine divides out — where a ratio
+ * of two medians lets one contender's lucky round and the other's unlucky one meet. Rounds
+ * whose baseline did nothing are left out; `undefined` if all are.
+ */
+function pairedRatio(result: ContenderResult, baseline: ContenderResult): number | undefined {
+  const ratios: number[] = [];
+  for (let i = 0; i < result.runs.length; i++) {
+    const divisor = baseline.runs[i];
+    if (divisor) ratios.push((result.runs[i] as number) / divisor);
+  }
+  return ratios.length > 0 ? median(ratios) : undefined;
 }
 
 function aggregate<C extends BenchClient>(
