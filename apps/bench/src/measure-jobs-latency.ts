@@ -22,6 +22,12 @@ export interface JobsLatencyOptions {
   queuePool: pg.Pool;
   warmup: number;
   samples: number;
+  /**
+   * A random pause of up to this many ms before each sample. A poller (the MySQL relay) would
+   * otherwise phase-lock with back-to-back samples — each enqueued just after its pass ended —
+   * and every sample would wait about the same part of its interval. Default 0.
+   */
+  jitterMs?: number;
   /** Ways of enqueueing, given the `jobs` object built here. */
   modes(jobs: ReturnType<typeof createBenchJobs>): LatencyMode[];
 }
@@ -68,6 +74,7 @@ export async function measureJobsLatency(
       const latencies: number[] = [];
       for (let i = 0; i < options.warmup + options.samples; i++) {
         const sample = next++;
+        if (options.jitterMs) await sleep(Math.random() * options.jitterMs);
         const started = new Promise<number>((resolve) => waiting.set(sample, resolve));
         const committedAt = await mode.enqueue(sample);
         const timeout = new AbortController();

@@ -274,6 +274,7 @@ async function measureOutboxLatency(
         queuePool,
         warmup: options.latencyWarmup,
         samples: options.latencySamples,
+        jitterMs: RELAY_POLL_MS,
         modes: mysqlLatencyModes(mysqlDb, RELAY_POLL_MS),
       });
     } finally {
