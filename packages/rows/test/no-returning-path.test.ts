@@ -1,10 +1,5 @@
-import {
-  atomic,
-  type IsolationLevel,
-  mariadbDialect,
-  parseVersion,
-  setDialectForTesting,
-} from '@racefree/transactions';
+import { atomic, type IsolationLevel, mariadbDialect, parseVersion } from '@racefree/transactions';
+import { setDialectForTesting } from '@racefree/transactions/testing';
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { getOrCreate, selectForUpdateOrCreate } from '../src/index.js';

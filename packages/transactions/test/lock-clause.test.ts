@@ -13,8 +13,8 @@ import {
   NotSupportedError,
   parseVersion,
   postgresDialect,
-  setDialectForTesting,
 } from '../src/index.js';
+import { setDialectForTesting } from '../src/testing/index.js';
 import { statementLog } from './support/helpers.js';
 
 const mysql8 = mysqlDialect(parseVersion('8.0.36'), 'repeatable read');

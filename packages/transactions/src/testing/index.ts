@@ -1,2 +1,3 @@
 export { type CaptureOptions, captureOnCommit } from './capture-on-commit.js';
 export { withRollback } from './with-rollback.js';
+export { setDialectForTesting } from '../dialects/detect.js';
