@@ -142,14 +142,17 @@ export async function runAtomic<T>(
         discardHooks(open.commitHooks);
         await runHooks(open.rollbackHooks);
       }
-      discardHooks(scope.commitHooks);
       if (committing && !bodyError && isConnectionLost(error)) {
         // Neither hook list is known to be right: onRollback promises "after a rollback", and
         // its compensations could undo outside work for rows that did commit. The error tells
-        // the caller to check the data instead.
+        // the caller to check the data instead. Notices are harmless if nothing committed, and
+        // needed if it did (a job nobody wakes a worker for waits for the next poll).
+        await runHooks(scope.commitHooks.filter((entry) => entry.notice));
+        discardHooks(scope.commitHooks);
         discardHooks(scope.rollbackHooks);
         throw new CommitOutcomeUnknownError(error);
       }
+      discardHooks(scope.commitHooks);
       await runHooks(scope.rollbackHooks);
       // A failed ROLLBACK (dead connection) must not hide why the block failed.
       const cause = bodyError ? bodyError.error : error;

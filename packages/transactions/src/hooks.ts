@@ -53,6 +53,27 @@ export async function onCommit(fn: () => unknown, options?: HookOptions): Promis
 }
 
 /**
+ * Runs `fn` once the outermost transaction has committed — before any `onCommit` hook, so a
+ * slow or failing hook can neither delay nor discard it — for signals that only tell another
+ * process to look now, like waking job workers. It also runs when the COMMIT was sent and its
+ * outcome is unknown (`CommitOutcomeUnknownError`): a signal must be harmless when nothing
+ * committed. Dropped with its savepoint or transaction when that rolls back, like `onCommit`;
+ * never collected by `captureOnCommit` (it is the library's plumbing, not the caller's side
+ * effect). Its errors are logged, never thrown. Outside a transaction it runs now.
+ */
+export async function onCommitNotice(
+  fn: () => unknown,
+  options?: Omit<HookOptions, 'robust'>,
+): Promise<void> {
+  checkHook(fn, 'onCommitNotice');
+  const scope = hookScope(options?.db, 'onCommitNotice');
+  if (scope === 'rolled back') return;
+  const entry = newHook(fn, true, true);
+  if (scope) scope.commitHooks.push(entry);
+  else await runHooks([entry]);
+}
+
+/**
  * Runs `fn` after the transaction — or the savepoint it was registered in — rolls back: undo
  * work done outside the database. Errors are logged, never thrown (a rollback is already an
  * error path). Outside a transaction there is nothing to roll back and the hook is dropped;
@@ -70,13 +91,13 @@ export async function onRollback(
 }
 
 /**
- * Runs hooks in registration order. A non-robust hook's error stops the run and is thrown;
- * the hooks after it are discarded. Robust hooks' errors are logged.
+ * Runs hooks in registration order, notices first. A non-robust hook's error stops the run
+ * and is thrown; the hooks after it are discarded. Robust hooks' errors are logged.
  */
 export async function runHooks(entries: readonly HookEntry[]): Promise<void> {
   const ordered = [...entries]
     .filter((entry) => entry.state === 'pending')
-    .sort((a, b) => a.seq - b.seq);
+    .sort((a, b) => Number(b.notice) - Number(a.notice) || a.seq - b.seq);
   for (const [index, entry] of ordered.entries()) {
     if (entry.state !== 'pending') continue;
     entry.state = 'ran';
@@ -88,7 +109,12 @@ export async function runHooks(entries: readonly HookEntry[]): Promise<void> {
           if (later.state === 'pending') later.state = 'discarded';
         throw error;
       }
-      console.error('[racefree] a robust hook failed; the remaining hooks still run:', error);
+      console.error(
+        entry.notice
+          ? '[racefree] an onCommitNotice callback failed; the hooks still run:'
+          : '[racefree] a robust hook failed; the remaining hooks still run:',
+        error,
+      );
     }
   }
 }

@@ -56,7 +56,7 @@ export {
   TransactionRequiredError,
   UnmanagedTransactionError,
 } from './errors.js';
-export { type HookOptions, onCommit, onRollback } from './hooks.js';
+export { type HookOptions, onCommit, onCommitNotice, onRollback } from './hooks.js';
 export { renderOnce } from './render-once.js';
 export {
   backoffDelay,

@@ -10,13 +10,15 @@ export interface HookEntry {
   seq: number;
   fn: () => unknown;
   robust: boolean;
+  /** Registered with `onCommitNotice`: runs before the hooks, never captured, never discarded by them. */
+  notice: boolean;
   state: 'pending' | 'ran' | 'discarded';
 }
 
 let nextSeq = 0;
-export function newHook(fn: () => unknown, robust: boolean): HookEntry {
+export function newHook(fn: () => unknown, robust: boolean, notice = false): HookEntry {
   nextSeq += 1;
-  return { seq: nextSeq, fn, robust, state: 'pending' };
+  return { seq: nextSeq, fn, robust: robust || notice, notice, state: 'pending' };
 }
 
 /**

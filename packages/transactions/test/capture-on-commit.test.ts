@@ -1,7 +1,7 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { atomic, current, executeStatement, onCommit } from '../src/index.js';
+import { atomic, current, executeStatement, onCommit, onCommitNotice } from '../src/index.js';
 import { captureOnCommit, withRollback } from '../src/testing/index.js';
 import { countRows, createTextTable } from './support/helpers.js';
 
@@ -124,5 +124,18 @@ describeDialects('captureOnCommit', (t) => {
     );
     expect(ran).toEqual(['inner']);
     expect(outer).toHaveLength(1);
+  });
+
+  it('never captures an onCommitNotice (the library’s plumbing), nor runs it on execute: true', async () => {
+    const hooks = await captureOnCommit(
+      () =>
+        withRollback(db(), async () => {
+          await onCommitNotice(() => ran.push('notice'));
+          await signUp('cy');
+        }),
+      { execute: true },
+    );
+    expect(hooks).toHaveLength(1);
+    expect(ran).toEqual(['welcome cy']);
   });
 });

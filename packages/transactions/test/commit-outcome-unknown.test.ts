@@ -9,6 +9,7 @@ import {
   executeStatement,
   isConnectionLost,
   onCommit,
+  onCommitNotice,
   onRollback,
   RacefreeError,
   RetryExhaustedError,
@@ -79,7 +80,7 @@ describeDialects(
       expect(row?.ok).toBe(true);
     }
 
-    it('raises CommitOutcomeUnknownError, never retries (the body ran once), runs no hook', async () => {
+    it('raises CommitOutcomeUnknownError, never retries (the body ran once), runs no hook, only notices', async () => {
       let runs = 0;
       let pid: number | undefined;
       const hooks: string[] = [];
@@ -95,6 +96,7 @@ describeDialects(
             );
             await onCommit(() => hooks.push('commit'));
             await onRollback(() => hooks.push('rollback'));
+            await onCommitNotice(() => hooks.push('notice'));
           },
           { retries: 5 },
         ),
@@ -111,8 +113,9 @@ describeDialects(
       expect(isConnectionLost(cause)).toBe(true);
       expect(classifyError(cause).retryable).toBe(false);
       expect(runs).toBe(1);
-      // Neither hook: the outcome is unknown, and each would act on a guess.
-      expect(hooks).toEqual([]);
+      // Neither hook: the outcome is unknown, and each would act on a guess. A notice is
+      // harmless either way (and needed if the data committed), so it runs.
+      expect(hooks).toEqual(['notice']);
       // Here the answer is known — the trigger never finished, so COMMIT did not happen — but
       // the client cannot know that in general, which is the point of the error.
       expect(await countRows(t.connection, 'slow_commit')).toBe(0);

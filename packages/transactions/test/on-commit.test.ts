@@ -1,7 +1,14 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { atomic, current, executeStatement, onCommit, onRollback } from '../src/index.js';
+import {
+  atomic,
+  current,
+  executeStatement,
+  onCommit,
+  onCommitNotice,
+  onRollback,
+} from '../src/index.js';
 import { countRows, createTextTable } from './support/helpers.js';
 
 // The on-commit behaviours Django's tests/transaction_hooks checks, on each database.
@@ -160,5 +167,63 @@ describeDialects('onCommit / onRollback', (t) => {
     blockFailed();
     await leaked;
     expect(ran).toEqual(['rollback hook of rolled-back work']);
+  });
+
+  it('onCommitNotice runs after COMMIT and before every onCommit hook, even ones registered first', async () => {
+    let blockDone = false;
+    await atomic(db(), async (tx) => {
+      await executeStatement(tx, sql`insert into things (name) values ('n')`);
+      await onCommit(() => ran.push('hook'));
+      await atomic(db(), async () => {
+        await onCommitNotice(async () => {
+          ran.push(`notice rows=${await count()} blockDone=${blockDone}`);
+        });
+      });
+      blockDone = true;
+    });
+    expect(ran).toEqual(['notice rows=1 blockDone=true', 'hook']);
+  });
+
+  it('a failing onCommit hook neither discards an onCommitNotice nor is delayed by it', async () => {
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      await expect(
+        atomic(db(), async () => {
+          await onCommit(() => {
+            throw new Error('hook failed');
+          });
+          await onCommitNotice(() => {
+            ran.push('notice 1');
+            throw new Error('notice failed');
+          });
+          await onCommitNotice(() => ran.push('notice 2'));
+          await onCommit(() => ran.push('never'));
+        }),
+      ).rejects.toThrow('hook failed');
+    } finally {
+      console.error = original;
+    }
+    // The notice's own error is logged, not thrown; the hook's error is what the caller sees.
+    expect(ran).toEqual(['notice 1', 'notice 2']);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('onCommitNotice is dropped with its savepoint or transaction, and runs at once outside one', async () => {
+    await atomic(db(), async () => {
+      await atomic(db(), async () => {
+        await onCommitNotice(() => ran.push('rolled-back savepoint'));
+        throw new Error('inner');
+      }).catch(() => ran.push('caught'));
+    });
+    await expect(
+      atomic(db(), async () => {
+        await onCommitNotice(() => ran.push('rolled-back transaction'));
+        throw new Error('outer');
+      }),
+    ).rejects.toThrow('outer');
+    await onCommitNotice(() => ran.push('no transaction'));
+    expect(ran).toEqual(['caught', 'no transaction']);
   });
 });
