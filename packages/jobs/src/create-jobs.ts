@@ -61,8 +61,10 @@ export interface Jobs<T extends TaskSchemas> {
    *   `db.transaction()`), the job row is written *on that transaction*: no worker can see it
    *   before your data commits, and a rollback removes it with the data. In an `atomic` block
    *   a job without a `jobKey` is inserted without `add_job`'s NOTIFY (which would make every
-   *   enqueuing commit wait for the previous one) and the workers are woken right after the
-   *   commit; keyed jobs, a task's first job and raw transactions use `add_job` itself.
+   *   notifying commit on the server wait for the previous one) and the workers are woken
+   *   right after the commit, before your own `onCommit` hooks run; keyed jobs, the first job
+   *   of a task or named queue, raw transactions and a queue schema newer than graphile-worker
+   *   0.17.3's use `add_job` itself.
    * - In a PostgreSQL transaction on any other database: refused (`ForeignTransactionError`);
    *   use `enqueueOnCommit` there.
    * - In a MySQL/MariaDB transaction: an outbox row is written in it; `relay` adds the job
@@ -147,7 +149,10 @@ export interface Jobs<T extends TaskSchemas> {
   ): TaskList;
   /** Installs or upgrades graphile-worker's schema (its `runMigrations`). */
   migrate(): Promise<void>;
-  /** Sends the wake-ups still owed for committed jobs, then ends the pool if `createJobs` opened it. */
+  /**
+   * Sends the wake-ups still owed for committed jobs (waiting at most 5 s: a job whose wake-up
+   * is not sent runs at the workers' next poll), then ends the pool if `createJobs` opened it.
+   */
   close(): Promise<void>;
 }
 

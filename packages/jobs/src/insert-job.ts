@@ -5,6 +5,13 @@ import { quoteIdentifier } from './quote-identifier.js';
 const texts = new Map<string, string>();
 
 /**
+ * The last migration of graphile-worker 0.17.3, whose `_private_jobs` this statement writes.
+ * A database migrated further (a newer worker elsewhere) may have changed what `add_jobs`
+ * does, so `Queue.quietInsertSupported` then sends every job through `add_job`.
+ */
+export const INSERT_JOB_SCHEMA_REVISION = 19;
+
+/**
  * The job row exactly as graphile-worker 0.17.3's `add_jobs` writes it for a job without a key
  * (same columns, same defaults: payload `{}`, run now, 25 attempts, priority 0, no flags) —
  * without its `pg_notify`. No row comes back when the task (or the named queue) has never been
@@ -31,14 +38,15 @@ returning id::text as id`;
  * NOTIFY that `add_job` sends, and returns its id — or `undefined` when its task or queue is
  * not registered yet (use `addJob` then, which registers them).
  *
- * Why not `add_job`: a transaction that has called `pg_notify` takes a database-wide lock
+ * Why not `add_job`: a transaction that has called `pg_notify` takes a cluster-wide lock
  * when it commits and holds it until its commit record is flushed, so every such commit waits
  * for the one before it — no group commit. Measured (`pnpm bench`, 2 cores): "insert a
- * customer + add_job" plateaus at ~1,000 commits/s from 8 clients on, the same transaction
+ * customer + add_job" plateaus at ~900–1,100 commits/s from 8 clients on, the same transaction
  * with this insert reaches what any two-insert transaction does. The wake-up is sent after
  * the commit instead (see `WakeUps`). A job key needs `add_job`'s upsert rules and goes
  * through it. This writes graphile-worker's private table: it relies on 0.17.3's schema,
- * which is why the package pins that version (tested against the real schema).
+ * which is why the package pins that version (tested against the real schema), and is only
+ * used on a database whose last migration is `INSERT_JOB_SCHEMA_REVISION`.
  */
 export async function insertJob(
   execute: QueueExecutor,

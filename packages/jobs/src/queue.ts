@@ -3,10 +3,15 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import { addJob, type QueueExecutor } from './add-job.js';
 import { type DatabaseIdentity, probeIdentity } from './database-identity.js';
+import { INSERT_JOB_SCHEMA_REVISION } from './insert-job.js';
 import type { JobSpec } from './job-spec.js';
+import { quoteIdentifier } from './quote-identifier.js';
 import { type WakeUps, wakeUpsFor } from './wake-ups.js';
 
 const renderer = new PgDialect();
+
+/** How long `close()` waits for wake-ups still in flight (a queue database gone dark). */
+const CLOSE_WAKE_UPS_MS = 5000;
 
 /** Runs a statement (Drizzle SQL, or already rendered) on a node-postgres client or pool. */
 export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
@@ -20,6 +25,7 @@ export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
 /** The graphile-worker queue: its pool, its schema, and what we know about its database. */
 export class Queue {
   private identityProbe: Promise<DatabaseIdentity> | undefined;
+  private revisionProbe: Promise<boolean> | undefined;
   /** Wake-ups for jobs inserted without `add_job`'s NOTIFY, sent after their commit. */
   readonly wakeUps: WakeUps;
 
@@ -51,6 +57,34 @@ export class Queue {
     return this.identityProbe;
   }
 
+  /**
+   * Whether jobs may be written with `insertJob` (no NOTIFY): only when the queue's schema is
+   * at exactly the migration that statement was written for. Probed once on the queue's pool;
+   * a failed probe is forgotten and answers `false` (then `add_job` reports the real problem).
+   */
+  quietInsertSupported(): Promise<boolean> {
+    if (!this.revisionProbe) {
+      const probe = this.pool
+        .query<{ revision: number | null }>(
+          `select max(id)::int as revision from ${quoteIdentifier(this.schema)}.migrations`,
+        )
+        .then(({ rows: [row] }) => {
+          const revision = row?.revision ?? null;
+          if (revision === INSERT_JOB_SCHEMA_REVISION) return true;
+          console.warn(
+            `[racefree] the graphile-worker schema "${this.schema}" is at migration ${revision ?? 'none'}, not ${INSERT_JOB_SCHEMA_REVISION} (graphile-worker 0.17.3): every job goes through add_job, NOTIFY included, until @racefree/jobs supports that schema.`,
+          );
+          return false;
+        });
+      this.revisionProbe = probe;
+      return probe.catch(() => {
+        if (this.revisionProbe === probe) this.revisionProbe = undefined;
+        return false;
+      });
+    }
+    return this.revisionProbe.catch(() => false);
+  }
+
   /** Adds a job now, in its own transaction (autocommit on a pooled connection). */
   addNow(spec: JobSpec): Promise<string> {
     return addJob(pgExecutor(this.pool), this.schema, spec);
@@ -78,9 +112,13 @@ export class Queue {
     }
   }
 
-  /** Sends the wake-ups still owed, then ends the pool if this queue opened it. */
+  /**
+   * Sends the wake-ups still owed (waiting at most `CLOSE_WAKE_UPS_MS`: a job whose wake-up
+   * is not sent still runs, at the workers' next poll), then ends the pool if this queue
+   * opened it.
+   */
   async close(): Promise<void> {
-    await this.wakeUps.idle();
+    await this.wakeUps.idle(CLOSE_WAKE_UPS_MS);
     if (this.ownsPool) await this.pool.end();
   }
 }

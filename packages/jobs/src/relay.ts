@@ -90,6 +90,8 @@ export async function relayOutbox(
         const outboxIds = rows.map((row) => row.id);
         // One PostgreSQL transaction: the jobs exist if and only if the ledger says so.
         let quiet = 0;
+        // Asked before the transaction takes a pooled connection: the probe needs one too.
+        const quietSupported = await queue.quietInsertSupported();
         const added = await queue.transaction(async (execute) => {
           quiet = 0;
           const fresh = await recordInLedger(execute, source, outboxIds);
@@ -97,7 +99,8 @@ export async function relayOutbox(
             if (!fresh.has(row.id)) continue;
             // Without add_job's NOTIFY where it can (see insertJob): this commit then does not
             // queue behind every other enqueuing commit while the MySQL rows stay locked.
-            if ((await insertJob(execute, queue.schema, row.spec)) !== undefined) quiet += 1;
+            if (quietSupported && (await insertJob(execute, queue.schema, row.spec)) !== undefined)
+              quiet += 1;
             else await addJob(execute, queue.schema, row.spec);
           }
           return fresh.size;

@@ -34,13 +34,35 @@ export class WakeUps {
 
   /** Counts `count` committed jobs; sends a wake-up now, or right after the one in flight. */
   add(count: number): void {
+    // Nothing to send: starting a send now would settle before `sending` is even set.
+    if (!(count > 0)) return;
     this.pending += count;
     this.sending ??= this.send();
   }
 
-  /** Resolves once every counted wake-up has been sent (or has failed and been logged). */
-  async idle(): Promise<void> {
-    while (this.sending) await this.sending;
+  /**
+   * Resolves once every counted wake-up has been sent (or has failed and been logged), or
+   * after `timeoutMs` — the NOTIFY of a database that stopped answering may never return —
+   * logging how many jobs were left to the workers' next poll.
+   */
+  async idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<'gave up'>((resolve) => {
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs, 'gave up');
+    });
+    try {
+      while (this.sending && Date.now() <= deadline) {
+        if ((await Promise.race([this.sending, gaveUp])) === 'gave up') break;
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    if (this.sending) {
+      console.error(
+        `[racefree] gave up waiting ${timeoutMs} ms for the workers' wake-up to be sent; jobs committed meanwhile run at the workers' next poll.`,
+      );
+    }
   }
 
   private async send(): Promise<void> {

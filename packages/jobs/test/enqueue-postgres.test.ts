@@ -104,7 +104,7 @@ describe('enqueue on PostgreSQL', () => {
     expect((await queue.jobs('welcome')).map((job) => job.payload)).toEqual([{ userId: 10 }]);
   });
 
-  it('passes every option through to add_job', async () => {
+  it('passes every option through to the job row (a keyed job through add_job)', async () => {
     const runAt = new Date(Date.now() + 3_600_000);
     await atomic(queueDb(), async (tx) => {
       await jobs.enqueue(

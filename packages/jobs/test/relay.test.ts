@@ -12,6 +12,7 @@ import {
   OutboxMissingError,
   type RelayBatch,
 } from '../src/index.js';
+import { listen } from './support/listen.js';
 import { createQueueDatabase, type QueueDatabase } from './support/queue-database.js';
 
 const tasks = defineTasks({ ship: z.object({ orderId: z.number().int() }) });
@@ -192,6 +193,25 @@ describeDialects(
         max_attempts: 4,
       });
       expect(job?.run_at.getTime()).toBe(runAt.getTime());
+    });
+
+    it("writes a batch's jobs without add_job's NOTIFY and wakes the workers once, after the queue commit", async () => {
+      const listener = await listen(queue.database.url);
+      try {
+        await listener.settle();
+        await atomic(mysqlDb(), async (tx) => {
+          for (const orderId of [9101, 9102, 9103]) await jobs.enqueue(tx, 'ship', { orderId });
+        });
+        expect(await jobs.relay(mysqlDb())).toBe(3);
+        await jobs.close(); // the pool is the test's: this only waits for the owed wake-ups
+        await listener.settle();
+        // add_job would have notified once per job ('{"count":1}', which PostgreSQL folds into
+        // one notification per transaction): one wake-up announcing all three is ours.
+        expect(listener.received.map((w) => w.count)).toEqual([3]);
+        expect((await shipped()).filter((id) => id > 9100).sort()).toEqual([9101, 9102, 9103]);
+      } finally {
+        await listener.close();
+      }
     });
 
     it('refuses to run inside a transaction', async () => {

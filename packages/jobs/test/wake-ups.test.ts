@@ -1,4 +1,4 @@
-import { atomic, type Database, executeRows } from '@racefree/transactions';
+import { atomic, type Database, executeRows, onCommit } from '@racefree/transactions';
 import { connectTo, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { EventEmitter, once } from 'node:events';
@@ -7,6 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createJobs, defineTasks, type Jobs } from '../src/index.js';
+import { WakeUps } from '../src/wake-ups.js';
+import { type Listener, listen } from './support/listen.js';
 import { createQueueDatabase, type QueueDatabase, quietLogger } from './support/queue-database.js';
 
 const tasks = defineTasks({
@@ -15,48 +17,12 @@ const tasks = defineTasks({
   fresh: z.object({ n: z.number() }),
 });
 
-/** A `LISTEN "jobs:insert"` session: every wake-up graphile-worker's workers would receive. */
-interface Listener {
-  received: { processId: number; count: number }[];
-  /**
-   * Resolves once every notification committed before this call has arrived: a sentinel sent
-   * now is delivered after them (PostgreSQL delivers notifications in commit order).
-   */
-  settle(): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function listen(url: string): Promise<Listener> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  const received: Listener['received'] = [];
-  const waiters = new Map<string, () => void>();
-  client.on('notification', (message) => {
-    if (message.channel === 'jobs:insert') {
-      const payload = JSON.parse(message.payload || '{}') as { count?: number };
-      received.push({ processId: message.processId, count: payload.count ?? 1 });
-    } else waiters.get(message.payload ?? '')?.();
-  });
-  await client.query('listen "jobs:insert"; listen "test:sentinel"');
-  let sentinels = 0;
-  return {
-    received,
-    async settle() {
-      const token = String(++sentinels);
-      const arrived = new Promise<void>((resolve) => waiters.set(token, resolve));
-      await client.query(`select pg_notify('test:sentinel', $1)`, [token]);
-      await arrived;
-    },
-    close: () => client.end(),
-  };
-}
-
 const backendPid = async (tx: Database) =>
   Number((await executeRows<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`))[0]?.pid);
 
 /**
  * `enqueue` in an `atomic` block writes the job without `add_job`'s NOTIFY — a transaction that
- * notifies holds a database-wide lock through its commit, serializing every enqueuing commit —
+ * notifies holds a cluster-wide lock through its commit, serializing every notifying commit —
  * and wakes the workers after the commit, from the queue's pool. These tests watch the
  * notifications the workers receive: who sent them, and how many jobs they announce.
  */
@@ -158,6 +124,31 @@ describe('waking the workers after commit', () => {
     await onePool.end();
   });
 
+  it('idle(bound) stops waiting for a wake-up that cannot be sent yet; add(0) owes nothing', async () => {
+    const onePool = new pg.Pool({ connectionString: queue.database.url, max: 1 });
+    const wakeUps = new WakeUps(onePool);
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args.join(' '));
+    try {
+      wakeUps.add(0);
+      await wakeUps.idle(); // nothing owed: settles at once (and the sender is not stuck)
+      await listener.settle();
+      const before = listener.received.length;
+      const held = await onePool.connect(); // the NOTIFY cannot get a connection
+      wakeUps.add(2);
+      await wakeUps.idle(100);
+      expect(errors).toEqual([expect.stringMatching(/gave up waiting 100 ms/)]);
+      held.release();
+      await wakeUps.idle(); // it is still owed, and goes out once the connection is free
+      await listener.settle();
+      expect(listener.received.slice(before).map((w) => w.count)).toEqual([2]);
+    } finally {
+      console.error = original;
+      await onePool.end();
+    }
+  });
+
   it('keeps add_job where its rules are needed: a job key, a task never seen, a raw transaction', async () => {
     const txPids: number[] = [];
     const wakeUps = await wakeUpsDuring(async () => {
@@ -200,9 +191,20 @@ describe('waking the workers after commit', () => {
       { day: 'all', options: { runAt, queueName: 'digests', priority: -3, maxAttempts: 7 } },
       { day: 'unknown-queue', options: { queueName: 'never-seen', delayMs: 60_000 } },
     ];
-    await atomic(db(), async (tx) => {
-      for (const { day, options } of specs) await jobs.enqueue(tx, 'digest', { day }, options);
+    let txPid = 0;
+    const wakeUps = await wakeUpsDuring(async () => {
+      await atomic(db(), async (tx) => {
+        txPid = await backendPid(tx);
+        for (const { day, options } of specs) await jobs.enqueue(tx, 'digest', { day }, options);
+      });
     });
+    // Only the job on a queue never seen went through add_job (its NOTIFY, from the
+    // transaction, at commit); the two others were written quietly and announced after it.
+    // (The first wake-up goes out at once, the second after it: one or two NOTIFYs.)
+    const [fromAddJob, ...quiet] = wakeUps;
+    expect(fromAddJob).toEqual({ processId: txPid, count: 1 });
+    expect(quiet.reduce((sum, w) => sum + w.count, 0)).toBe(2);
+    for (const wakeUp of quiet) expect(wakeUp.processId).not.toBe(txPid);
     // The same specs through graphile-worker's own add_job, on the side.
     await atomic(db(), async (tx) => {
       for (const { day, options } of specs)
@@ -237,6 +239,50 @@ describe('waking the workers after commit', () => {
     expect(byDay.get('unknown-queue')?.queue_name).toBe('never-seen');
   });
 
+  it("a failing onCommit hook of the caller's neither discards nor delays the wake-up", async () => {
+    await queue.pool.query('delete from graphile_worker._private_jobs');
+    const wakeUps = await wakeUpsDuring(async () => {
+      await expect(
+        atomic(db(), async (tx) => {
+          // Registered before the enqueue: hooks run in order, and a failing one discards
+          // the hooks after it. The wake-up is a notice: it runs before every hook.
+          await onCommit(() => {
+            throw new Error('mailer down');
+          });
+          await jobs.enqueue(tx, 'welcome', { userId: 7 });
+        }),
+      ).rejects.toThrow('mailer down');
+    });
+    expect(wakeUps.map((w) => w.count)).toEqual([1]);
+    expect((await queue.jobs('welcome')).map((job) => job.payload)).toEqual([{ userId: 7 }]);
+  });
+
+  it('a queue schema migrated past graphile-worker 0.17.3 gets add_job (and its NOTIFY), with a warning', async () => {
+    const pool = new pg.Pool({ connectionString: queue.database.url, max: 2 });
+    const other = createJobs({ tasks, pool, db: connection.db as never });
+    const warnings: unknown[] = [];
+    const original = console.warn;
+    console.warn = (...args: unknown[]) => warnings.push(args.join(' '));
+    // A newer worker elsewhere ran one more migration: its add_jobs may do more than ours.
+    await queue.pool.query('insert into graphile_worker.migrations (id) values (20)');
+    try {
+      let txPid = 0;
+      const wakeUps = await wakeUpsDuring(async () => {
+        await atomic(db(), async (tx) => {
+          txPid = await backendPid(tx);
+          await other.enqueue(tx, 'welcome', { userId: 8 });
+        });
+        await other.close();
+      });
+      expect(wakeUps).toEqual([{ processId: txPid, count: 1 }]);
+      expect(warnings).toEqual([expect.stringMatching(/at migration 20, not 19/)]);
+    } finally {
+      console.warn = original;
+      await queue.pool.query('delete from graphile_worker.migrations where id = 20');
+      await pool.end();
+    }
+  });
+
   it('an idle worker that polls once an hour starts the job at once: the wake-up reaches it', async () => {
     let started: (userId: number) => void = () => {};
     const startedJob = new Promise<number>((resolve) => {
@@ -266,7 +312,10 @@ describe('waking the workers after commit', () => {
     });
     try {
       // The worker listens, and its first poll (at start-up) found nothing: it is idle.
-      await idle;
+      const [[{ client }]] = await idle;
+      // The event fires just before the worker sends LISTEN on that client; a client runs its
+      // queries in order, so once this one answers the LISTEN has taken effect.
+      await client.query('select 1');
       await atomic(db(), (tx) => jobs.enqueue(tx, 'welcome', { userId: 42 }));
       expect(await startedJob).toBe(42);
     } finally {

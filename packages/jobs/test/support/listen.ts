@@ -1,0 +1,37 @@
+import pg from 'pg';
+
+/** A `LISTEN "jobs:insert"` session: every wake-up graphile-worker's workers would receive. */
+export interface Listener {
+  received: { processId: number; count: number }[];
+  /**
+   * Resolves once every notification committed before this call has arrived: a sentinel sent
+   * now is delivered after them (PostgreSQL delivers notifications in commit order).
+   */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function listen(url: string): Promise<Listener> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const received: Listener['received'] = [];
+  const waiters = new Map<string, () => void>();
+  client.on('notification', (message) => {
+    if (message.channel === 'jobs:insert') {
+      const payload = JSON.parse(message.payload || '{}') as { count?: number };
+      received.push({ processId: message.processId, count: payload.count ?? 1 });
+    } else waiters.get(message.payload ?? '')?.();
+  });
+  await client.query('listen "jobs:insert"; listen "test:sentinel"');
+  let sentinels = 0;
+  return {
+    received,
+    async settle() {
+      const token = String(++sentinels);
+      const arrived = new Promise<void>((resolve) => waiters.set(token, resolve));
+      await client.query(`select pg_notify('test:sentinel', $1)`, [token]);
+      await arrived;
+    },
+    close: () => client.end(),
+  };
+}
