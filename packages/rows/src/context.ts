@@ -1,4 +1,5 @@
 import {
+  type ActiveTransaction,
   activeTransaction,
   type Database,
   type Dialect,
@@ -6,6 +7,7 @@ import {
   familyOf,
   InvalidArgumentError,
   type IsolationLevel,
+  knownDialect,
   TransactionRequiredError,
   UnmanagedTransactionError,
 } from '@racefree/transactions';
@@ -34,6 +36,34 @@ export async function rowContext(
   operation: string,
   options: { requireTransaction?: boolean } = {},
 ): Promise<RowContext> {
+  const active = checkTarget(db, meta, operation, options);
+  // Probed once per root database, on its own pooled connection: never a statement in the caller's transaction.
+  const root = active?.root ?? db;
+  return contextOf(db, meta, active, knownDialect(root) ?? (await dialectOf(root)));
+}
+
+/**
+ * `rowContext` without an await, once the server's dialect is known (`undefined` before):
+ * the helpers' hot path, where every await costs promises and a microtask turn. Throws what
+ * `rowContext` rejects with.
+ */
+export function rowContextNow(
+  db: Database,
+  meta: TableMeta,
+  operation: string,
+  options: { requireTransaction?: boolean } = {},
+): RowContext | undefined {
+  const active = checkTarget(db, meta, operation, options);
+  const dialect = knownDialect(active?.root ?? db);
+  return dialect && contextOf(db, meta, active, dialect);
+}
+
+function checkTarget(
+  db: Database,
+  meta: TableMeta,
+  operation: string,
+  options: { requireTransaction?: boolean },
+): ActiveTransaction<Database> | undefined {
   const family = familyOf(db, operation);
   if (family !== meta.family) {
     throw new InvalidArgumentError(
@@ -44,12 +74,18 @@ export async function rowContext(
   if (active?.unmanaged && options.requireTransaction)
     throw new UnmanagedTransactionError(operation);
   if (!active && options.requireTransaction) throw new TransactionRequiredError(operation);
-  // What `current(db)` returns, without resolving the target a second time.
-  const target = active?.tx ?? db;
-  // Probed once per root database, on its own pooled connection: never a statement in the caller's transaction.
-  const dialect = await dialectOf(active?.root ?? db);
+  return active;
+}
+
+function contextOf(
+  db: Database,
+  meta: TableMeta,
+  active: ActiveTransaction<Database> | undefined,
+  dialect: Dialect,
+): RowContext {
   return {
-    db: target,
+    // What `current(db)` returns, without resolving the target a second time.
+    db: active?.tx ?? db,
     dialect,
     rows: rowsDialectFor(dialect),
     meta,

@@ -19,23 +19,24 @@ const CONFLICT_ROUNDS = 3;
  * `undefined` when there is none. Two rows on a unique key cannot happen; on the opt-out path
  * (no unique key) they can, and that is an error, not a pick.
  */
-export async function readByKey(
+export function readByKey(
   ctx: RowContext,
   where: Record<string, unknown>,
   key: UniqueKey,
   lockClause: string | undefined,
 ): Promise<Record<string, unknown> | undefined> {
-  const rows = await queryStatement(
+  return queryStatement(
     ctx.db,
     ctx.meta,
     `select-by-key|${shapeOf(where, key.keys)}|${lockClause ?? ''}`,
     where,
     (param) =>
       selectSql(ctx.meta, equalsAll(ctx.meta, where, key.keys, param), { lockClause, limit: 2 }),
-  );
-  if (rows.length > 1)
-    throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
-  return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+  ).then((rows) => {
+    if (rows.length > 1)
+      throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
+    return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+  });
 }
 
 /**

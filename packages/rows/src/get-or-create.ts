@@ -1,5 +1,5 @@
 import type { Database } from '@racefree/transactions';
-import { rowContext } from './context.js';
+import { rowContext, rowContextNow } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
 import { checkLookup, createValues } from './input.js';
 import { checkMatches } from './resolve-key.js';
@@ -58,7 +58,7 @@ export async function getOrCreate<T extends AnyTable>(
 ): Promise<RowResult<RowOf<T>>> {
   const { meta, where, key } = checkLookup(table, options);
   const values = createValues(meta, where, options.defaults);
-  const ctx = await rowContext(db, meta, 'getOrCreate');
+  const ctx = rowContextNow(db, meta, 'getOrCreate') ?? (await rowContext(db, meta, 'getOrCreate'));
   return retryOutsideTransaction(ctx, async () => {
     if (options.prefer !== 'create') {
       const row = await readByKey(ctx, where, key, undefined);

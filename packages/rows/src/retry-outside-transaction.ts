@@ -12,17 +12,21 @@ const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 
  * moment first (full jitter). Inside a transaction the error propagates, for the caller's
  * `atomic({ retries })` to re-run the whole.
  */
-export async function retryOutsideTransaction<T>(
-  ctx: RowContext,
-  run: () => Promise<T>,
-): Promise<T> {
+export function retryOutsideTransaction<T>(ctx: RowContext, run: () => Promise<T>): Promise<T> {
   if (ctx.inTransaction) return run();
+  // The first attempt without an async frame around it: every call pays for one, few retry.
+  return run().catch((error: unknown) => retryAfter(error, run));
+}
+
+async function retryAfter<T>(failure: unknown, run: () => Promise<T>): Promise<T> {
+  let error = failure;
   for (let attempt = 1; ; attempt++) {
+    if (attempt > AUTOCOMMIT_RETRY.retries || !isTransient(error)) throw error;
+    await sleep(backoffDelay(AUTOCOMMIT_RETRY, attempt));
     try {
       return await run();
-    } catch (error) {
-      if (attempt > AUTOCOMMIT_RETRY.retries || !isTransient(error)) throw error;
-      await sleep(backoffDelay(AUTOCOMMIT_RETRY, attempt));
+    } catch (next) {
+      error = next;
     }
   }
 }

@@ -170,13 +170,14 @@ export function assignments(
 }
 
 /** Runs a statement returning table rows and maps them to the table's keys and JS values. */
-export async function queryRows(
+export function queryRows(
   db: Database,
   meta: TableMeta,
   query: Query,
 ): Promise<Record<string, unknown>[]> {
-  const raw = await executeRows<Record<string, unknown>>(db, query);
-  return raw.map((row) => mapRow(meta, row));
+  return executeRows<Record<string, unknown>>(db, query).then((raw) =>
+    raw.map((row) => mapRow(meta, row)),
+  );
 }
 
 /** Options of a select: the lock, order, columns, limit and a statement prefix. */

@@ -98,15 +98,22 @@ function run(db: Database, query: Query): Promise<unknown> {
  * Runs a raw SQL statement and returns its rows on either driver (postgres.js returns the rows;
  * mysql2 returns `[rows, fields]`).
  */
-export async function executeRows<R = Record<string, unknown>>(
-  db: Database,
-  query: Query,
-): Promise<R[]> {
-  const result = await run(db, query);
+export function executeRows<R = Record<string, unknown>>(db: Database, query: Query): Promise<R[]> {
+  // One `.then` instead of an async function's await: fewer promises on every statement.
+  let result: Promise<unknown>;
+  try {
+    result = run(db, query);
+  } catch (error) {
+    return Promise.reject(error); // a bad query still rejects, as from an async function
+  }
   if (familyOf(db) === 'postgres')
-    return Array.isArray(result) ? (result as R[]) : Array.from(result as Iterable<R>);
-  const [rows] = result as [unknown, unknown];
-  return Array.isArray(rows) ? (rows as R[]) : [];
+    return result.then((rows) =>
+      Array.isArray(rows) ? (rows as R[]) : Array.from(rows as Iterable<R>),
+    );
+  return result.then((answer) => {
+    const [rows] = answer as [unknown, unknown];
+    return Array.isArray(rows) ? (rows as R[]) : [];
+  });
 }
 
 /** Runs a raw statement that returns no rows (DDL, SET, UPDATE) and returns the affected row count. */

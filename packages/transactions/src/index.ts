@@ -37,7 +37,7 @@ export {
   parseVersion,
   type ServerVersion,
 } from './dialects/dialect.js';
-export { dialectOf } from './dialects/detect.js';
+export { dialectOf, knownDialect } from './dialects/detect.js';
 export { mariadbDialect } from './dialects/mariadb.js';
 export { mysqlDialect } from './dialects/mysql.js';
 export { postgresDialect } from './dialects/postgres.js';

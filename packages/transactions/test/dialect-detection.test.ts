@@ -6,7 +6,9 @@ import {
   atomic,
   type Database,
   dialectOf,
+  executeRows,
   InvalidArgumentError,
+  knownDialect,
   parseVersion,
 } from '../src/index.js';
 import { errorOf, statementLog } from './support/helpers.js';
@@ -57,8 +59,11 @@ describeDialects('dialect detection on the real servers', (t) => {
   it('probes once per database object: later calls send no SQL', async () => {
     const log = statementLog();
     const { db } = await t.connect({ max: 1, logger: log.logger });
+    expect(knownDialect(db)).toBeUndefined(); // nothing is guessed before the server answers
     const first = dialectOf(db);
+    expect(knownDialect(db)).toBeUndefined();
     const root = await first;
+    expect(knownDialect(db)).toBe(root);
     const probes = log.statements.length;
     // PostgreSQL: one query; MySQL/MariaDB: version(), then the isolation variable it names.
     expect(probes).toBe(t.kind === 'postgres' ? 1 : 2);
@@ -68,11 +73,20 @@ describeDialects('dialect detection on the real servers', (t) => {
       await atomic(db, async (tx) => {
         const before = log.statements.length;
         expect(await dialectOf(tx)).toBe(root);
+        expect(knownDialect(tx)).toBe(root);
         expect(log.statements.length).toBe(before);
       });
     }
     expect(await dialectOf(db)).toBe(root);
     expect(log.statements.slice(probes).join('\n')).not.toMatch(/version|isolation/);
+  });
+
+  it('executeRows rejects on a query it cannot run, never throws synchronously', async () => {
+    let returned: Promise<unknown> | undefined;
+    expect(() => {
+      returned = executeRows(t.connection.db, 42 as never);
+    }).not.toThrow();
+    await expect(returned).rejects.toThrow();
   });
 
   it('follows the server’s default isolation level, and atomic holds nested blocks to it', async () => {
