@@ -12,6 +12,8 @@ const renderer = new PgDialect();
 
 /** How long `close()` waits for wake-ups still in flight (a queue database gone dark). */
 const CLOSE_WAKE_UPS_MS = 5000;
+/** How long a failed schema-revision probe is not repeated (each would cost every enqueue a round trip). */
+const REVISION_RETRY_MS = 10_000;
 
 /** Runs a statement (Drizzle SQL, or already rendered) on a node-postgres client or pool. */
 export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
@@ -25,7 +27,8 @@ export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
 /** The graphile-worker queue: its pool, its schema, and what we know about its database. */
 export class Queue {
   private identityProbe: Promise<DatabaseIdentity> | undefined;
-  private revisionProbe: Promise<boolean> | undefined;
+  private revision: { supported: Promise<boolean>; until: number } | undefined;
+  private revisionFailureLogged = false;
   /** Wake-ups for jobs inserted without `add_job`'s NOTIFY, sent after their commit. */
   readonly wakeUps: WakeUps;
 
@@ -59,30 +62,46 @@ export class Queue {
 
   /**
    * Whether jobs may be written with `insertJob` (no NOTIFY): only when the queue's schema is
-   * at exactly the migration that statement was written for. Probed once on the queue's pool;
-   * a failed probe is forgotten and answers `false` (then `add_job` reports the real problem).
+   * at exactly the migration that statement was written for. Probed on the queue's pool, and
+   * remembered when the answer is final: 19 (yes) or a newer schema (no, with one warning). An
+   * older or missing schema (a `migrate()` may be about to run) is asked again next time; a
+   * probe that fails is logged once and not retried for `REVISION_RETRY_MS`. Every "no" means
+   * `add_job`, which is always correct.
    */
   quietInsertSupported(): Promise<boolean> {
-    if (!this.revisionProbe) {
-      const probe = this.pool
-        .query<{ revision: number | null }>(
-          `select max(id)::int as revision from ${quoteIdentifier(this.schema)}.migrations`,
-        )
-        .then(({ rows: [row] }) => {
+    if (this.revision && Date.now() < this.revision.until) return this.revision.supported;
+    const entry = { supported: Promise.resolve(false), until: Number.POSITIVE_INFINITY };
+    entry.supported = this.pool
+      .query<{ revision: number | null }>(
+        `select max(id)::int as revision from ${quoteIdentifier(this.schema)}.migrations`,
+      )
+      .then(
+        ({ rows: [row] }) => {
           const revision = row?.revision ?? null;
           if (revision === INSERT_JOB_SCHEMA_REVISION) return true;
+          if (revision === null || revision < INSERT_JOB_SCHEMA_REVISION) {
+            entry.until = 0;
+            return false;
+          }
           console.warn(
-            `[racefree] the graphile-worker schema "${this.schema}" is at migration ${revision ?? 'none'}, not ${INSERT_JOB_SCHEMA_REVISION} (graphile-worker 0.17.3): every job goes through add_job, NOTIFY included, until @racefree/jobs supports that schema.`,
+            `[racefree] the graphile-worker schema "${this.schema}" is at migration ${revision}, not ${INSERT_JOB_SCHEMA_REVISION} (graphile-worker 0.17.3): every job goes through add_job, NOTIFY included, until @racefree/jobs supports that schema.`,
           );
           return false;
-        });
-      this.revisionProbe = probe;
-      return probe.catch(() => {
-        if (this.revisionProbe === probe) this.revisionProbe = undefined;
-        return false;
-      });
-    }
-    return this.revisionProbe.catch(() => false);
+        },
+        (error: unknown) => {
+          entry.until = Date.now() + REVISION_RETRY_MS;
+          if (!this.revisionFailureLogged) {
+            this.revisionFailureLogged = true;
+            console.warn(
+              `[racefree] could not read the graphile-worker schema's migration in "${this.schema}"; jobs go through add_job (NOTIFY included) until it can be read:`,
+              error,
+            );
+          }
+          return false;
+        },
+      );
+    this.revision = entry;
+    return entry.supported;
   }
 
   /** Adds a job now, in its own transaction (autocommit on a pooled connection). */

@@ -2,6 +2,8 @@ import type pg from 'pg';
 
 /** The channel graphile-worker 0.17 listens on for new jobs (whatever its schema). */
 const CHANNEL = 'jobs:insert';
+/** A NOTIFY answers in about a millisecond; one that has not in 5 s is not coming. */
+const NOTIFY_TIMEOUT_MS = 5000;
 
 const shared = new WeakMap<pg.Pool, WakeUps>();
 
@@ -46,13 +48,13 @@ export class WakeUps {
    * logging how many jobs were left to the workers' next poll.
    */
   async idle(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<'gave up'>((resolve) => {
-      if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs, 'gave up');
+      // setTimeout fires at once for delays past 2^31 - 1 ms: those wait unbounded instead.
+      if (timeoutMs <= 2_147_483_647) timer = setTimeout(resolve, timeoutMs, 'gave up');
     });
     try {
-      while (this.sending && Date.now() <= deadline) {
+      while (this.sending) {
         if ((await Promise.race([this.sending, gaveUp])) === 'gave up') break;
       }
     } finally {
@@ -60,7 +62,7 @@ export class WakeUps {
     }
     if (this.sending) {
       console.error(
-        `[racefree] gave up waiting ${timeoutMs} ms for the workers' wake-up to be sent; jobs committed meanwhile run at the workers' next poll.`,
+        `[racefree] gave up waiting ${timeoutMs} ms for the workers' wake-up to be sent; ${this.pending} more committed job(s) counted meanwhile run at the workers' next poll if it never goes out.`,
       );
     }
   }
@@ -71,7 +73,14 @@ export class WakeUps {
         const count = this.pending;
         this.pending = 0;
         try {
-          await this.pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ count })]);
+          // Bounded: a server that stopped answering would otherwise keep the pooled client
+          // (and a pool.end() after close()) waiting for good. Timed out, pg drops the client.
+          const notify: pg.QueryConfig & { query_timeout: number } = {
+            text: 'select pg_notify($1, $2)',
+            values: [CHANNEL, JSON.stringify({ count })],
+            query_timeout: NOTIFY_TIMEOUT_MS, // read by pg, missing from its types
+          };
+          await this.pool.query(notify);
         } catch (error) {
           console.error(
             `[racefree] could not wake the workers for ${count} committed job(s); they run at the workers' next poll:`,

@@ -283,6 +283,40 @@ describe('waking the workers after commit', () => {
     }
   });
 
+  it('a schema not yet at 0.17.3 (migrate() still to run) is asked again: once migrated, jobs are quiet', async () => {
+    const pool = new pg.Pool({ connectionString: queue.database.url, max: 2 });
+    const other = createJobs({ tasks, pool, db: connection.db as never });
+    const enqueueFrom = async () => {
+      let txPid = 0;
+      const wakeUps = await wakeUpsDuring(async () => {
+        await atomic(db(), async (tx) => {
+          txPid = await backendPid(tx);
+          await other.enqueue(tx, 'welcome', { userId: 9 });
+        });
+        await other.close();
+      });
+      expect(wakeUps).toHaveLength(1);
+      return wakeUps[0]?.processId === txPid ? 'add_job' : 'quiet';
+    };
+    try {
+      const { rows } = await queue.pool.query(
+        'delete from graphile_worker.migrations where id = 19 returning id, ts, breaking',
+      );
+      try {
+        expect(await enqueueFrom()).toBe('add_job');
+      } finally {
+        const [saved] = rows as { id: number; ts: Date; breaking: boolean }[];
+        await queue.pool.query(
+          'insert into graphile_worker.migrations (id, ts, breaking) values ($1, $2, $3)',
+          [saved?.id, saved?.ts, saved?.breaking],
+        );
+      }
+      expect(await enqueueFrom()).toBe('quiet');
+    } finally {
+      await pool.end();
+    }
+  });
+
   it('an idle worker that polls once an hour starts the job at once: the wake-up reaches it', async () => {
     let started: (userId: number) => void = () => {};
     const startedJob = new Promise<number>((resolve) => {

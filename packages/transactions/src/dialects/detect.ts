@@ -28,7 +28,9 @@ export function dialectOf(db: Database): Promise<Dialect> {
       (dialect) => {
         if (cache.get(root) === answered) known.set(root, dialect);
       },
-      () => cache.delete(root),
+      () => {
+        if (cache.get(root) === answered) cache.delete(root);
+      },
     );
   }
   return found;

@@ -22,6 +22,9 @@ interface PostgresJsClient {
  * cache stays small; a client created with `prepare: false` (PgBouncer in transaction mode)
  * keeps them unnamed. Statements without parameters (DDL, transaction control) gain nothing
  * and stay unnamed.
+ *
+ * Not async: it can throw synchronously (a session it cannot read); its one caller, `run`,
+ * sits behind `executeRows`' try/catch or an async function.
  */
 export function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown> {
   const { session, kind } = sessionOf(db);
