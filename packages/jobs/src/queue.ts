@@ -27,7 +27,7 @@ export function pgExecutor(client: pg.Pool | pg.ClientBase): QueueExecutor {
 /** The graphile-worker queue: its pool, its schema, and what we know about its database. */
 export class Queue {
   private identityProbe: Promise<DatabaseIdentity> | undefined;
-  private revision: { supported: Promise<boolean>; until: number } | undefined;
+  private revision: Promise<{ supported: boolean; until: number }> | undefined;
   private revisionFailureLogged = false;
   /** Wake-ups for jobs inserted without `add_job`'s NOTIFY, sent after their commit. */
   readonly wakeUps: WakeUps;
@@ -68,40 +68,43 @@ export class Queue {
    * probe that fails is logged once and not retried for `REVISION_RETRY_MS`. Every "no" means
    * `add_job`, which is always correct.
    */
-  quietInsertSupported(): Promise<boolean> {
-    if (this.revision && Date.now() < this.revision.until) return this.revision.supported;
-    const entry = { supported: Promise.resolve(false), until: Number.POSITIVE_INFINITY };
-    entry.supported = this.pool
-      .query<{ revision: number | null }>(
-        `select max(id)::int as revision from ${quoteIdentifier(this.schema)}.migrations`,
-      )
-      .then(
-        ({ rows: [row] }) => {
-          const revision = row?.revision ?? null;
-          if (revision === INSERT_JOB_SCHEMA_REVISION) return true;
-          if (revision === null || revision < INSERT_JOB_SCHEMA_REVISION) {
-            entry.until = 0;
-            return false;
-          }
-          console.warn(
-            `[racefree] the graphile-worker schema "${this.schema}" is at migration ${revision}, not ${INSERT_JOB_SCHEMA_REVISION} (graphile-worker 0.17.3): every job goes through add_job, NOTIFY included, until @racefree/jobs supports that schema.`,
-          );
-          return false;
-        },
-        (error: unknown) => {
-          entry.until = Date.now() + REVISION_RETRY_MS;
-          if (!this.revisionFailureLogged) {
-            this.revisionFailureLogged = true;
-            console.warn(
-              `[racefree] could not read the graphile-worker schema's migration in "${this.schema}"; jobs go through add_job (NOTIFY included) until it can be read:`,
-              error,
-            );
-          }
-          return false;
-        },
+  async quietInsertSupported(): Promise<boolean> {
+    const cached = this.revision;
+    if (cached) {
+      const answer = await cached;
+      if (Date.now() < answer.until) return answer.supported;
+      if (this.revision === cached) this.revision = undefined;
+    }
+    this.revision ??= this.readRevision();
+    return (await this.revision).supported;
+  }
+
+  /** One probe of the schema's last migration: the answer, and until when it holds. */
+  private async readRevision(): Promise<{ supported: boolean; until: number }> {
+    const forever = Number.POSITIVE_INFINITY;
+    try {
+      const [row] = await pgExecutor(this.pool)({
+        sql: `select max(id)::int as revision from ${quoteIdentifier(this.schema)}.migrations`,
+        params: [],
+      });
+      const revision = (row?.revision as number | null | undefined) ?? null;
+      if (revision === INSERT_JOB_SCHEMA_REVISION) return { supported: true, until: forever };
+      if (revision === null || revision < INSERT_JOB_SCHEMA_REVISION)
+        return { supported: false, until: 0 };
+      console.warn(
+        `[racefree] the graphile-worker schema "${this.schema}" is at migration ${revision}, not ${INSERT_JOB_SCHEMA_REVISION} (graphile-worker 0.17.3): every job goes through add_job, NOTIFY included, until @racefree/jobs supports that schema.`,
       );
-    this.revision = entry;
-    return entry.supported;
+      return { supported: false, until: forever };
+    } catch (error) {
+      if (!this.revisionFailureLogged) {
+        this.revisionFailureLogged = true;
+        console.warn(
+          `[racefree] could not read the graphile-worker schema's migration in "${this.schema}"; jobs go through add_job (NOTIFY included) until it can be read:`,
+          error,
+        );
+      }
+      return { supported: false, until: Date.now() + REVISION_RETRY_MS };
+    }
   }
 
   /** Adds a job now, in its own transaction (autocommit on a pooled connection). */

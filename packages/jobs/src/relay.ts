@@ -6,11 +6,10 @@ import {
   familyOf,
   InvalidArgumentError,
 } from '@racefree/transactions';
-import { addJob } from './add-job.js';
-import { insertJob } from './insert-job.js';
 import { outboxStatements } from './dialects/mysql.js';
 import { forgetInLedger, installLedger, ledgerIds, recordInLedger } from './ledger.js';
 import { pgExecutor, type Queue } from './queue.js';
+import { writeJob } from './write-job.js';
 
 /** One batch the relay moved. */
 export interface RelayBatch {
@@ -97,11 +96,9 @@ export async function relayOutbox(
           const fresh = await recordInLedger(execute, source, outboxIds);
           for (const row of rows) {
             if (!fresh.has(row.id)) continue;
-            // Without add_job's NOTIFY where it can (see insertJob): this commit then does not
+            // Without add_job's NOTIFY where it can (see writeJob): this commit then does not
             // queue behind every other enqueuing commit while the MySQL rows stay locked.
-            if (quietSupported && (await insertJob(execute, queue.schema, row.spec)) !== undefined)
-              quiet += 1;
-            else await addJob(execute, queue.schema, row.spec);
+            if ((await writeJob(execute, queue.schema, row.spec, quietSupported)).quiet) quiet += 1;
           }
           return fresh.size;
         });

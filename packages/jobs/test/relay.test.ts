@@ -208,7 +208,9 @@ describeDialects(
         // add_job would have notified once per job ('{"count":1}', which PostgreSQL folds into
         // one notification per transaction): one wake-up announcing all three is ours.
         expect(listener.received.map((w) => w.count)).toEqual([3]);
-        expect((await shipped()).filter((id) => id > 9100).sort()).toEqual([9101, 9102, 9103]);
+        expect((await shipped()).filter((id) => id > 9100).sort((a, b) => a - b)).toEqual([
+          9101, 9102, 9103,
+        ]);
       } finally {
         await listener.close();
       }

@@ -257,53 +257,58 @@ describe('waking the workers after commit', () => {
     expect((await queue.jobs('welcome')).map((job) => job.payload)).toEqual([{ userId: 7 }]);
   });
 
-  it('a queue schema migrated past graphile-worker 0.17.3 gets add_job (and its NOTIFY), with a warning', async () => {
+  /**
+   * Runs `fn` with a `jobs` on a pool of its own (its schema probe starts afresh) and a way to
+   * enqueue one job through it in an atomic block, answering how the job was announced:
+   * `add_job`'s NOTIFY from the transaction's own backend, or a quiet insert's wake-up.
+   */
+  async function withFreshJobs(
+    fn: (enqueueOne: () => Promise<'add_job' | 'quiet'>) => Promise<void>,
+  ) {
     const pool = new pg.Pool({ connectionString: queue.database.url, max: 2 });
-    const other = createJobs({ tasks, pool, db: connection.db as never });
+    const fresh = createJobs({ tasks, pool, db: connection.db as never });
+    try {
+      await fn(async () => {
+        let txPid = 0;
+        const wakeUps = await wakeUpsDuring(async () => {
+          await atomic(db(), async (tx) => {
+            txPid = await backendPid(tx);
+            await fresh.enqueue(tx, 'welcome', { userId: 8 });
+          });
+          await fresh.close();
+        });
+        expect(wakeUps.map((w) => w.count)).toEqual([1]);
+        return wakeUps[0]?.processId === txPid ? 'add_job' : 'quiet';
+      });
+    } finally {
+      await pool.end();
+    }
+  }
+
+  it('a queue schema migrated past graphile-worker 0.17.3 gets add_job (and its NOTIFY), with a warning', async () => {
     const warnings: unknown[] = [];
     const original = console.warn;
     console.warn = (...args: unknown[]) => warnings.push(args.join(' '));
     // A newer worker elsewhere ran one more migration: its add_jobs may do more than ours.
     await queue.pool.query('insert into graphile_worker.migrations (id) values (20)');
     try {
-      let txPid = 0;
-      const wakeUps = await wakeUpsDuring(async () => {
-        await atomic(db(), async (tx) => {
-          txPid = await backendPid(tx);
-          await other.enqueue(tx, 'welcome', { userId: 8 });
-        });
-        await other.close();
+      await withFreshJobs(async (enqueueOne) => {
+        expect(await enqueueOne()).toBe('add_job');
       });
-      expect(wakeUps).toEqual([{ processId: txPid, count: 1 }]);
       expect(warnings).toEqual([expect.stringMatching(/at migration 20, not 19/)]);
     } finally {
       console.warn = original;
       await queue.pool.query('delete from graphile_worker.migrations where id = 20');
-      await pool.end();
     }
   });
 
   it('a schema not yet at 0.17.3 (migrate() still to run) is asked again: once migrated, jobs are quiet', async () => {
-    const pool = new pg.Pool({ connectionString: queue.database.url, max: 2 });
-    const other = createJobs({ tasks, pool, db: connection.db as never });
-    const enqueueFrom = async () => {
-      let txPid = 0;
-      const wakeUps = await wakeUpsDuring(async () => {
-        await atomic(db(), async (tx) => {
-          txPid = await backendPid(tx);
-          await other.enqueue(tx, 'welcome', { userId: 9 });
-        });
-        await other.close();
-      });
-      expect(wakeUps).toHaveLength(1);
-      return wakeUps[0]?.processId === txPid ? 'add_job' : 'quiet';
-    };
-    try {
+    await withFreshJobs(async (enqueueOne) => {
       const { rows } = await queue.pool.query(
         'delete from graphile_worker.migrations where id = 19 returning id, ts, breaking',
       );
       try {
-        expect(await enqueueFrom()).toBe('add_job');
+        expect(await enqueueOne()).toBe('add_job');
       } finally {
         const [saved] = rows as { id: number; ts: Date; breaking: boolean }[];
         await queue.pool.query(
@@ -311,10 +316,8 @@ describe('waking the workers after commit', () => {
           [saved?.id, saved?.ts, saved?.breaking],
         );
       }
-      expect(await enqueueFrom()).toBe('quiet');
-    } finally {
-      await pool.end();
-    }
+      expect(await enqueueOne()).toBe('quiet');
+    });
   });
 
   it('an idle worker that polls once an hour starts the job at once: the wake-up reaches it', async () => {

@@ -40,16 +40,25 @@ function checkHook(fn: unknown, operation: string): void {
  */
 export async function onCommit(fn: () => unknown, options?: HookOptions): Promise<void> {
   checkHook(fn, 'onCommit');
-  const scope = hookScope(options?.db, 'onCommit');
+  await registerCommit(newHook(fn, options?.robust ?? false), 'onCommit', options?.db);
+}
+
+/** Shared by `onCommit` and `onCommitNotice`: queue `entry` on the open block, or run it now. */
+async function registerCommit(
+  entry: HookEntry,
+  operation: string,
+  db: Database | undefined,
+): Promise<void> {
+  const scope = hookScope(db, operation);
   // Registered by code still running in a block that already rolled back: never runs.
   if (scope === 'rolled back') return;
-  const entry = newHook(fn, options?.robust ?? false);
   if (!scope) {
     await runHooks([entry]);
     return;
   }
   scope.commitHooks.push(entry);
-  for (const capture of activeCaptures()) capture.hooks.push(entry);
+  // Notices are the library's plumbing, not the caller's side effects: never captured.
+  if (!entry.notice) for (const capture of activeCaptures()) capture.hooks.push(entry);
 }
 
 /**
@@ -66,11 +75,7 @@ export async function onCommitNotice(
   options?: Omit<HookOptions, 'robust'>,
 ): Promise<void> {
   checkHook(fn, 'onCommitNotice');
-  const scope = hookScope(options?.db, 'onCommitNotice');
-  if (scope === 'rolled back') return;
-  const entry = newHook(fn, true, true);
-  if (scope) scope.commitHooks.push(entry);
-  else await runHooks([entry]);
+  await registerCommit(newHook(fn, true, true), 'onCommitNotice', options?.db);
 }
 
 /**

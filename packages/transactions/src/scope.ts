@@ -18,7 +18,7 @@ export interface HookEntry {
 let nextSeq = 0;
 export function newHook(fn: () => unknown, robust: boolean, notice = false): HookEntry {
   nextSeq += 1;
-  return { seq: nextSeq, fn, robust: robust || notice, notice, state: 'pending' };
+  return { seq: nextSeq, fn, robust, notice, state: 'pending' };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Database, executeRows, onCommitNotice } from '@racefree/transactions';
-import { addJob, type QueueExecutor } from '../add-job.js';
+import type { QueueExecutor } from '../add-job.js';
 import { assertQueueDatabase } from '../assert-queue-database.js';
-import { insertJob } from '../insert-job.js';
+import { writeJob } from '../write-job.js';
 import type { JobDialect } from './job-dialect.js';
 
 /**
@@ -16,17 +16,13 @@ export const postgresJobDialect: JobDialect = {
     // Only a transaction on the queue's own database can hold the job atomically.
     await assertQueueDatabase(queue, tx, queueDb);
     const execute: QueueExecutor = (query) => executeRows(tx as Database, query);
-    if (managed && spec.jobKey === null && (await queue.quietInsertSupported())) {
-      const jobId = await insertJob(execute, queue.schema, spec);
-      if (jobId !== undefined) {
-        // Registered where the insert ran (the innermost block on tx): a savepoint that rolls
-        // back drops the wake-up with the job. A notice runs before the caller's own hooks, so
-        // a slow or failing one cannot hold it back, and it cannot fail the block.
-        await onCommitNotice(() => queue.wakeUps.add(1), { db: tx });
-        return { queued: 'in-transaction', jobId };
-      }
-    }
-    const jobId = await addJob(execute, queue.schema, spec);
-    return { queued: 'in-transaction', jobId };
+    // Quiet only in an atomic block: a raw db.transaction() has no commit hook to wake from.
+    const quiet = managed && (await queue.quietInsertSupported());
+    const written = await writeJob(execute, queue.schema, spec, quiet);
+    // Registered where the insert ran (the innermost block on tx): a savepoint that rolls
+    // back drops the wake-up with the job. A notice runs before the caller's own hooks, so a
+    // slow or failing one cannot hold it back, and it cannot fail the block.
+    if (written.quiet) await onCommitNotice(() => queue.wakeUps.add(1), { db: tx });
+    return { queued: 'in-transaction', jobId: written.jobId };
   },
 };

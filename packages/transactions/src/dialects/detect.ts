@@ -6,9 +6,13 @@ import { mariadbDialect } from './mariadb.js';
 import { mysqlDialect } from './mysql.js';
 import { postgresDialect } from './postgres.js';
 
-const cache = new WeakMap<object, Promise<Dialect>>();
-/** The probes that have answered, for callers on a hot path that would rather not await. */
-const known = new WeakMap<object, Dialect>();
+/** A probe of one root database: its answer, and that answer once it has arrived. */
+interface Probe {
+  answer: Promise<Dialect>;
+  dialect?: Dialect;
+}
+
+const probes = new WeakMap<object, Probe>();
 
 /**
  * The dialect of `db` (postgres, mysql or mariadb, with the server version), probed with one
@@ -18,22 +22,22 @@ const known = new WeakMap<object, Dialect>();
 export function dialectOf(db: Database): Promise<Dialect> {
   // A transaction atomic() opened shares its root's answer: one probe per pool, not per transaction.
   const root = rootOf(db);
-  let found = cache.get(root);
+  let found = probes.get(root);
   if (!found) {
-    found = probe(root);
-    cache.set(root, found);
-    const answered = found;
-    // A failed probe (server down) must not be cached forever.
-    answered.then(
+    const entry: Probe = { answer: probe(root) };
+    probes.set(root, entry);
+    entry.answer.then(
       (dialect) => {
-        if (cache.get(root) === answered) known.set(root, dialect);
+        entry.dialect = dialect;
       },
       () => {
-        if (cache.get(root) === answered) cache.delete(root);
+        // A failed probe (server down) must not be cached forever.
+        if (probes.get(root) === entry) probes.delete(root);
       },
     );
+    found = entry;
   }
-  return found;
+  return found.answer;
 }
 
 /**
@@ -43,13 +47,12 @@ export function dialectOf(db: Database): Promise<Dialect> {
  * `dialectOf` when it is `undefined`.
  */
 export function knownDialect(db: Database): Dialect | undefined {
-  return known.get(rootOf(db));
+  return probes.get(rootOf(db))?.dialect;
 }
 
 /** Seeds the cache, for tests that render SQL for servers that cannot run here (MySQL 8). */
 export function setDialectForTesting(db: Database, dialect: Dialect): void {
-  cache.set(db, Promise.resolve(dialect));
-  known.set(db, dialect);
+  probes.set(db, { answer: Promise.resolve(dialect), dialect });
 }
 
 async function probe(db: Database): Promise<Dialect> {
