@@ -2,6 +2,7 @@ import {
   atomic,
   type Database,
   type IsolationLevel,
+  isDeadlock,
   isUniqueViolation,
 } from '@racefree/transactions';
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
@@ -98,10 +99,30 @@ describeDialects('64 racing callers on 5 keys', (t) => {
       if (found.length === 0) await db.insert(T.tags).values({ name });
     });
     const violations = outcome.errors.filter((e) => isUniqueViolation(e, 'tags_name_unique'));
+    // InnoDB (MariaDB 10.11 here) sometimes answers racing single-row autocommit INSERTs of
+    // one key with a deadlock instead (seen in CI, and in 1 of 5 local runs of this package's
+    // suite): the same race, another symptom. PostgreSQL answers with unique violations only.
+    const deadlocks = outcome.errors.filter((e) => t.kind === 'mysql' && isDeadlock(e));
     console.info(
-      `[control] naive get-then-insert: ${violations.length} of ${CALLERS} callers hit a unique violation`,
+      `[control] naive get-then-insert: ${violations.length} of ${CALLERS} callers hit a unique violation, ${deadlocks.length} a deadlock`,
     );
-    expect(violations.length).toBe(outcome.errors.length);
+    // Every error must be the race's own: anything else means the control broke for another
+    // reason, and naming it here is what makes a rare failure diagnosable from a CI log.
+    const others = outcome.errors.filter((e) => !violations.includes(e) && !deadlocks.includes(e));
+    expect(others.map(describeError)).toEqual([]);
     expect(violations.length).toBeGreaterThan(0);
   });
 });
+
+/** One line per error, with the driver's code and the cause Drizzle wraps, for a failure message. */
+function describeError(error: unknown): string {
+  const seen = error as {
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  const cause = seen.cause
+    ? ` (cause: ${String(seen.cause.code)} ${String(seen.cause.message)})`
+    : '';
+  return `${String(seen.code)} ${String(seen.message).slice(0, 200)}${cause}`;
+}
