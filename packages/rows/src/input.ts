@@ -2,6 +2,17 @@ import { InvalidArgumentError } from '@racefree/transactions';
 import { resolveKey } from './resolve-key.js';
 import { type TableMeta, tableMeta, type UniqueKey } from './table-meta.js';
 
+/**
+ * The checked copies' constructor. Its prototype is an empty null-prototype object, so a copy
+ * inherits nothing (no `toString`, no `constructor`), like `Object.create(null)`; unlike that,
+ * the copy keeps V8's fast properties — `Object.create(null)` makes a dictionary, which was the
+ * largest single cost of a found getOrCreate's own code.
+ */
+const ColumnValues = function ColumnValues() {} as unknown as new () => Record<string, unknown>;
+ColumnValues.prototype = Object.create(null);
+const CHECK_ONLY = { allowEmpty: true, checkOnly: true } as const;
+/** What a check-only call returns: it copies nothing. */
+const EMPTY: Record<string, unknown> = Object.freeze(new ColumnValues());
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 /** Far beyond any real lookup; stops a hostile payload before it becomes a huge statement. */
 const MAX_COLUMNS = 1000;
@@ -9,8 +20,8 @@ const MAX_COLUMNS = 1000;
 /**
  * Checks a `where` / `defaults` / `set` object against the table before any SQL is sent:
  * a plain object, known columns only, no prototype-polluting keys, no `undefined` values.
- * Returns a null-prototype copy, so later spreads cannot pick up inherited properties (an
- * empty object with `checkOnly`).
+ * Returns a copy that inherits nothing (see `ColumnValues`), so later reads, `in` checks and
+ * spreads see only the caller's columns (an empty object with `checkOnly`).
  */
 export function checkValues(
   meta: TableMeta,
@@ -29,16 +40,16 @@ export function checkValues(
       `${what} must be a plain object, not an instance of ${proto?.constructor?.name ?? 'a class'}`,
     );
   }
-  const keys = Reflect.ownKeys(values);
+  // Two cheap reads instead of `Reflect.ownKeys`, which took most of this check's time.
+  if (Object.getOwnPropertySymbols(values).length > 0)
+    throw new InvalidArgumentError(`${what} has a symbol key; use column names`);
+  const keys = Object.getOwnPropertyNames(values);
   if (keys.length > MAX_COLUMNS)
     throw new InvalidArgumentError(
       `${what} has ${keys.length} keys; ${meta.displayName} has ${meta.columns.size} columns`,
     );
-  // A null-prototype object is slow to build: skipped when the caller only checks.
-  const copy: Record<string, unknown> = options.checkOnly ? {} : Object.create(null);
+  const copy = options.checkOnly ? undefined : new ColumnValues();
   for (const key of keys) {
-    if (typeof key !== 'string')
-      throw new InvalidArgumentError(`${what} has a symbol key; use column names`);
     if (FORBIDDEN.has(key))
       throw new InvalidArgumentError(`${what} has the forbidden key ${JSON.stringify(key)}`);
     if (!meta.columns.has(key)) {
@@ -52,11 +63,11 @@ export function checkValues(
         `${what}.${key} is undefined; leave the key out or pass null explicitly`,
       );
     }
-    if (!options.checkOnly) copy[key] = value;
+    if (copy) copy[key] = value;
   }
   if (!options.allowEmpty && keys.length === 0)
     throw new InvalidArgumentError(`${what} is empty: it must name at least one column`);
-  return copy;
+  return copy ?? EMPTY;
 }
 
 /** A find-or-create call's checked input: the table, its `where`, and the unique key it runs on. */
@@ -91,7 +102,7 @@ export function createValues(
   what = 'defaults',
 ): () => Promise<Record<string, unknown>> {
   if (defaults !== undefined && typeof defaults !== 'function')
-    checkValues(meta, defaults, what, { allowEmpty: true, checkOnly: true });
+    checkValues(meta, defaults, what, CHECK_ONLY);
   let resolved: Promise<Record<string, unknown>> | undefined;
   return () => {
     resolved ??= (async () => {

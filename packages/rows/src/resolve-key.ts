@@ -29,16 +29,20 @@ export function resolveKey(
   };
 }
 
-/** The names of `where` columns (outside the key) whose value differs on `row`. */
+/** The names of `where` columns (outside the key) whose value differs on `row`; none: `undefined`. */
 function mismatchedColumns(
   meta: TableMeta,
   where: Record<string, unknown>,
   key: UniqueKey,
   row: Record<string, unknown>,
-): string[] {
-  return Object.keys(where).filter(
-    (k) => !key.keys.includes(k) && !sameValue(meta, k, where[k], row[k]),
-  );
+): string[] | undefined {
+  // Runs on every row a helper returns: nothing is allocated unless something differs.
+  let mismatched: string[] | undefined;
+  for (const k in where) {
+    if (!Object.hasOwn(where, k) || key.keys.includes(k)) continue;
+    if (!sameValue(meta, k, where[k], row[k])) (mismatched ??= []).push(k);
+  }
+  return mismatched;
 }
 
 /** Returns `row` when its other `where` columns match; throws `KeyMismatchError` when the key is taken by another row. */
@@ -49,8 +53,7 @@ export function checkMatches(
   row: Record<string, unknown>,
 ): Record<string, unknown> {
   const mismatched = mismatchedColumns(meta, where, key, row);
-  if (mismatched.length > 0)
-    throw new KeyMismatchError(meta.displayName, key.keys, mismatched, row);
+  if (mismatched) throw new KeyMismatchError(meta.displayName, key.keys, mismatched, row);
   return row;
 }
 

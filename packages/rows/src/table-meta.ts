@@ -29,6 +29,10 @@ export interface TableMeta {
   primaryKey: UniqueKey | undefined;
   /** Every unique key, primary first, then the narrowest. */
   uniqueKeys: UniqueKey[];
+  /** The unique keys narrowest first (primary first on ties): the order `coveringKey` picks in. */
+  keysByWidth: UniqueKey[];
+  /** The columns in declaration order, with their property keys: what `mapRow` walks. */
+  columnList: { key: string; column: Column }[];
 }
 
 const cache = new WeakMap<object, TableMeta>();
@@ -136,6 +140,11 @@ function build(
     columns,
     primaryKey,
     uniqueKeys,
+    // Sorted once here rather than per call (a stable sort keeps declaration order on ties).
+    keysByWidth: [...uniqueKeys].sort(
+      (a, b) => a.keys.length - b.keys.length || Number(b.primary) - Number(a.primary),
+    ),
+    columnList: [...columns].map(([key, column]) => ({ key, column })),
   };
 }
 
@@ -147,18 +156,24 @@ export function coveringKey(
   meta: TableMeta,
   where: Record<string, unknown>,
 ): UniqueKey | undefined {
-  const candidates = meta.uniqueKeys.filter((key) =>
-    key.keys.every((k) => where[k] !== undefined && where[k] !== null),
-  );
-  return candidates.sort(
-    (a, b) => a.keys.length - b.keys.length || Number(b.primary) - Number(a.primary),
-  )[0];
+  // Every helper call asks: a loop over the pre-sorted keys allocates nothing.
+  for (const key of meta.keysByWidth) {
+    let covered = true;
+    for (const k of key.keys) {
+      if (where[k] === undefined || where[k] === null) {
+        covered = false;
+        break;
+      }
+    }
+    if (covered) return key;
+  }
+  return undefined;
 }
 
 /** Maps a raw database row (column names, driver values) to the table's property keys and JS values. */
 export function mapRow(meta: TableMeta, raw: Record<string, unknown>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
-  for (const [key, column] of meta.columns) {
+  for (const { key, column } of meta.columnList) {
     const value = raw[column.name];
     if (value === undefined) continue;
     row[key] = value === null ? null : column.mapFromDriverValue(value);

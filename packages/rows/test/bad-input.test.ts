@@ -42,6 +42,10 @@ describeDialects('bad input is refused before any SQL', (t) => {
       () => getOrCreate(counted.db, T.tags, { where: { name: 'x', constructor: 1 } as never }),
     ],
     [
+      'symbol key',
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x', [Symbol('s')]: 1 } as never }),
+    ],
+    [
       'undefined value',
       () => getOrCreate(counted.db, T.tags, { where: { name: undefined } as never }),
     ],

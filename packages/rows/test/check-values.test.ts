@@ -1,0 +1,73 @@
+import { pgTable, serial, text, unique, varchar } from 'drizzle-orm/pg-core';
+import { describe, expect, it } from 'vitest';
+import { checkValues } from '../src/input.js';
+import { coveringKey, mapRow, tableMeta } from '../src/table-meta.js';
+
+const people = pgTable(
+  'people',
+  {
+    id: serial('id').primaryKey(),
+    email: varchar('email', { length: 100 }).notNull().unique(),
+    org: text('org').notNull(),
+    handle: text('handle').notNull(),
+    toString: text('to_string'),
+  },
+  (t) => [unique('people_org_handle').on(t.org, t.handle)],
+);
+const meta = tableMeta(people);
+
+describe('checkValues', () => {
+  it("copies only the caller's columns, and the copy inherits nothing", () => {
+    const copy = checkValues(meta, { email: 'a@b.c' }, 'where');
+    expect(Object.keys(copy)).toEqual(['email']);
+    // A column named like an Object.prototype member must not be found when absent.
+    expect('toString' in copy).toBe(false);
+    expect(copy.toString).toBeUndefined();
+    expect('constructor' in copy).toBe(false);
+    expect({ ...copy }).toEqual({ email: 'a@b.c' });
+  });
+
+  it('keeps the value read at check time, whatever the caller does later', () => {
+    const where = { email: 'a@b.c' };
+    const copy = checkValues(meta, where, 'where');
+    where.email = 'changed';
+    expect(copy.email).toBe('a@b.c');
+  });
+
+  it('refuses symbol keys and non-enumerable keys that are not columns', () => {
+    expect(() => checkValues(meta, { email: 'x', [Symbol('s')]: 1 }, 'where')).toThrow(/symbol/);
+    const hidden = Object.defineProperty({ email: 'x' }, 'nope', { value: 1, enumerable: false });
+    expect(() => checkValues(meta, hidden, 'where')).toThrow(/nope/);
+  });
+
+  it('check-only calls copy nothing and still check', () => {
+    expect(Object.keys(checkValues(meta, { org: 'o' }, 'defaults', { checkOnly: true }))).toEqual(
+      [],
+    );
+    expect(() => checkValues(meta, { nope: 1 }, 'defaults', { checkOnly: true })).toThrow(/nope/);
+  });
+});
+
+describe('coveringKey', () => {
+  it('picks the narrowest covered key, the primary key first on ties', () => {
+    expect(coveringKey(meta, { id: 1, email: 'a@b.c' })?.keys).toEqual(['id']);
+    expect(coveringKey(meta, { email: 'a@b.c', org: 'o', handle: 'h' })?.keys).toEqual(['email']);
+    expect(coveringKey(meta, { org: 'o', handle: 'h' })?.keys).toEqual(['org', 'handle']);
+  });
+
+  it('does not count a null or missing column as covered', () => {
+    expect(coveringKey(meta, { org: 'o', handle: null })).toBeUndefined();
+    expect(coveringKey(meta, { org: 'o' })).toBeUndefined();
+    expect(coveringKey(meta, { toString: 'x' })).toBeUndefined();
+  });
+});
+
+describe('mapRow', () => {
+  it('maps column names to property keys and skips columns the row lacks', () => {
+    expect(mapRow(meta, { id: 1, email: 'a@b.c', to_string: null })).toEqual({
+      id: 1,
+      email: 'a@b.c',
+      toString: null,
+    });
+  });
+});
