@@ -11,6 +11,7 @@ import { type TableMeta, tableMeta, type UniqueKey } from './table-meta.js';
 const ColumnValues = function ColumnValues() {} as unknown as new () => Record<string, unknown>;
 ColumnValues.prototype = Object.create(null);
 const CHECK_ONLY = { allowEmpty: true, checkOnly: true } as const;
+const ALLOW_EMPTY = { allowEmpty: true } as const;
 /** What a check-only call returns: it copies nothing. */
 const EMPTY: Record<string, unknown> = Object.freeze(new ColumnValues());
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
@@ -35,7 +36,8 @@ export function checkValues(
     );
   }
   const proto = Object.getPrototypeOf(values);
-  if (proto !== Object.prototype && proto !== null) {
+  // Our own checked copies (`ColumnValues`) pass too: helpers hand them on to each other.
+  if (proto !== Object.prototype && proto !== null && proto !== ColumnValues.prototype) {
     throw new InvalidArgumentError(
       `${what} must be a plain object, not an instance of ${proto?.constructor?.name ?? 'a class'}`,
     );
@@ -104,12 +106,24 @@ export function createValues(
   if (defaults !== undefined && typeof defaults !== 'function')
     checkValues(meta, defaults, what, CHECK_ONLY);
   let resolved: Promise<Record<string, unknown>> | undefined;
+  // `defaults`' columns, then `base`'s (which win), in a copy of our own that inherits nothing.
+  const merged = (given: unknown) => {
+    const values = checkValues(meta, given, what, ALLOW_EMPTY);
+    for (const key of Object.keys(base)) values[key] = base[key];
+    return values;
+  };
   return () => {
-    resolved ??= (async () => {
-      const given =
-        typeof defaults === 'function' ? await (defaults as () => unknown)() : (defaults ?? {});
-      return { ...checkValues(meta, given, what, { allowEmpty: true }), ...base };
-    })();
+    if (resolved) return resolved;
+    if (typeof defaults === 'function') {
+      resolved = (async () => merged(await (defaults as () => unknown)()))();
+    } else {
+      // No async frame for plain values: every create pays for one otherwise.
+      try {
+        resolved = Promise.resolve(merged(defaults ?? EMPTY));
+      } catch (error) {
+        resolved = Promise.reject(error);
+      }
+    }
     return resolved;
   };
 }

@@ -77,8 +77,8 @@ function withGeneratedValues(
   values: Record<string, unknown>,
 ): Record<string, unknown> {
   let full: Record<string, unknown> | undefined;
-  for (const [key, column] of meta.columns) {
-    if (key in values) continue;
+  for (const { key, column } of meta.columnList) {
+    if (Object.hasOwn(values, key)) continue;
     if (column.defaultFn) (full ??= { ...values })[key] = column.defaultFn();
     else if (!column.default && column.onUpdateFn)
       (full ??= { ...values })[key] = column.onUpdateFn();
@@ -89,15 +89,16 @@ function withGeneratedValues(
 /** `set` plus the `$onUpdate` values of the columns it leaves out, computed per call. */
 function withUpdatedValues(meta: TableMeta, set: Record<string, unknown>): Record<string, unknown> {
   let full: Record<string, unknown> | undefined;
-  for (const [key, column] of meta.columns)
-    if (!(key in set) && column.onUpdateFn) (full ??= { ...set })[key] = column.onUpdateFn();
+  for (const { key, column } of meta.columnList)
+    if (!Object.hasOwn(set, key) && column.onUpdateFn)
+      (full ??= { ...set })[key] = column.onUpdateFn();
   return full ?? set;
 }
 
 /** The keys of `values` that are columns, in the table's column order (the statement's order). */
 function columnKeys(meta: TableMeta, values: Record<string, unknown>): string[] {
   const keys: string[] = [];
-  for (const key of meta.columns.keys()) if (key in values) keys.push(key);
+  for (const { key } of meta.columnList) if (Object.hasOwn(values, key)) keys.push(key);
   return keys;
 }
 

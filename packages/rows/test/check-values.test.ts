@@ -1,6 +1,6 @@
 import { pgTable, serial, text, unique, varchar } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { checkValues } from '../src/input.js';
+import { checkValues, createValues } from '../src/input.js';
 import { coveringKey, mapRow, tableMeta } from '../src/table-meta.js';
 
 const people = pgTable(
@@ -25,6 +25,11 @@ describe('checkValues', () => {
     expect(copy.toString).toBeUndefined();
     expect('constructor' in copy).toBe(false);
     expect({ ...copy }).toEqual({ email: 'a@b.c' });
+  });
+
+  it('accepts its own copy again (helpers hand checked values on)', () => {
+    const copy = checkValues(meta, { email: 'a@b.c' }, 'where');
+    expect({ ...checkValues(meta, copy, 'where') }).toEqual({ email: 'a@b.c' });
   });
 
   it('keeps the value read at check time, whatever the caller does later', () => {
@@ -69,5 +74,33 @@ describe('mapRow', () => {
       email: 'a@b.c',
       toString: null,
     });
+  });
+});
+
+describe('createValues', () => {
+  it('merges defaults then where, where winning, into a copy that inherits nothing', async () => {
+    const where = checkValues(meta, { email: 'a@b.c' }, 'where');
+    const values = await createValues(meta, where, { email: 'ignored', org: 'o' })();
+    expect({ ...values }).toEqual({ email: 'a@b.c', org: 'o' });
+    expect('toString' in values).toBe(false);
+  });
+
+  it('refuses bad object defaults at once, and a bad function result when it is called', async () => {
+    const where = checkValues(meta, { email: 'a@b.c' }, 'where');
+    expect(() => createValues(meta, where, { nope: 1 })).toThrow(/nope/);
+    let calls = 0;
+    const lazy = createValues(meta, where, () => {
+      calls += 1;
+      return { nope: 1 };
+    });
+    expect(calls).toBe(0);
+    await expect(lazy()).rejects.toThrow(/nope/);
+    await expect(lazy()).rejects.toThrow(/nope/);
+    expect(calls).toBe(1);
+  });
+
+  it('without defaults, creates from where alone', async () => {
+    const where = checkValues(meta, { email: 'a@b.c' }, 'where');
+    expect({ ...(await createValues(meta, where, undefined)()) }).toEqual({ email: 'a@b.c' });
   });
 });
