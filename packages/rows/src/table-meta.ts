@@ -140,7 +140,7 @@ function build(
     columns,
     primaryKey,
     uniqueKeys,
-    // Sorted once here rather than per call (a stable sort keeps declaration order on ties).
+    // Sorted once here rather than per call (a stable sort keeps uniqueKeys order on ties).
     keysByWidth: [...uniqueKeys].sort(
       (a, b) => a.keys.length - b.keys.length || Number(b.primary) - Number(a.primary),
     ),
