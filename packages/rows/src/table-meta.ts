@@ -174,6 +174,9 @@ export function coveringKey(
 export function mapRow(meta: TableMeta, raw: Record<string, unknown>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const { key, column } of meta.columnList) {
+    // Own properties only: a driver row inherits from Object.prototype, and a column named
+    // like one of its members (`valueOf`), left out of a partial select, must stay absent.
+    if (!Object.hasOwn(raw, column.name)) continue;
     const value = raw[column.name];
     if (value === undefined) continue;
     row[key] = value === null ? null : column.mapFromDriverValue(value);

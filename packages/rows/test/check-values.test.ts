@@ -11,6 +11,7 @@ const people = pgTable(
     org: text('org').notNull(),
     handle: text('handle').notNull(),
     toString: text('to_string'),
+    v: text('valueOf'),
   },
   (t) => [unique('people_org_handle').on(t.org, t.handle)],
 );
@@ -68,6 +69,11 @@ describe('coveringKey', () => {
 });
 
 describe('mapRow', () => {
+  it('never reads a column the row lacks from its prototype', () => {
+    // `valueOf` is the database name of column `v`: a row without it must not map Object.prototype's.
+    expect(mapRow(meta, { id: 1 })).toEqual({ id: 1 });
+  });
+
   it('maps column names to property keys and skips columns the row lacks', () => {
     expect(mapRow(meta, { id: 1, email: 'a@b.c', to_string: null })).toEqual({
       id: 1,
