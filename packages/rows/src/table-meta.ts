@@ -27,10 +27,8 @@ export interface TableMeta {
   /** Property key → column. */
   columns: Map<string, Column>;
   primaryKey: UniqueKey | undefined;
-  /** Every unique key, primary first, then the narrowest. */
+  /** Every unique key, narrowest first (primary first on ties): the order `coveringKey` picks in. */
   uniqueKeys: UniqueKey[];
-  /** The unique keys narrowest first (primary first on ties): the order `coveringKey` picks in. */
-  keysByWidth: UniqueKey[];
   /** The columns in declaration order, with their property keys: what `mapRow` walks. */
   columnList: { key: string; column: Column }[];
 }
@@ -130,8 +128,9 @@ function build(
     const key = toKey(index.config.columns as { name: string }[], index.config.name, false);
     if (key) found.push(key);
   }
+  // Sorted once here rather than per call; a stable sort keeps discovery order on ties.
   const uniqueKeys = found.sort(
-    (a, b) => Number(b.primary) - Number(a.primary) || a.keys.length - b.keys.length,
+    (a, b) => a.keys.length - b.keys.length || Number(b.primary) - Number(a.primary),
   );
   return {
     table,
@@ -140,10 +139,6 @@ function build(
     columns,
     primaryKey,
     uniqueKeys,
-    // Sorted once here rather than per call (a stable sort keeps uniqueKeys order on ties).
-    keysByWidth: [...uniqueKeys].sort(
-      (a, b) => a.keys.length - b.keys.length || Number(b.primary) - Number(a.primary),
-    ),
     columnList: [...columns].map(([key, column]) => ({ key, column })),
   };
 }
@@ -156,8 +151,8 @@ export function coveringKey(
   meta: TableMeta,
   where: Record<string, unknown>,
 ): UniqueKey | undefined {
-  // Every helper call asks: a loop over the pre-sorted keys allocates nothing.
-  for (const key of meta.keysByWidth) {
+  // Every helper call asks: a loop over the keys, already in order, allocates nothing.
+  for (const key of meta.uniqueKeys) {
     let covered = true;
     for (const k of key.keys) {
       if (where[k] === undefined || where[k] === null) {
