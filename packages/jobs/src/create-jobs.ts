@@ -35,6 +35,13 @@ export interface CreateJobsOptions<T extends TaskSchemas> {
   connectionString?: string;
   /** Size of the pool opened for `connectionString`. Default 10. */
   maxPoolSize?: number;
+  /**
+   * How long the pool opened for `connectionString` waits for a new connection before the
+   * call that needed it fails. Default 10 000 ms: without a limit, a queue server that stops
+   * answering holds enqueues — and `close()` — for as long as the operating system keeps the
+   * connection attempt open (minutes).
+   */
+  connectTimeoutMs?: number;
   /** A node-postgres pool on the queue's database (yours: `close()` leaves it open). */
   pool?: pg.Pool;
   /**
@@ -171,10 +178,15 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
     pool,
     db,
     maxPoolSize = 10,
+    connectTimeoutMs = 10_000,
     schema = 'graphile_worker',
   } = options;
   if (!tasks || typeof tasks !== 'object')
     throw new InvalidArgumentError('createJobs needs { tasks } from defineTasks({ … }).');
+  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs <= 0)
+    throw new InvalidArgumentError(
+      `createJobs({ connectTimeoutMs }) must be a whole number of milliseconds above 0, not ${String(connectTimeoutMs)}.`,
+    );
   if ((connectionString === undefined) === (pool === undefined))
     throw new InvalidArgumentError(
       'createJobs needs exactly one of connectionString and pool (the queue database).',
@@ -183,7 +195,9 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
     throw new InvalidArgumentError(
       'createJobs({ db }) is the Drizzle PostgreSQL database of the queue; MySQL databases are passed to enqueue and relay instead.',
     );
-  const pgPool = pool ?? new pg.Pool({ connectionString, max: maxPoolSize });
+  const pgPool =
+    pool ??
+    new pg.Pool({ connectionString, max: maxPoolSize, connectionTimeoutMillis: connectTimeoutMs });
   const queue = new Queue(pgPool, schema, pool === undefined);
   const context: EnqueueContext = { queue, tasks, queueDb: db };
 
