@@ -1,6 +1,7 @@
 import type { Database } from '@racefree/transactions';
 import { rowContext, rowContextNow } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
+import { conflictRate } from './conflict-rate.js';
 import { checkLookup, createValues } from './input.js';
 import { checkMatches } from './resolve-key.js';
 import { retryOutsideTransaction } from './retry-outside-transaction.js';
@@ -25,7 +26,8 @@ export interface GetOrCreateOptions<T extends AnyTable> {
   defaults?: DefaultsOf<T>;
   /**
    * `'get'` (default): read first — one statement when the row exists. `'create'`: insert
-   * first — one statement when it does not (Rails' `create_or_find_by`), for create-heavy loads.
+   * first — one statement when it does not (Rails' `create_or_find_by`), for create-heavy loads;
+   * on PostgreSQL also one when it does, once such calls are common for the key.
    */
   prefer?: 'get' | 'create';
   /** Allow a `where` no unique key covers. Concurrent callers may then create duplicates. Default `false`. */
@@ -46,7 +48,9 @@ export interface GetOrCreateOptions<T extends AnyTable> {
  * A violation of any other constraint is thrown as is.
  *
  * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3. With
- * `prefer: 'create'`: 1 in both cases (2 if the winner committed during the statement).
+ * `prefer: 'create'`: created 1; found 2 (INSERT … ON CONFLICT DO NOTHING, then SELECT), or 1
+ * once a fifth of the recent calls on the key found their row (one statement that inserts or
+ * else selects; 2 if the winner committed during it) — see `conflictRate`.
  *
  * @example
  * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
@@ -60,17 +64,20 @@ export async function getOrCreate<T extends AnyTable>(
   const values = createValues(meta, where, options.defaults);
   const ctx = rowContextNow(db, meta, 'getOrCreate') ?? (await rowContext(db, meta, 'getOrCreate'));
   return retryOutsideTransaction(ctx, async () => {
+    const learns = options.prefer === 'create' && !key.unenforced && ctx.rows.insertOrSelect;
     if (options.prefer !== 'create') {
       const row = await readByKey(ctx, where, key, undefined);
       if (row) return { row, created: false } as RowResult<RowOf<T>>;
-    } else if (!key.unenforced && ctx.rows.insertOrSelect) {
-      const found = await ctx.rows.insertOrSelect(ctx, await values(), key);
+    } else if (learns && conflictRate.common(key)) {
+      const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
       if (found === 'taken') {
+        conflictRate.note(key, true);
         // Another caller's row committed while the insert waited for it: read it with a fresh
         // statement — two statements, like the hand-written floor, instead of a second insert.
         const row = await readByKey(ctx, where, key, undefined);
         if (row) return { row, created: false } as RowResult<RowOf<T>>;
       } else if (found) {
+        conflictRate.note(key, !found.created);
         return {
           row: checkMatches(meta, where, key, found.row),
           created: found.created,
@@ -78,6 +85,7 @@ export async function getOrCreate<T extends AnyTable>(
       }
     }
     const result = await insertOrReadWinner(ctx, where, key, values, undefined);
+    if (learns && 'created' in result) conflictRate.note(key, !result.created);
     return result as RowResult<RowOf<T>>;
   });
 }

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getOrCreate } from '../src/index.js';
 import { createTables, type Tables } from './schema.js';
 
-// prefer: 'create' on PostgreSQL is one statement (insert-or-select in a CTE). When another
-// transaction holds an uncommitted row with the key, that statement waits for it; once it
-// commits, the statement's snapshot cannot see the row. racefree then reads it with one fresh
-// statement — two in all, like the hand-written INSERT … ON CONFLICT + SELECT.
+// prefer: 'create' on PostgreSQL sends one of two statements (see conflictRate): a bare
+// INSERT … ON CONFLICT DO NOTHING while conflicts on the key are rare, an insert-or-select CTE
+// once they are common. When another transaction holds an uncommitted row with the key, either
+// statement waits for it; once it commits, the statement's snapshot cannot see the row. racefree
+// then reads it with one fresh statement — two in all, like the hand-written INSERT … ON
+// CONFLICT + SELECT.
 describeDialects(
   'prefer create, when the winner commits while the insert waits',
   (t) => {
@@ -24,43 +26,59 @@ describeDialects(
     });
     afterAll(() => waiter?.close());
 
-    it('returns the winner row, not created, in two statements', async () => {
-      const blocker = t.connection as PostgresConnection;
-      // Warm the dialect probe so only getOrCreate's own statements are logged below.
-      await getOrCreate(waiter.db as Database, T.tags, { where: { name: 'warm' } });
-      // The waiter's pool holds one connection: its backend is the one to watch (other test
-      // files send the same statement text at the same time).
-      const [backend] = await waiter.client<{ pid: number }[]>`select pg_backend_pid() as pid`;
-      logged.length = 0;
-      let pending: ReturnType<typeof getOrCreate> | undefined;
-      let winnerId = 0;
-      await blocker.client.begin(async (tx) => {
-        const [row] = await tx<
-          { id: number }[]
-        >`insert into tags (name, hits) values ('contended', 7) returning id`;
-        winnerId = Number(row?.id);
-        pending = getOrCreate(waiter.db as Database, T.tags, {
-          where: { name: 'contended' },
-          defaults: { hits: 1 },
-          prefer: 'create',
+    const modes = [
+      { statement: 'bare insert', first: /^insert into "tags"/, pattern: 'insert into "tags"%' },
+      { statement: 'insert-or-select', first: /^with inserted as/, pattern: 'with inserted as%' },
+    ] as const;
+    it.each(modes)(
+      '$statement: returns the winner row, not created, in two statements',
+      async (mode) => {
+        const blocker = t.connection as PostgresConnection;
+        const db = waiter.db as Database;
+        // Warm the dialect probe so only getOrCreate's own statements are logged below.
+        await getOrCreate(db, T.tags, { where: { name: 'warm' } });
+        // Steer the statement choice: calls that find their row make the CTE pay, creates do not.
+        if (mode.statement === 'insert-or-select')
+          for (let i = 0; i < 10; i++)
+            await getOrCreate(db, T.tags, { where: { name: 'warm' }, prefer: 'create' });
+        else
+          for (let i = 0; i < 40; i++)
+            await getOrCreate(db, T.tags, { where: { name: `cool-${i}` }, prefer: 'create' });
+        // The waiter's pool holds one connection: its backend is the one to watch (other test
+        // files send the same statement text at the same time).
+        const [backend] = await waiter.client<{ pid: number }[]>`select pg_backend_pid() as pid`;
+        await blocker.client`delete from tags where name = 'contended'`;
+        logged.length = 0;
+        let pending: ReturnType<typeof getOrCreate> | undefined;
+        let winnerId = 0;
+        await blocker.client.begin(async (tx) => {
+          const [row] = await tx<
+            { id: number }[]
+          >`insert into tags (name, hits) values ('contended', 7) returning id`;
+          winnerId = Number(row?.id);
+          pending = getOrCreate(db, T.tags, {
+            where: { name: 'contended' },
+            defaults: { hits: 1 },
+            prefer: 'create',
+          });
+          // Commit only once the waiter's statement is blocked on our row's key.
+          for (;;) {
+            const [blocked] = await t.connection.query<{ n: string }>(
+              "select count(*) as n from pg_stat_activity where pid = $1 and wait_event_type = 'Lock' and query like $2",
+              [backend?.pid, mode.pattern],
+            );
+            if (Number(blocked?.n) > 0) break;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
         });
-        // Commit only once the waiter's statement is blocked on our row's key.
-        for (;;) {
-          const [blocked] = await t.connection.query<{ n: string }>(
-            "select count(*) as n from pg_stat_activity where pid = $1 and wait_event_type = 'Lock' and query like 'with inserted as%'",
-            [backend?.pid],
-          );
-          if (Number(blocked?.n) > 0) break;
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-      });
-      const result = await (pending as ReturnType<typeof getOrCreate>);
-      expect(result.created).toBe(false);
-      expect(result.row).toMatchObject({ id: winnerId, name: 'contended', hits: 7 });
-      expect(logged).toHaveLength(2);
-      expect(logged[0]).toMatch(/^with inserted as/);
-      expect(logged[1]).toMatch(/^select /);
-    });
+        const result = await (pending as ReturnType<typeof getOrCreate>);
+        expect(result.created).toBe(false);
+        expect(result.row).toMatchObject({ id: winnerId, name: 'contended', hits: 7 });
+        expect(logged).toHaveLength(2);
+        expect(logged[0]).toMatch(mode.first);
+        expect(logged[1]).toMatch(/^select /);
+      },
+    );
   },
   { kinds: ['postgres'] },
 );
