@@ -2,8 +2,9 @@ import { is, type SQL } from 'drizzle-orm';
 import { MySqlDatabase, MySqlTransaction } from 'drizzle-orm/mysql-core';
 import { PgDatabase, PgTransaction } from 'drizzle-orm/pg-core';
 import type { DrizzleInternals } from './drivers/drizzle-session.js';
-import { runMysql } from './drivers/run-mysql.js';
-import { runPostgres } from './drivers/run-postgres.js';
+import type { Driver } from './drivers/driver.js';
+import { mysqlDriver } from './drivers/mysql-driver.js';
+import { postgresDriver } from './drivers/postgres-driver.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** A Drizzle PostgreSQL database or transaction (postgres.js is the driver racefree is tested on). */
@@ -86,12 +87,15 @@ function rendered(db: Database, query: Query): RenderedQuery {
     : renderQuery(db, query as SQL);
 }
 
+/** The driver module for `db`'s family: how to send a statement and read the answer. */
+function driverOf(db: Database): Driver {
+  return familyOf(db) === 'postgres' ? postgresDriver : mysqlDriver;
+}
+
 /** Renders `query` if needed and runs it on `db`'s driver. */
-function run(db: Database, query: Query): Promise<unknown> {
+function run(db: Database, driver: Driver, query: Query): Promise<unknown> {
   const { sql: text, params } = rendered(db, query);
-  return familyOf(db) === 'postgres'
-    ? runPostgres(db, text, params as unknown[])
-    : runMysql(db, text, params as unknown[]);
+  return driver.run(db, text, params as unknown[]);
 }
 
 /**
@@ -100,27 +104,21 @@ function run(db: Database, query: Query): Promise<unknown> {
  */
 export function executeRows<R = Record<string, unknown>>(db: Database, query: Query): Promise<R[]> {
   // One `.then` instead of an async function's await: fewer promises on every statement.
+  let driver: Driver;
   let result: Promise<unknown>;
   try {
-    result = run(db, query);
+    driver = driverOf(db);
+    result = run(db, driver, query);
   } catch (error) {
     return Promise.reject(error); // a bad query still rejects, as from an async function
   }
-  if (familyOf(db) === 'postgres')
-    return result.then((rows) =>
-      Array.isArray(rows) ? (rows as R[]) : Array.from(rows as Iterable<R>),
-    );
-  return result.then((answer) => {
-    const [rows] = answer as [unknown, unknown];
-    return Array.isArray(rows) ? (rows as R[]) : [];
-  });
+  return result.then(driver.rows) as Promise<R[]>;
 }
 
 /** Runs a raw statement that returns no rows (DDL, SET, UPDATE) and returns the affected row count. */
 export async function executeStatement(db: Database, query: Query): Promise<number> {
-  const result = await run(db, query);
-  if (familyOf(db) === 'postgres') return (result as { count?: number }).count ?? 0;
-  return (result as [{ affectedRows?: number }, unknown])[0]?.affectedRows ?? 0;
+  const driver = driverOf(db);
+  return driver.affectedRows(await run(db, driver, query));
 }
 
 /** What `executeInsert` reports: rows written and, on MySQL/MariaDB, the first generated id. */
@@ -141,13 +139,9 @@ export interface InsertOutcome {
  * PostgreSQL use `RETURNING` with `executeRows`; `insertId` is `undefined` there.
  */
 export async function executeInsert(db: Database, query: Query): Promise<InsertOutcome> {
-  const result = await run(db, query);
-  if (familyOf(db) === 'postgres')
-    return { count: (result as { count?: number }).count ?? 0, insertId: undefined };
-  const [header] = result as [{ affectedRows?: number; insertId?: number | string }, unknown];
-  // 0 when the table has no AUTO_INCREMENT column (a string with mysql2's bigNumberStrings).
-  const id = Number(header?.insertId ?? 0);
-  return { count: header?.affectedRows ?? 0, insertId: id > 0 ? id : undefined };
+  const driver = driverOf(db);
+  const answer = await run(db, driver, query);
+  return { count: driver.affectedRows(answer), insertId: driver.insertId(answer) };
 }
 
 function describe(value: unknown): string {

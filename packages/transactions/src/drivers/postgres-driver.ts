@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import type { Driver } from './driver.js';
 import { sessionOf } from './drizzle-session.js';
 
 interface PostgresJsClient {
@@ -23,10 +24,10 @@ interface PostgresJsClient {
  * keeps them unnamed. Statements without parameters (DDL, transaction control) gain nothing
  * and stay unnamed.
  *
- * Not async: it can throw synchronously (a session it cannot read); its one caller, `run`,
- * sits behind `executeRows`' try/catch or an async function.
+ * Not async: it can throw synchronously (a session it cannot read); its callers in
+ * `database.ts` sit behind `executeRows`' try/catch or an async function.
  */
-export function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown> {
+function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown> {
   const { session, kind } = sessionOf(db);
   if (kind !== 'PostgresJsSession' || !session.client)
     return session.prepareQuery({ sql: text, params: args }, undefined, undefined, false).execute();
@@ -39,3 +40,15 @@ export function runPostgres(db: object, text: string, args: unknown[]): Promise<
       throw new DrizzleQueryError(text, args, error as Error);
     });
 }
+
+/**
+ * postgres.js: the answer is the rows themselves (an Array subclass, or an iterable from
+ * another driver behind Drizzle's session), with `count` the rows written. No insert ids: use
+ * `RETURNING`.
+ */
+export const postgresDriver: Driver = {
+  run: runPostgres,
+  rows: (answer) => (Array.isArray(answer) ? answer : Array.from(answer as Iterable<unknown>)),
+  affectedRows: (answer) => (answer as { count?: number }).count ?? 0,
+  insertId: () => undefined,
+};

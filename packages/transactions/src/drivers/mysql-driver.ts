@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import type { Driver } from './driver.js';
 import { sessionOf } from './drizzle-session.js';
 
 type Done = (error: Error | null, result?: unknown, fields?: unknown) => void;
@@ -70,7 +71,7 @@ function commandBuilder(core: Mysql2Core): CreateQuery | undefined {
  * option, a third of a one-statement getOrCreate's client CPU) and, on a connection, the
  * options-object spread above. Any other driver goes through Drizzle's own session.
  */
-export function runMysql(db: object, text: string, args: unknown[]): Promise<unknown> {
+function runMysql(db: object, text: string, args: unknown[]): Promise<unknown> {
   const { session, kind } = sessionOf(db);
   const core = kind === 'MySql2Session' ? mysqlCore(session.client) : undefined;
   if (!core) return session.prepareQuery({ sql: text, params: args }, undefined).execute();
@@ -90,3 +91,31 @@ export function runMysql(db: object, text: string, args: unknown[]): Promise<unk
     }
   });
 }
+
+/** mysql2's answer to one statement: `[rows, fields]`, or `[header, fields]` for a write. */
+type Mysql2Answer = [unknown, unknown];
+/** What mysql2 reports for a write. */
+interface Mysql2Header {
+  affectedRows?: number;
+  insertId?: number | string;
+}
+
+/**
+ * mysql2: `[rows, fields]` for a read, `[header, fields]` for a write, the header carrying
+ * `affectedRows` and the first AUTO_INCREMENT id the INSERT generated — read from the
+ * INSERT's own answer, never from a second statement another insert could slip before.
+ */
+export const mysqlDriver: Driver = {
+  run: runMysql,
+  rows: (answer) => {
+    const [rows] = answer as Mysql2Answer;
+    return Array.isArray(rows) ? rows : [];
+  },
+  affectedRows: (answer) =>
+    ((answer as Mysql2Answer)[0] as Mysql2Header | undefined)?.affectedRows ?? 0,
+  insertId: (answer) => {
+    // 0 when the table has no AUTO_INCREMENT column (a string with mysql2's bigNumberStrings).
+    const id = Number(((answer as Mysql2Answer)[0] as Mysql2Header | undefined)?.insertId ?? 0);
+    return id > 0 ? id : undefined;
+  },
+};
