@@ -12,7 +12,11 @@ export interface SelectForUpdateOrCreateOptions<T extends AnyTable> {
   where: WhereOf<T>;
   /** Extra values for a created row; a function is called only when creating. */
   defaults?: DefaultsOf<T>;
-  /** Fail at once with `LockNotAvailableError` (never retried) if another transaction holds the row. Default `false`. */
+  /**
+   * Fail at once with `LockNotAvailableError` (never retried) if another transaction holds the
+   * row. A key another transaction is still inserting makes the insert wait (an INSERT cannot
+   * be NOWAIT) up to the server's lock-wait limit, then fail the same way. Default `false`.
+   */
   noWait?: boolean;
   /** Return `{ row: undefined, skipped: true }` instead of waiting when another transaction holds the row. Default `false`. */
   skipLocked?: boolean;

@@ -1,4 +1,4 @@
-import { isLockNotAvailable, isTransient, LockNotAvailableError } from '@racefree/transactions';
+import { classifyError, LockNotAvailableError } from '@racefree/transactions';
 import type { RowContext } from './context.js';
 
 /**
@@ -22,21 +22,16 @@ export async function withNoWait<T>(
 }
 
 /**
- * A NOWAIT failure as `LockNotAvailableError`. MariaDB reports NOWAIT as a lock-wait timeout
- * (1205), which on its own would be retried; asked for NOWAIT, it means "held by someone".
+ * A NOWAIT failure as `LockNotAvailableError`, told by the error's code (its text follows the
+ * server's language). Two more failures mean the same when noWait was asked for, and would
+ * otherwise be retried as lock-wait timeouts: MariaDB reports NOWAIT itself as error 1205, and
+ * an INSERT, which cannot be NOWAIT, waits for another transaction inserting the same key up
+ * to the server's limit (`innodb_lock_wait_timeout`, PostgreSQL's `lock_timeout`).
  */
 function asLockNotAvailable(error: unknown, table: string): unknown {
-  if (
-    isLockNotAvailable(error) ||
-    (isTransient(error) &&
-      /lock wait timeout/i.test(
-        String((error as Error)?.message) + String((error as { cause?: Error })?.cause?.message),
-      ))
-  ) {
-    return new LockNotAvailableError(
-      `A row of ${table} is locked by another transaction (noWait).`,
-      { cause: error },
-    );
-  }
-  return error;
+  const { kind } = classifyError(error);
+  if (kind !== 'lock_not_available' && kind !== 'lock_timeout') return error;
+  return new LockNotAvailableError(`A row of ${table} is locked by another transaction (noWait).`, {
+    cause: error,
+  });
 }
