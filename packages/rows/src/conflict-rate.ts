@@ -1,7 +1,8 @@
 import type { UniqueKey } from './table-meta.js';
 
-// A moving average over roughly the last 32 calls: long enough that one burst of conflicts does
-// not flip the choice, short enough to follow a load that changes within seconds.
+// A moving average over roughly the last 32 calls: a few scattered conflicts do not flip the
+// choice (from a cold start it takes eight in a row), and a load that changes is followed
+// within seconds.
 const WEIGHT = 1 / 32;
 // Measured on PostgreSQL at 32 clients (apps/bench README): the combined statement costs about
 // 10% more than a bare INSERT for a new row and saves a whole second statement (about 40% of
@@ -13,6 +14,8 @@ const LEAVE_COMBINED = 0.1;
 interface Rate {
   share: number;
   combined: boolean;
+  /** Held by `reset(key, combined)`: the choice does not move until the next reset. */
+  pinned: boolean;
 }
 
 const rates = new WeakMap<UniqueKey, Rate>();
@@ -36,11 +39,22 @@ export const conflictRate = {
   note(key: UniqueKey, taken: boolean): void {
     let rate = rates.get(key);
     if (!rate) {
-      rate = { share: 0, combined: false };
+      rate = { share: 0, combined: false, pinned: false };
       rates.set(key, rate);
     }
     rate.share += ((taken ? 1 : 0) - rate.share) * WEIGHT;
+    if (rate.pinned) return;
     if (rate.combined ? rate.share < LEAVE_COMBINED : rate.share >= ENTER_COMBINED)
       rate.combined = !rate.combined;
+  },
+
+  /**
+   * Forgets what was learnt about `key`; with `combined`, holds that choice until the next
+   * reset. For tests, which race each statement on its own and must not depend on what an
+   * earlier test taught the process.
+   */
+  reset(key: UniqueKey, combined?: boolean): void {
+    if (combined === undefined) rates.delete(key);
+    else rates.set(key, { share: 0, combined, pinned: true });
   },
 };

@@ -22,12 +22,16 @@ export type DefaultsOf<T extends AnyTable> =
 export interface GetOrCreateOptions<T extends AnyTable> {
   /** Columns to match (equality). Must cover a primary key, unique constraint or unique index. */
   where: WhereOf<T>;
-  /** Extra values for a created row (`where` wins on the columns both name). Called only when creating, if a function. */
+  /**
+   * Extra values for a created row (`where` wins on the columns both name). A function is called
+   * at most once, only when an insert is tried: after a read found nothing, or — with
+   * `prefer: 'create'` — before the insert that finds out whether the row exists.
+   */
   defaults?: DefaultsOf<T>;
   /**
    * `'get'` (default): read first — one statement when the row exists. `'create'`: insert
    * first — one statement when it does not (Rails' `create_or_find_by`), for create-heavy loads;
-   * on PostgreSQL also one when it does, once such calls are common for the key.
+   * on PostgreSQL at READ COMMITTED also one when it does, once such calls are common for the key.
    */
   prefer?: 'get' | 'create';
   /** Allow a `where` no unique key covers. Concurrent callers may then create duplicates. Default `false`. */
@@ -64,6 +68,8 @@ export async function getOrCreate<T extends AnyTable>(
   const values = createValues(meta, where, options.defaults);
   const ctx = rowContextNow(db, meta, 'getOrCreate') ?? (await rowContext(db, meta, 'getOrCreate'));
   return retryOutsideTransaction(ctx, async () => {
+    // Each call's outcome is noted once, just before it returns: a call that fails (and is
+    // re-run outside a transaction, or rejects) teaches the estimate nothing.
     const learns = options.prefer === 'create' && !key.unenforced && ctx.rows.insertOrSelect;
     if (options.prefer !== 'create') {
       const row = await readByKey(ctx, where, key, undefined);
@@ -71,17 +77,17 @@ export async function getOrCreate<T extends AnyTable>(
     } else if (learns && conflictRate.common(key)) {
       const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
       if (found === 'taken') {
-        conflictRate.note(key, true);
         // Another caller's row committed while the insert waited for it: read it with a fresh
         // statement — two statements, like the hand-written floor, instead of a second insert.
         const row = await readByKey(ctx, where, key, undefined);
-        if (row) return { row, created: false } as RowResult<RowOf<T>>;
+        if (row) {
+          conflictRate.note(key, true);
+          return { row, created: false } as RowResult<RowOf<T>>;
+        }
       } else if (found) {
+        const row = checkMatches(meta, where, key, found.row);
         conflictRate.note(key, !found.created);
-        return {
-          row: checkMatches(meta, where, key, found.row),
-          created: found.created,
-        } as RowResult<RowOf<T>>;
+        return { row, created: found.created } as RowResult<RowOf<T>>;
       }
     }
     const result = await insertOrReadWinner(ctx, where, key, values, undefined);

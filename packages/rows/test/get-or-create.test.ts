@@ -3,6 +3,7 @@ import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { getOrCreate, KeyMismatchError, NoUniqueKeyError } from '../src/index.js';
+import { PREFER_CREATE_STATEMENTS, pinPreferCreate } from './pin-prefer-create.js';
 import { countRows, createTables, type Tables, truncateAll } from './schema.js';
 
 describeDialects('getOrCreate', (t) => {
@@ -47,19 +48,28 @@ describeDialects('getOrCreate', (t) => {
     expect(await countRows(t.connection, 'tags')).toBe(1);
   });
 
+  // prefer: 'create' has two statements on PostgreSQL (see conflictRate): each is pinned in turn.
+  const MODES: { prefer: 'get' | 'create'; combined: boolean | undefined }[] = [
+    { prefer: 'get', combined: undefined },
+    ...PREFER_CREATE_STATEMENTS.map(({ combined }) => ({ prefer: 'create' as const, combined })),
+  ];
+
   it('raises KeyMismatchError when the key is taken by a row whose other where columns differ', async () => {
     await getOrCreate(db(), T.tags, { where: { name: 'k', color: 'blue' } });
-    for (const prefer of ['get', 'create'] as const) {
+    for (const { prefer, combined } of MODES) {
+      pinPreferCreate(T.tags, { name: 'k' }, combined);
       await expect(
         getOrCreate(db(), T.tags, { where: { name: 'k', color: 'red' }, prefer }),
       ).rejects.toBeInstanceOf(KeyMismatchError);
     }
+    pinPreferCreate(T.tags, { name: 'k' }, undefined);
     expect(await countRows(t.connection, 'tags')).toBe(1);
   });
 
   it('rethrows a violation of another unique constraint instead of swallowing it', async () => {
     await getOrCreate(db(), T.tags, { where: { name: 'one' }, defaults: { slug: 'same' } });
-    for (const prefer of ['get', 'create'] as const) {
+    for (const { prefer, combined } of MODES) {
+      pinPreferCreate(T.tags, { name: 'two' }, combined);
       const error = await getOrCreate(db(), T.tags, {
         where: { name: 'two' },
         defaults: { slug: 'same' },
@@ -68,6 +78,7 @@ describeDialects('getOrCreate', (t) => {
       expect(error).not.toBeInstanceOf(RacefreeError);
       expect(String(error.cause?.message ?? error.message)).toMatch(/slug|duplicate/i);
     }
+    pinPreferCreate(T.tags, { name: 'two' }, undefined);
   });
 
   it('refuses a where no unique key covers, before any SQL — unless told duplicates are acceptable', async () => {
@@ -107,12 +118,16 @@ describeDialects('getOrCreate', (t) => {
 
   it('inside a transaction: a lost race leaves the transaction usable, and rollback undoes the create', async () => {
     await t.connection.query("insert into tags (name) values ('taken')");
-    await atomic(db(), async (tx) => {
-      // Read-first misses nothing here; force the insert path with prefer: create.
-      const r = await getOrCreate(tx, T.tags, { where: { name: 'taken' }, prefer: 'create' });
-      expect(r.created).toBe(false);
-      await executeRows(tx, sql`select 1`);
-    });
+    for (const { combined } of PREFER_CREATE_STATEMENTS) {
+      pinPreferCreate(T.tags, { name: 'taken' }, combined);
+      await atomic(db(), async (tx) => {
+        // Read-first misses nothing here; force the insert path with prefer: create.
+        const r = await getOrCreate(tx, T.tags, { where: { name: 'taken' }, prefer: 'create' });
+        expect(r.created).toBe(false);
+        await executeRows(tx, sql`select 1`);
+      });
+    }
+    pinPreferCreate(T.tags, { name: 'taken' }, undefined);
     expect(await countRows(t.connection, 'tags', "name = 'taken'")).toBe(1);
     await expect(
       atomic(db(), async () => {

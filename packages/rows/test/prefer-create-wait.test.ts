@@ -2,6 +2,7 @@ import type { Database } from '@racefree/transactions';
 import { describeDialects, type PostgresConnection } from '@racefree/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getOrCreate } from '../src/index.js';
+import { pinPreferCreate } from './pin-prefer-create.js';
 import { createTables, type Tables } from './schema.js';
 
 // prefer: 'create' on PostgreSQL sends one of two statements (see conflictRate): a bare
@@ -24,11 +25,24 @@ describeDialects(
         logger: { logQuery: (query) => logged.push(query) },
       })) as PostgresConnection;
     });
-    afterAll(() => waiter?.close());
+    afterAll(async () => {
+      pinPreferCreate(T.tags, { name: 'any' }, undefined);
+      await waiter?.close();
+    });
 
     const modes = [
-      { statement: 'bare insert', first: /^insert into "tags"/, pattern: 'insert into "tags"%' },
-      { statement: 'insert-or-select', first: /^with inserted as/, pattern: 'with inserted as%' },
+      {
+        statement: 'bare insert',
+        combined: false,
+        first: /^insert into "tags"/,
+        pattern: 'insert into "tags"%',
+      },
+      {
+        statement: 'insert-or-select',
+        combined: true,
+        first: /^with inserted as/,
+        pattern: 'with inserted as%',
+      },
     ] as const;
     it.each(modes)(
       '$statement: returns the winner row, not created, in two statements',
@@ -37,13 +51,7 @@ describeDialects(
         const db = waiter.db as Database;
         // Warm the dialect probe so only getOrCreate's own statements are logged below.
         await getOrCreate(db, T.tags, { where: { name: 'warm' } });
-        // Steer the statement choice: calls that find their row make the CTE pay, creates do not.
-        if (mode.statement === 'insert-or-select')
-          for (let i = 0; i < 10; i++)
-            await getOrCreate(db, T.tags, { where: { name: 'warm' }, prefer: 'create' });
-        else
-          for (let i = 0; i < 40; i++)
-            await getOrCreate(db, T.tags, { where: { name: `cool-${i}` }, prefer: 'create' });
+        pinPreferCreate(T.tags, { name: 'contended' }, mode.combined);
         // The waiter's pool holds one connection: its backend is the one to watch (other test
         // files send the same statement text at the same time).
         const [backend] = await waiter.client<{ pid: number }[]>`select pg_backend_pid() as pid`;

@@ -5,6 +5,7 @@ import * as my from 'drizzle-orm/mysql-core';
 import * as pg from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getOrCreate, refresh, updateOrCreate } from '../src/index.js';
+import { PREFER_CREATE_STATEMENTS, pinPreferCreate } from './pin-prefer-create.js';
 
 // racefree renders each statement's text once per table and shape, then sends only new
 // parameters. These tests hold the cache to what rendering every call would do: values never
@@ -132,14 +133,26 @@ describeDialects('statements rendered once per shape', (t) => {
     dialect.sqlToQuery = sqlToQuery;
   });
 
-  it('runs $defaultFn on every created row, never reusing a cached value', async () => {
-    const created = [];
-    for (const name of ['d1', 'd2', 'd3'])
-      created.push((await getOrCreate(db(), T.gadgets, { where: { name }, prefer: 'create' })).row);
-    const codes = created.map((row) => row.code);
-    expect(new Set(codes).size).toBe(3);
-    for (const code of codes) expect(code).toMatch(/^gen-\d+$/);
-  });
+  it.each(PREFER_CREATE_STATEMENTS)(
+    'runs $defaultFn on every created row, never reusing a cached value ($statement)',
+    async ({ statement, combined }) => {
+      pinPreferCreate(T.gadgets, { name: 'any' }, combined);
+      const created = [];
+      for (const name of ['d1', 'd2', 'd3'])
+        created.push(
+          (
+            await getOrCreate(db(), T.gadgets, {
+              where: { name: `${name}-${statement}` },
+              prefer: 'create',
+            })
+          ).row,
+        );
+      pinPreferCreate(T.gadgets, { name: 'any' }, undefined);
+      const codes = created.map((row) => row.code);
+      expect(new Set(codes).size).toBe(3);
+      for (const code of codes) expect(code).toMatch(/^gen-\d+$/);
+    },
+  );
 
   it('applies $onUpdate on every update, and keeps set and where values apart', async () => {
     await getOrCreate(db(), T.gadgets, { where: { name: 'u1' } });
@@ -177,19 +190,24 @@ describeDialects('statements rendered once per shape', (t) => {
     expect(withB.row.id).not.toBe(nullB.row.id);
   });
 
-  it('renders in full a column type whose driver value is SQL', async () => {
-    for (const word of ['hey', 'ho']) {
-      const { row } = await getOrCreate(db(), T.shouts, {
-        where: { word },
-        defaults: { loud: word },
-        prefer: 'create',
-      });
-      const [stored] = await t.connection.query<{ loud: string }>(
-        `select loud from shouts where id = ${Number(row.id)}`,
-      );
-      expect(stored?.loud).toBe(word.toUpperCase());
-    }
-  });
+  it.each(PREFER_CREATE_STATEMENTS)(
+    'renders in full a column type whose driver value is SQL ($statement)',
+    async ({ statement, combined }) => {
+      pinPreferCreate(T.shouts, { word: 'any' }, combined);
+      for (const word of [`hey-${statement}`, `ho-${statement}`]) {
+        const { row } = await getOrCreate(db(), T.shouts, {
+          where: { word },
+          defaults: { loud: word },
+          prefer: 'create',
+        });
+        const [stored] = await t.connection.query<{ loud: string }>(
+          `select loud from shouts where id = ${Number(row.id)}`,
+        );
+        expect(stored?.loud).toBe(word.toUpperCase());
+      }
+      pinPreferCreate(T.shouts, { word: 'any' }, undefined);
+    },
+  );
 
   it('refresh reads each row by its own key through one text', async () => {
     const a = (await getOrCreate(db(), T.gadgets, { where: { name: 'r-a' } })).row;

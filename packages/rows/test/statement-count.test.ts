@@ -8,6 +8,7 @@ import {
   selectForUpdateOrCreate,
   updateOrCreate,
 } from '../src/index.js';
+import { pinPreferCreate } from './pin-prefer-create.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
 // Round trips are the cost of these helpers; the package README lists these numbers.
@@ -54,6 +55,7 @@ describeDialects('statements per call', (t) => {
       return log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase());
     };
     const taken = ['insert', 'select'];
+    pinPreferCreate(T.tags, { name: 'g' }, undefined); // learn from a clean slate
     expect(await statements('g')).toEqual(['insert']);
     // The first calls that find the row: still the bare insert, then a read.
     expect(await statements('g')).toEqual(taken);
