@@ -36,10 +36,11 @@ export interface CreateJobsOptions<T extends TaskSchemas> {
   /** Size of the pool opened for `connectionString`. Default 10. */
   maxPoolSize?: number;
   /**
-   * How long the pool opened for `connectionString` waits for a new connection before the
-   * call that needed it fails. Default 10 000 ms: without a limit, a queue server that stops
-   * answering holds enqueues — and `close()` — for as long as the operating system keeps the
-   * connection attempt open (minutes).
+   * How long a new connection of the pool opened for `connectionString` may take to be ready
+   * before the call that needed it fails. Default 10 000 ms: without a limit, a queue server
+   * that accepts connections and never answers holds that call — and `close()` — for good
+   * (one that never accepts, for the minutes the operating system retries). It bounds
+   * connecting only: a call waiting for a busy pool's next free connection waits as before.
    */
   connectTimeoutMs?: number;
   /** A node-postgres pool on the queue's database (yours: `close()` leaves it open). */
@@ -163,6 +164,26 @@ export interface Jobs<T extends TaskSchemas> {
   close(): Promise<void>;
 }
 
+/** The longest delay a Node timer keeps; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A node-postgres client class whose connecting (TCP, startup, authentication, up to the first
+ * ready-for-query) gives up after `timeoutMs`. Set on the client rather than as the pool's
+ * `connectionTimeoutMillis`, which would also fail calls queued for a busy pool's next free
+ * client — graphile-worker's `run` shares this pool with every enqueue.
+ */
+function boundedClient(timeoutMs: number): typeof pg.Client {
+  return class BoundedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({
+        ...(typeof config === 'string' ? { connectionString: config } : config),
+        connectionTimeoutMillis: timeoutMs,
+      });
+    }
+  };
+}
+
 /**
  * Binds typed tasks to a graphile-worker queue in PostgreSQL: `enqueue` (transactional),
  * `enqueueOnCommit`, the MySQL outbox `relay`, and `taskList` for the worker.
@@ -183,9 +204,20 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
   } = options;
   if (!tasks || typeof tasks !== 'object')
     throw new InvalidArgumentError('createJobs needs { tasks } from defineTasks({ … }).');
-  if (!Number.isInteger(connectTimeoutMs) || connectTimeoutMs <= 0)
+  if (
+    !Number.isInteger(connectTimeoutMs) ||
+    connectTimeoutMs <= 0 ||
+    connectTimeoutMs > MAX_TIMER_MS
+  )
     throw new InvalidArgumentError(
-      `createJobs({ connectTimeoutMs }) must be a whole number of milliseconds above 0, not ${String(connectTimeoutMs)}.`,
+      `createJobs({ connectTimeoutMs }) must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, not ${String(connectTimeoutMs)}.`,
+    );
+  if (
+    pool !== undefined &&
+    (options.connectTimeoutMs !== undefined || options.maxPoolSize !== undefined)
+  )
+    throw new InvalidArgumentError(
+      'createJobs({ pool }) uses your pool as it is: maxPoolSize and connectTimeoutMs apply only to the pool opened for connectionString.',
     );
   if ((connectionString === undefined) === (pool === undefined))
     throw new InvalidArgumentError(
@@ -197,7 +229,7 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
     );
   const pgPool =
     pool ??
-    new pg.Pool({ connectionString, max: maxPoolSize, connectionTimeoutMillis: connectTimeoutMs });
+    new pg.Pool({ connectionString, max: maxPoolSize, Client: boundedClient(connectTimeoutMs) });
   const queue = new Queue(pgPool, schema, pool === undefined);
   const context: EnqueueContext = { queue, tasks, queueDb: db };
 

@@ -1,4 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { postgresAdminUrl } from '@racefree/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createJobs, defineTasks } from '../src/index.js';
@@ -33,10 +35,36 @@ describe('a queue server that never answers', () => {
     expect(jobs.pgPool.totalCount).toBe(0);
   });
 
-  it('refuses a connectTimeoutMs that would mean no limit', () => {
-    for (const connectTimeoutMs of [0, -1, 1.5, Number.NaN])
+  it('refuses a connectTimeoutMs that would mean no limit, or one that a pool of yours would ignore', () => {
+    // 2^31 ms and above: Node fires such a timer at once, so every connection would time out.
+    for (const connectTimeoutMs of [0, -1, 1.5, Number.NaN, 2 ** 31, Number.MAX_SAFE_INTEGER])
       expect(() => createJobs({ tasks, connectionString: url, connectTimeoutMs })).toThrow(
         /connectTimeoutMs/,
       );
+    const pool = new pg.Pool({ connectionString: url });
+    expect(() => createJobs({ tasks, pool, connectTimeoutMs: 1000 })).toThrow(/your pool/);
+    expect(() => createJobs({ tasks, pool, maxPoolSize: 3 })).toThrow(/your pool/);
+  });
+});
+
+describe('connectTimeoutMs on a queue server that answers', () => {
+  it('bounds connecting only: a call waiting for the next free connection of a busy pool outlasts it', async () => {
+    const jobs = createJobs({
+      tasks,
+      connectionString: postgresAdminUrl(),
+      maxPoolSize: 1,
+      connectTimeoutMs: 100,
+    });
+    try {
+      const held = await jobs.pgPool.connect();
+      const waiting = jobs.pgPool.query('select 1 as one');
+      // Three times the limit: the pool's own connectionTimeoutMillis would have failed it.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      held.release();
+      const { rows } = await waiting;
+      expect(rows).toEqual([{ one: 1 }]);
+    } finally {
+      await jobs.close();
+    }
   });
 });
