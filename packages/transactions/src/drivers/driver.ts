@@ -2,18 +2,19 @@
  * How racefree sends a rendered statement on one driver and reads its answer. postgres.js and
  * mysql2 answer in different shapes (the rows themselves, with a `count`; `[result, fields]`,
  * with `affectedRows` and `insertId`): each driver module says how to read its own, so the
- * functions that run statements read every driver alike.
+ * functions that run statements read every driver alike. Members are plain functions, never
+ * methods: `executeRows` hands `rows` to `.then` on its own.
  */
 export interface Driver {
   /**
    * Sends `text` with `args` on `db`'s connection (a transaction's own inside one) and resolves
    * with the driver's answer. Not async: it may throw synchronously (a session it cannot read).
    */
-  run(db: object, text: string, args: unknown[]): Promise<unknown>;
+  run: (db: object, text: string, args: unknown[]) => Promise<unknown>;
   /** The rows of an answer; empty for a statement that returns none. */
-  rows(answer: unknown): unknown[];
+  rows: (answer: unknown) => unknown[];
   /** How many rows the statement wrote (INSERT, UPDATE, DELETE). */
-  affectedRows(answer: unknown): number;
+  affectedRows: (answer: unknown) => number;
   /** The first AUTO_INCREMENT id an INSERT generated; `undefined` where the driver reports none. */
-  insertId(answer: unknown): number | undefined;
+  insertId: (answer: unknown) => number | undefined;
 }

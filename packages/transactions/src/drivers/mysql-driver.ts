@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import { InvalidArgumentError } from '../errors.js';
 import type { Driver } from './driver.js';
 import { sessionOf } from './drizzle-session.js';
 
@@ -92,12 +93,23 @@ function runMysql(db: object, text: string, args: unknown[]): Promise<unknown> {
   });
 }
 
-/** mysql2's answer to one statement: `[rows, fields]`, or `[header, fields]` for a write. */
-type Mysql2Answer = [unknown, unknown];
 /** What mysql2 reports for a write. */
 interface Mysql2Header {
   affectedRows?: number;
   insertId?: number | string;
+}
+
+/**
+ * The first element of mysql2's `[rows or header, fields]`. Another driver behind Drizzle's
+ * MySQL session (PlanetScale's, TiDB's) answers in its own shape, which racefree does not
+ * read: a clear error instead of a silent zero.
+ */
+function first(answer: unknown): unknown {
+  if (!Array.isArray(answer))
+    throw new InvalidArgumentError(
+      'racefree reads mysql2 answers ([rows or header, fields]); this MySQL driver answered with another shape.',
+    );
+  return answer[0];
 }
 
 /**
@@ -108,14 +120,13 @@ interface Mysql2Header {
 export const mysqlDriver: Driver = {
   run: runMysql,
   rows: (answer) => {
-    const [rows] = answer as Mysql2Answer;
+    const rows = first(answer);
     return Array.isArray(rows) ? rows : [];
   },
-  affectedRows: (answer) =>
-    ((answer as Mysql2Answer)[0] as Mysql2Header | undefined)?.affectedRows ?? 0,
+  affectedRows: (answer) => (first(answer) as Mysql2Header | undefined)?.affectedRows ?? 0,
   insertId: (answer) => {
     // 0 when the table has no AUTO_INCREMENT column (a string with mysql2's bigNumberStrings).
-    const id = Number(((answer as Mysql2Answer)[0] as Mysql2Header | undefined)?.insertId ?? 0);
+    const id = Number((first(answer) as Mysql2Header | undefined)?.insertId ?? 0);
     return id > 0 ? id : undefined;
   },
 };
