@@ -10,12 +10,14 @@ import { withNoWait } from './with-no-wait.js';
 export interface SelectForUpdateOrCreateOptions<T extends AnyTable> {
   /** Columns to match (equality); must cover a unique key of the table. */
   where: WhereOf<T>;
-  /** Extra values for a created row; a function is called only when creating. */
+  /** Extra values for a created row; a function is called only when an insert is tried (the read found nothing). */
   defaults?: DefaultsOf<T>;
   /**
    * Fail at once with `LockNotAvailableError` (never retried) if another transaction holds the
-   * row. A key another transaction is still inserting makes the insert wait (an INSERT cannot
-   * be NOWAIT) up to the server's lock-wait limit, then fail the same way. Default `false`.
+   * row. An INSERT cannot be NOWAIT: on MySQL/MariaDB one that waits (a gap lock, a key being
+   * inserted) fails the same way at `innodb_lock_wait_timeout`; on PostgreSQL a key another
+   * transaction is inserting is waited for — until it ends, or `lock_timeout` if you set one
+   * (a retryable lock timeout). Default `false`.
    */
   noWait?: boolean;
   /** Return `{ row: undefined, skipped: true }` instead of waiting when another transaction holds the row. Default `false`. */

@@ -17,21 +17,22 @@ export async function withNoWait<T>(
   try {
     return await ctx.rows.contained(ctx, (db) => run({ ...ctx, db }));
   } catch (error) {
-    throw asLockNotAvailable(error, ctx.meta.displayName);
+    throw asLockNotAvailable(ctx, error);
   }
 }
 
 /**
- * A NOWAIT failure as `LockNotAvailableError`, told by the error's code (its text follows the
- * server's language). Two more failures mean the same when noWait was asked for, and would
- * otherwise be retried as lock-wait timeouts: MariaDB reports NOWAIT itself as error 1205, and
- * an INSERT, which cannot be NOWAIT, waits for another transaction inserting the same key up
- * to the server's limit (`innodb_lock_wait_timeout`, PostgreSQL's `lock_timeout`).
+ * A NOWAIT failure as `LockNotAvailableError`, told by the error's code (MySQL's and MariaDB's
+ * messages follow the server's language; PostgreSQL's 55P03 needs its message to tell NOWAIT
+ * from `lock_timeout`, see `classifyError`). Where the dialect says so (InnoDB), a lock-wait
+ * timeout in the step means the same: the key is held by someone.
  */
-function asLockNotAvailable(error: unknown, table: string): unknown {
+function asLockNotAvailable(ctx: RowContext, error: unknown): unknown {
   const { kind } = classifyError(error);
-  if (kind !== 'lock_not_available' && kind !== 'lock_timeout') return error;
-  return new LockNotAvailableError(`A row of ${table} is locked by another transaction (noWait).`, {
-    cause: error,
-  });
+  if (kind === 'lock_not_available' || (kind === 'lock_timeout' && ctx.rows.noWaitTimeoutMeansHeld))
+    return new LockNotAvailableError(
+      `A row of ${ctx.meta.displayName} is locked by another transaction (noWait).`,
+      { cause: error },
+    );
+  return error;
 }

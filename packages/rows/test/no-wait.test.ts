@@ -1,71 +1,145 @@
 import {
   atomic,
+  classifyError,
   executeRows,
   executeStatement,
   LockNotAvailableError,
 } from '@racefree/transactions';
-import { Barrier, describeDialects, type TestConnection } from '@racefree/testkit';
+import {
+  Barrier,
+  type DialectContext,
+  describeDialects,
+  type TestConnection,
+} from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { selectForUpdateOrCreate } from '../src/index.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
-// An INSERT cannot be NOWAIT: when another transaction is inserting the same key, it waits for
-// that transaction, up to the server's lock-wait limit. Asked for noWait, running into that
-// limit means the same as a NOWAIT failure — the key is held by someone — and it is told by
-// the error's code, not its text (MariaDB's messages follow lc_messages). On PostgreSQL the
-// uncommitted row is invisible to the NOWAIT read, so the insert is what waits (this test
-// fails on a text match of "lock wait timeout"); on InnoDB the NOWAIT read already stops at
-// the inserting transaction's record lock, and the limit only keeps a regression from
-// hanging the test.
-describeDialects('noWait, when the key is being inserted by another transaction', (t) => {
+// noWait covers the locking read; an INSERT cannot be NOWAIT. These tests hold a lock the
+// insert needs in one transaction and run selectForUpdateOrCreate({ noWait }) in another,
+// with a lock-wait limit of a second or less, on a connection of its own (on MariaDB the
+// limit is a session setting).
+/** Tables, a pool for the holder and a one-connection waiter, and `whileHeld`, for one suite. */
+function heldLockSuite(t: DialectContext) {
   let T: Tables;
   let pool: TestConnection;
   let waiter: TestConnection;
   beforeAll(async () => {
     T = await createTables(t.connection);
     pool = await t.connect({ max: 2 });
-    // One connection of its own: on MariaDB the lock-wait limit is set for the session.
     waiter = await t.connect({ max: 1 });
   });
   afterAll(() => waiter?.close());
   beforeEach(() => truncateAll(t.connection));
 
-  it('selectForUpdateOrCreate fails with LockNotAvailableError at the limit, and the transaction stays usable', async () => {
-    const inserted = new Barrier(2);
+  /** Runs `hold` in one transaction and, once it holds its lock, `attempt` in another. */
+  async function whileHeld(
+    hold: (tx: never) => Promise<unknown>,
+    attempt: (tx: never) => Promise<void>,
+    holderLevel?: 'repeatable read',
+  ) {
+    const holding = new Barrier(2);
     const done = new Barrier(2);
     const results = await Promise.allSettled([
-      atomic(pool.db, async (tx) => {
-        await executeStatement(tx, sql`insert into tags (name) values ('held')`);
-        await inserted.wait();
-        await done.wait();
-      }),
+      atomic(
+        pool.db,
+        async (tx) => {
+          await hold(tx as never);
+          await holding.wait();
+          await done.wait();
+        },
+        holderLevel ? { isolationLevel: holderLevel } : {},
+      ),
       atomic(waiter.db, async (tx) => {
-        await executeStatement(
-          tx,
-          t.kind === 'postgres'
-            ? sql`set local lock_timeout = '200ms'`
-            : sql`set session innodb_lock_wait_timeout = 1`,
-        );
-        await inserted.wait();
         try {
-          const error = await selectForUpdateOrCreate(tx, T.tags, {
-            where: { name: 'held' },
-            noWait: true,
-          }).catch((e: unknown) => e);
-          expect(error).toBeInstanceOf(LockNotAvailableError);
-          expect((error as Error).message).toMatch(/locked by another transaction \(noWait\)/);
-          // Only the insert was undone (a savepoint on PostgreSQL): the transaction goes on.
+          await holding.wait();
+          await executeStatement(
+            tx,
+            t.kind === 'postgres'
+              ? sql`set local lock_timeout = '200ms'`
+              : sql`set session innodb_lock_wait_timeout = 1`,
+          );
+          await attempt(tx as never);
+          // The failed step was undone alone (a savepoint on PostgreSQL): the transaction goes on.
           expect(await executeRows(tx, sql`select 1 as one`)).toHaveLength(1);
         } finally {
           await done.wait();
         }
       }),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.status))).toEqual([
+      'fulfilled',
+      'fulfilled',
+    ]);
+  }
+
+  return { tables: () => T, waiter: () => waiter, whileHeld };
+}
+
+describeDialects('noWait, when another transaction holds what the insert needs', (t) => {
+  const suite = heldLockSuite(t);
+  const { whileHeld } = suite;
+  const holdInsertedRow = (tx: never) =>
+    executeStatement(tx, sql`insert into tags (name) values ('held')`);
+  const attemptHeld = (tx: never) =>
+    selectForUpdateOrCreate(tx, suite.tables().tags, {
+      where: { name: 'held' },
+      noWait: true,
+    }).catch((e: unknown) => e);
+
+  it('a key another transaction is inserting: LockNotAvailableError on InnoDB; on PostgreSQL the wait ends at lock_timeout, retryable', async () => {
+    await whileHeld(holdInsertedRow, async (tx) => {
+      const error = await attemptHeld(tx);
+      if (t.kind === 'mysql') {
+        // InnoDB's NOWAIT read stops at the inserting transaction's record lock.
+        expect(error).toBeInstanceOf(LockNotAvailableError);
+        expect((error as Error).message).toMatch(/locked by another transaction \(noWait\)/);
+      } else {
+        // PostgreSQL's read cannot see the uncommitted row; the insert waits for it, and the
+        // caller's own lock_timeout stays what it is: a lock timeout, for atomic({ retries }).
+        expect(error).not.toBeInstanceOf(LockNotAvailableError);
+        expect(classifyError(error)).toMatchObject({ kind: 'lock_timeout', retryable: true });
+      }
+    });
     const rows = await t.connection.query<{ n: number | string }>(
       "select count(*) as n from tags where name = 'held'",
     );
     expect(Number(rows[0]?.n)).toBe(1);
   });
 });
+
+describeDialects(
+  'noWait on InnoDB, when another transaction holds a gap lock',
+  (t) => {
+    const suite = heldLockSuite(t);
+    const { whileHeld } = suite;
+    it('InnoDB: an insert waiting on a gap lock fails as LockNotAvailableError, told by the error code in any server language', async () => {
+      await executeStatement(suite.waiter().db, sql`set session lc_messages = 'de_DE'`);
+      try {
+        await whileHeld(
+          // At REPEATABLE READ a locking read of a missing key locks the gap it would go in.
+          (tx) => executeRows(tx, sql`select id from tags where name = 'gap' for update`),
+          async (tx) => {
+            const error = await selectForUpdateOrCreate(tx as never, suite.tables().tags, {
+              where: { name: 'gap' },
+              noWait: true,
+            }).catch((e: unknown) => e);
+            expect(error).toBeInstanceOf(LockNotAvailableError);
+            // The server's own message is German here: the old text match would have missed it.
+            const cause = (error as { cause?: { cause?: { message?: string } } }).cause;
+            expect(String(cause?.cause?.message ?? '')).not.toMatch(/lock wait timeout/i);
+          },
+          'repeatable read',
+        );
+      } finally {
+        await executeStatement(suite.waiter().db, sql`set session lc_messages = 'en_US'`);
+      }
+      const rows = await t.connection.query<{ n: number | string }>(
+        "select count(*) as n from tags where name = 'gap'",
+      );
+      expect(Number(rows[0]?.n)).toBe(0);
+    });
+  },
+  { kinds: ['mysql'] },
+);

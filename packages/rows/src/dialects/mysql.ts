@@ -83,6 +83,7 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
     snapshotHidesCommits: () => false,
 
     lockWhereByPrimaryKey: true,
+    noWaitTimeoutMeansHeld: true,
 
     ownTransactionIsolation: 'read committed',
 

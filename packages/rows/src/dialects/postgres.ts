@@ -113,6 +113,7 @@ select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(c
   snapshotHidesCommits: (level) => level === 'repeatable read' || level === 'serializable',
 
   lockWhereByPrimaryKey: false,
+  noWaitTimeoutMeansHeld: false,
 
   ownTransactionIsolation: undefined,
 

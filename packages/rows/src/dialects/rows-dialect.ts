@@ -58,6 +58,15 @@ export interface RowsDialect {
    */
   lockWhereByPrimaryKey: boolean;
   /**
+   * True when, under `noWait`, a lock-wait timeout means "held by someone" and is raised as
+   * `LockNotAvailableError`. InnoDB: MariaDB reports NOWAIT itself as error 1205, and an INSERT,
+   * which cannot be NOWAIT, waits on another transaction's gap or record lock for up to
+   * `innodb_lock_wait_timeout` (50 s by default). PostgreSQL: false — `lock_timeout` (off by
+   * default) is the caller's own limit, for every lock of the transaction, table locks
+   * included, and stays a retryable lock timeout.
+   */
+  noWaitTimeoutMeansHeld: boolean;
+  /**
    * The isolation level `updateOrCreate` asks for when it opens its own transaction; `undefined`
    * keeps the server's default. MySQL/MariaDB: READ COMMITTED, where an UPDATE that finds no row
    * takes no gap lock (see `updateOrCreate`).
