@@ -13,7 +13,7 @@ export type RowOf<T extends AnyTable> = T['$inferSelect'];
 export type InsertOf<T extends AnyTable> = T['$inferInsert'];
 /** Equality conditions on a table's columns; used both to find and to create. */
 export type WhereOf<T extends AnyTable> = Partial<RowOf<T>>;
-/** Values to create with: an object, or a function called only when a row is created. */
+/** Values to create with: an object, or a function called at most once per call, only when an insert is tried. */
 export type DefaultsOf<T extends AnyTable> =
   | Partial<InsertOf<T>>
   | (() => Partial<InsertOf<T>> | Promise<Partial<InsertOf<T>>>);

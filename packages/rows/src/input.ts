@@ -93,7 +93,7 @@ export function checkLookup(
 }
 
 /**
- * The values a created row gets: `defaults` (resolved once, and only if a row is created —
+ * The values a created row gets: `defaults` (resolved once, and only when an insert is tried —
  * the function may be expensive or have effects), then `base` (which wins). An object
  * `defaults` is checked at once, before any SQL; a function's result when it is called.
  */

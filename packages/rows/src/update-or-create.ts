@@ -16,7 +16,7 @@ export interface UpdateOrCreateOptions<T extends AnyTable> {
   where: WhereOf<T>;
   /** Values to write: applied to the existing row, or used (with `where`) to create one. */
   set: Partial<InsertOf<T>>;
-  /** Extra values only for a created row; a function is called only when creating. */
+  /** Extra values only for a created row; a function is called only when an insert is tried (the update found nothing). */
   createDefaults?: DefaultsOf<T>;
   /** Allow a `where` no unique key covers (may duplicate under concurrency). Default `false`. */
   allowWithoutUniqueKey?: boolean;

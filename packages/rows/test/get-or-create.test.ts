@@ -1,7 +1,7 @@
 import { atomic, executeRows, RacefreeError } from '@racefree/transactions';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
-import { beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { getOrCreate, KeyMismatchError, NoUniqueKeyError } from '../src/index.js';
 import { PREFER_CREATE_STATEMENTS, pinPreferCreate } from './pin-prefer-create.js';
 import { countRows, createTables, type Tables, truncateAll } from './schema.js';
@@ -13,6 +13,8 @@ describeDialects('getOrCreate', (t) => {
     T = await createTables(t.connection);
   });
   beforeEach(() => truncateAll(t.connection));
+  // A pin (pinPreferCreate) is dropped after every test, failed or not.
+  afterEach(() => pinPreferCreate(T.tags, { name: 'any' }, undefined));
 
   it('creates once, then gets the same row', async () => {
     const first = await getOrCreate(db(), T.tags, {
@@ -62,7 +64,6 @@ describeDialects('getOrCreate', (t) => {
         getOrCreate(db(), T.tags, { where: { name: 'k', color: 'red' }, prefer }),
       ).rejects.toBeInstanceOf(KeyMismatchError);
     }
-    pinPreferCreate(T.tags, { name: 'k' }, undefined);
     expect(await countRows(t.connection, 'tags')).toBe(1);
   });
 
@@ -78,7 +79,6 @@ describeDialects('getOrCreate', (t) => {
       expect(error).not.toBeInstanceOf(RacefreeError);
       expect(String(error.cause?.message ?? error.message)).toMatch(/slug|duplicate/i);
     }
-    pinPreferCreate(T.tags, { name: 'two' }, undefined);
   });
 
   it('refuses a where no unique key covers, before any SQL — unless told duplicates are acceptable', async () => {
@@ -127,7 +127,6 @@ describeDialects('getOrCreate', (t) => {
         await executeRows(tx, sql`select 1`);
       });
     }
-    pinPreferCreate(T.tags, { name: 'taken' }, undefined);
     expect(await countRows(t.connection, 'tags', "name = 'taken'")).toBe(1);
     await expect(
       atomic(db(), async () => {

@@ -3,7 +3,7 @@ import { describeDialects, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import * as my from 'drizzle-orm/mysql-core';
 import * as pg from 'drizzle-orm/pg-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { getOrCreate, refresh, updateOrCreate } from '../src/index.js';
 import { PREFER_CREATE_STATEMENTS, pinPreferCreate } from './pin-prefer-create.js';
 
@@ -95,6 +95,11 @@ describeDialects('statements rendered once per shape', (t) => {
     conn = await t.connect({ max: 2, logger: { logQuery: (query) => logged.push(query) } });
   });
   afterAll(() => conn?.close());
+  // A pin (pinPreferCreate) is dropped after every test, failed or not.
+  afterEach(() => {
+    pinPreferCreate(T.gadgets, { name: 'any' }, undefined);
+    pinPreferCreate(T.shouts, { word: 'any' }, undefined);
+  });
 
   it('renders each text once, and sends each call its own values through it', async () => {
     logged.length = 0;
@@ -147,7 +152,6 @@ describeDialects('statements rendered once per shape', (t) => {
             })
           ).row,
         );
-      pinPreferCreate(T.gadgets, { name: 'any' }, undefined);
       const codes = created.map((row) => row.code);
       expect(new Set(codes).size).toBe(3);
       for (const code of codes) expect(code).toMatch(/^gen-\d+$/);
@@ -205,7 +209,6 @@ describeDialects('statements rendered once per shape', (t) => {
         );
         expect(stored?.loud).toBe(word.toUpperCase());
       }
-      pinPreferCreate(T.shouts, { word: 'any' }, undefined);
     },
   );
 

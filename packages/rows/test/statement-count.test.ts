@@ -3,6 +3,7 @@ import { describeDialects, type TestConnection } from '@racefree/testkit';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import {
   getOrCreate,
+  KeyMismatchError,
   lockRows,
   refresh,
   selectForUpdateOrCreate,
@@ -37,15 +38,17 @@ describeDialects('statements per call', (t) => {
 
   it('getOrCreate: creating is two statements (read, insert returning), one with prefer: create', async () => {
     expect(await count(() => getOrCreate(counted.db, T.tags, { where: { name: 'new' } }))).toBe(2);
+    pinPreferCreate(T.tags, { name: 'new2' }, false);
     const preferCreate = await count(() =>
       getOrCreate(counted.db, T.tags, { where: { name: 'new2' }, prefer: 'create' }),
     );
     expect(preferCreate).toBe(1);
-    // Conflicts are still rare on this key: the insert reports the taken key, a SELECT reads it.
+    // The bare insert (pinned) reports the taken key, a SELECT reads it.
     const existing = await count(() =>
       getOrCreate(counted.db, T.tags, { where: { name: 'new2' }, prefer: 'create' }),
     );
     expect(existing).toBe(2);
+    pinPreferCreate(T.tags, { name: 'new2' }, undefined);
   });
 
   it('getOrCreate with prefer: create picks its statement by how often the key was taken', async () => {
@@ -67,6 +70,26 @@ describeDialects('statements per call', (t) => {
     // A run of creates brings back the bare insert.
     for (let i = 0; i < 40; i++) await statements(`g${i}`);
     expect(await statements('g')).toEqual(taken);
+  });
+
+  it('getOrCreate with prefer: create learns nothing from calls that fail', async () => {
+    await t.connection.query("insert into tags (name, color) values ('m', 'blue')");
+    pinPreferCreate(T.tags, { name: 'm' }, undefined);
+    // Twenty calls whose key is taken by a row with another color: each fails (KeyMismatchError).
+    for (let i = 0; i < 20; i++) {
+      const failed = await getOrCreate(counted.db, T.tags, {
+        where: { name: 'm', color: 'red' },
+        prefer: 'create',
+      }).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(KeyMismatchError);
+    }
+    // Had they counted as found rows, the next call would send the insert-or-select statement.
+    const before = log.length;
+    await getOrCreate(counted.db, T.tags, { where: { name: 'm' }, prefer: 'create' });
+    expect(log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase())).toEqual([
+      'insert',
+      'select',
+    ]);
   });
 
   it('selectForUpdateOrCreate / updateOrCreate / lockRows / refresh', async () => {
