@@ -176,10 +176,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 function boundedClient(timeoutMs: number): typeof pg.Client {
   return class BoundedClient extends pg.Client {
     constructor(config?: string | pg.ClientConfig) {
-      super({
-        ...(typeof config === 'string' ? { connectionString: config } : config),
-        connectionTimeoutMillis: timeoutMs,
-      });
+      const options: pg.ClientConfig =
+        typeof config === 'string' ? { connectionString: config } : { ...config };
+      // pg-pool hides a password as a non-enumerable property, which a spread leaves behind.
+      if (typeof config === 'object' && config.password !== undefined)
+        options.password = config.password;
+      super({ ...options, connectionTimeoutMillis: timeoutMs });
     }
   };
 }
@@ -211,6 +213,10 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
   )
     throw new InvalidArgumentError(
       `createJobs({ connectTimeoutMs }) must be a whole number of milliseconds from 1 to ${MAX_TIMER_MS}, not ${String(connectTimeoutMs)}.`,
+    );
+  if (!Number.isInteger(maxPoolSize) || maxPoolSize <= 0)
+    throw new InvalidArgumentError(
+      `createJobs({ maxPoolSize }) must be a whole number above 0, not ${String(maxPoolSize)}.`,
     );
   if (
     pool !== undefined &&

@@ -35,15 +35,20 @@ describe('a queue server that never answers', () => {
     expect(jobs.pgPool.totalCount).toBe(0);
   });
 
-  it('refuses a connectTimeoutMs that would mean no limit, or one that a pool of yours would ignore', () => {
+  it('refuses a connectTimeoutMs that would mean no limit, a pool size under 1, and options a pool of yours would ignore', async () => {
     // 2^31 ms and above: Node fires such a timer at once, so every connection would time out.
     for (const connectTimeoutMs of [0, -1, 1.5, Number.NaN, 2 ** 31, Number.MAX_SAFE_INTEGER])
       expect(() => createJobs({ tasks, connectionString: url, connectTimeoutMs })).toThrow(
         /connectTimeoutMs/,
       );
+    for (const maxPoolSize of [0, -1, 2.5])
+      expect(() => createJobs({ tasks, connectionString: url, maxPoolSize })).toThrow(
+        /maxPoolSize/,
+      );
     const pool = new pg.Pool({ connectionString: url });
     expect(() => createJobs({ tasks, pool, connectTimeoutMs: 1000 })).toThrow(/your pool/);
     expect(() => createJobs({ tasks, pool, maxPoolSize: 3 })).toThrow(/your pool/);
+    await pool.end();
   });
 });
 
@@ -53,13 +58,15 @@ describe('connectTimeoutMs on a queue server that answers', () => {
       tasks,
       connectionString: postgresAdminUrl(),
       maxPoolSize: 1,
-      connectTimeoutMs: 100,
+      // Room for a real connection and its authentication on a loaded machine.
+      connectTimeoutMs: 1000,
     });
     try {
       const held = await jobs.pgPool.connect();
       const waiting = jobs.pgPool.query('select 1 as one');
+      waiting.catch(() => {}); // awaited below; a regression must not surface as unhandled first
       // Three times the limit: the pool's own connectionTimeoutMillis would have failed it.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 3000));
       held.release();
       const { rows } = await waiting;
       expect(rows).toEqual([{ one: 1 }]);
