@@ -14,7 +14,7 @@ import {
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { selectForUpdateOrCreate } from '../src/index.js';
-import { createTables, type Tables, truncateAll } from './schema.js';
+import { countRows, createTables, type Tables, truncateAll } from './schema.js';
 
 // noWait covers the locking read; an INSERT cannot be NOWAIT. These tests hold a lock the
 // insert needs in one transaction and run selectForUpdateOrCreate({ noWait }) in another,
@@ -102,10 +102,7 @@ describeDialects('noWait, when another transaction holds what the insert needs',
         expect(classifyError(error)).toMatchObject({ kind: 'lock_timeout', retryable: true });
       }
     });
-    const rows = await t.connection.query<{ n: number | string }>(
-      "select count(*) as n from tags where name = 'held'",
-    );
-    expect(Number(rows[0]?.n)).toBe(1);
+    expect(await countRows(t.connection, 'tags', "name = 'held'")).toBe(1);
   });
 });
 
@@ -135,10 +132,7 @@ describeDialects(
       } finally {
         await executeStatement(suite.waiter().db, sql`set session lc_messages = 'en_US'`);
       }
-      const rows = await t.connection.query<{ n: number | string }>(
-        "select count(*) as n from tags where name = 'gap'",
-      );
-      expect(Number(rows[0]?.n)).toBe(0);
+      expect(await countRows(t.connection, 'tags', "name = 'gap'")).toBe(0);
     });
   },
   { kinds: ['mysql'] },

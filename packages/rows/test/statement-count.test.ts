@@ -51,12 +51,15 @@ describeDialects('statements per call', (t) => {
     pinPreferCreate(T.tags, { name: 'new2' }, undefined);
   });
 
+  /** The first word of each statement one `prefer: 'create'` call on `tags` sends. */
+  const preferCreateStatements = async (where: Record<string, unknown>) => {
+    const before = log.length;
+    await getOrCreate(counted.db, T.tags, { where, prefer: 'create' });
+    return log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase());
+  };
+
   it('getOrCreate with prefer: create picks its statement by how often the key was taken', async () => {
-    const statements = async (name: string) => {
-      const before = log.length;
-      await getOrCreate(counted.db, T.tags, { where: { name }, prefer: 'create' });
-      return log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase());
-    };
+    const statements = (name: string) => preferCreateStatements({ name });
     const taken = ['insert', 'select'];
     pinPreferCreate(T.tags, { name: 'g' }, undefined); // learn from a clean slate
     expect(await statements('g')).toEqual(['insert']);
@@ -84,12 +87,7 @@ describeDialects('statements per call', (t) => {
       expect(failed).toBeInstanceOf(KeyMismatchError);
     }
     // Had they counted as found rows, the next call would send the insert-or-select statement.
-    const before = log.length;
-    await getOrCreate(counted.db, T.tags, { where: { name: 'm' }, prefer: 'create' });
-    expect(log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase())).toEqual([
-      'insert',
-      'select',
-    ]);
+    expect(await preferCreateStatements({ name: 'm' })).toEqual(['insert', 'select']);
   });
 
   it('selectForUpdateOrCreate / updateOrCreate / lockRows / refresh', async () => {
