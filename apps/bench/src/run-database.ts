@@ -30,6 +30,7 @@ import { redactUrl } from '@racefree/testkit/redact-url';
 import { runScenario } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
 import { getOrCreateScenarios } from './scenarios/get-or-create-scenarios.js';
+import { itemScenarios } from './scenarios/item-scenarios.js';
 import { jobsThroughputScenario } from './scenarios/jobs-throughput-scenario.js';
 import { purchaseScenario } from './scenarios/purchase-scenario.js';
 import { selectForUpdateOrCreateScenarios } from './scenarios/select-for-update-or-create-scenarios.js';
@@ -87,10 +88,12 @@ export async function runDatabase(
 
     if (target.family === 'postgres') {
       const scenarios: Scenario<PostgresClient>[] = [];
-      if (want('get-or-create')) scenarios.push(...getOrCreateScenarios('postgres', admin));
+      if (want('get-or-create'))
+        scenarios.push(...itemScenarios('postgres', admin, getOrCreateScenarios));
       if (want('select-for-update-or-create'))
-        scenarios.push(...selectForUpdateOrCreateScenarios('postgres', admin));
-      if (want('update-or-create')) scenarios.push(...updateOrCreateScenarios('postgres', admin));
+        scenarios.push(...itemScenarios('postgres', admin, selectForUpdateOrCreateScenarios));
+      if (want('update-or-create'))
+        scenarios.push(...itemScenarios('postgres', admin, updateOrCreateScenarios));
       if (want('purchase') && modules.bookstore.module) {
         const fixture = await prepareBookstore(
           admin,
@@ -133,10 +136,12 @@ export async function runDatabase(
       }
     } else {
       const scenarios: Scenario<MysqlClient>[] = [];
-      if (want('get-or-create')) scenarios.push(...getOrCreateScenarios('mysql', admin));
+      if (want('get-or-create'))
+        scenarios.push(...itemScenarios('mysql', admin, getOrCreateScenarios));
       if (want('select-for-update-or-create'))
-        scenarios.push(...selectForUpdateOrCreateScenarios('mysql', admin));
-      if (want('update-or-create')) scenarios.push(...updateOrCreateScenarios('mysql', admin));
+        scenarios.push(...itemScenarios('mysql', admin, selectForUpdateOrCreateScenarios));
+      if (want('update-or-create'))
+        scenarios.push(...itemScenarios('mysql', admin, updateOrCreateScenarios));
       if (want('purchase') && modules.bookstore.module) {
         const fixture = await prepareBookstore(
           admin,

@@ -14,12 +14,11 @@ import {
   postgresItemTables,
   postgresKeylessItems,
 } from '../item-tables.js';
-import { KEY_MIXES, type KeyMixName } from '../key-mix.js';
-import type { Admin } from '../open-admin.js';
 import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
-import type { Contender, OpOutcome, Scenario } from '../scenario.js';
+import type { Contender, OpOutcome } from '../scenario.js';
+import { type ItemMix, type ItemScenarioGroup } from './item-scenarios.js';
 
-type Mix = Extract<KeyMixName, 'existing' | 'hot' | 'cold'>;
+type Mix = ItemMix;
 type Prefer = 'get' | 'create';
 
 /** The `prefer` a user would pick: read first when rows exist, insert first when most are new. */
@@ -35,41 +34,18 @@ const NAIVE_KEYLESS_LABEL = 'naive select-then-insert, no unique constraint (con
  * table shows the duplicates it makes when the constraint is missing); and the "upsert with a
  * dummy update" idiom.
  */
-export function getOrCreateScenarios(family: 'postgres', admin: Admin): Scenario<PostgresClient>[];
-export function getOrCreateScenarios(family: 'mysql', admin: Admin): Scenario<MysqlClient>[];
-export function getOrCreateScenarios(
-  family: 'postgres' | 'mysql',
-  admin: Admin,
-): Scenario<PostgresClient>[] | Scenario<MysqlClient>[] {
-  const mixes: Mix[] = ['existing', 'hot', 'cold'];
-  return family === 'postgres'
-    ? mixes.map((mix) => scenario(admin, mix, postgresContenders(mix)))
-    : mixes.map((mix) => scenario(admin, mix, mysqlContenders(mix)));
-}
-
-function scenario<C extends BenchClient>(
-  admin: Admin,
-  mix: Mix,
-  contenders: Contender<C>[],
-): Scenario<C> {
-  const table: ItemTableName = `items_${mix}`;
-  return {
-    id: `get-or-create/${mix}`,
-    group: 'get-or-create',
-    title: `get-or-create, ${mix} keys`,
-    description: KEY_MIXES[mix].description,
-    keys: KEY_MIXES[mix],
-    contenders,
-    async reset() {
-      // Existing keys are read-only for every contender; the others start from empty tables.
-      if (mix === 'existing') return;
-      for (const name of mix === 'hot' ? [table, KEYLESS_TABLE_NAME] : [table])
-        await admin.query(`truncate table ${name}`);
-    },
-    check: (contender) =>
-      countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE_NAME : table),
-  };
-}
+export const getOrCreateScenarios: ItemScenarioGroup<Mix> = {
+  group: 'get-or-create',
+  title: (mix) => `get-or-create, ${mix} keys`,
+  mixes: ['existing', 'hot', 'cold'],
+  postgres: postgresContenders,
+  mysql: mysqlContenders,
+  // Existing keys are read-only for every contender; the others start from empty tables.
+  resetTables: (mix, table) =>
+    mix === 'existing' ? [] : mix === 'hot' ? [table, KEYLESS_TABLE_NAME] : [table],
+  check: (admin, table, contender) =>
+    countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE_NAME : table),
+};
 
 /**
  * The raw floor on one driver, in the order `PREFER` picks: insert first (`insertFirst`, which
@@ -112,29 +88,26 @@ function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
     expectRow(key, await select(c, key));
     return { created: false };
   };
-  const contenders: Contender<PostgresClient>[] = [
-    racefreeContender(mix, table),
-    floorContender(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING', select, insertFirst),
-    naivePostgres('naive', NAIVE_LABEL, table),
-  ];
-  if (mix === 'hot')
-    contenders.push(naivePostgres('naive-keyless', NAIVE_KEYLESS_LABEL, postgresKeylessItems));
-  contenders.push({
-    id: 'upsert-idiom',
-    label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
-    role: 'idiom',
-    baseline: 'floor',
-    async op(c, key) {
-      const [row] = await c.db
-        .insert(table)
-        .values({ name: key, value: 1 })
-        .onConflictDoUpdate({ target: table.name, set: { name: key } })
-        .returning();
-      expectRow(key, row);
-      return undefined;
+  return lineUp(mix, table, {
+    floor: floorContender(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING', select, insertFirst),
+    naive: naivePostgres,
+    keyless: postgresKeylessItems,
+    idiom: {
+      id: 'upsert-idiom',
+      label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
+      role: 'idiom',
+      baseline: 'floor',
+      async op(c, key) {
+        const [row] = await c.db
+          .insert(table)
+          .values({ name: key, value: 1 })
+          .onConflictDoUpdate({ target: table.name, set: { name: key } })
+          .returning();
+        expectRow(key, row);
+        return undefined;
+      },
     },
   });
-  return contenders;
 }
 
 function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
@@ -156,29 +129,49 @@ function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
     expectRow(key, await select(c, key));
     return undefined;
   };
-  const contenders: Contender<MysqlClient>[] = [
-    racefreeContender(mix, table),
-    floorContender(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id', select, insertFirst),
-    naiveMysql('naive', NAIVE_LABEL, table),
-  ];
-  if (mix === 'hot')
-    contenders.push(naiveMysql('naive-keyless', NAIVE_KEYLESS_LABEL, mysqlKeylessItems));
-  contenders.push({
-    id: 'upsert-idiom',
-    label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
-    role: 'idiom',
-    baseline: 'floor',
-    async op(c, key) {
-      await c.db
-        .insert(table)
-        .values({ name: key, value: 1 })
-        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
-      const [row] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
-      expectRow(key, row);
-      return undefined;
+  return lineUp(mix, table, {
+    floor: floorContender(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id', select, insertFirst),
+    naive: naiveMysql,
+    keyless: mysqlKeylessItems,
+    idiom: {
+      id: 'upsert-idiom',
+      label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
+      role: 'idiom',
+      baseline: 'floor',
+      async op(c, key) {
+        await c.db
+          .insert(table)
+          .values({ name: key, value: 1 })
+          .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+        const [row] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
+        expectRow(key, row);
+        return undefined;
+      },
     },
   });
-  return contenders;
+}
+
+/**
+ * A mix's contenders in the order the tables print them: racefree, the floor, the naive
+ * control (and on hot keys its keyless twin, where the duplicates show), the upsert idiom.
+ */
+function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
+  mix: Mix,
+  table: T,
+  parts: {
+    floor: Contender<C>;
+    naive: (id: string, label: string, table: T) => Contender<C>;
+    keyless: T;
+    idiom: Contender<C>;
+  },
+): Contender<C>[] {
+  return [
+    racefreeContender(mix, table),
+    parts.floor,
+    parts.naive('naive', NAIVE_LABEL, table),
+    ...(mix === 'hot' ? [parts.naive('naive-keyless', NAIVE_KEYLESS_LABEL, parts.keyless)] : []),
+    parts.idiom,
+  ];
 }
 
 function racefreeContender<C extends BenchClient>(
@@ -203,43 +196,49 @@ function racefreeContender<C extends BenchClient>(
   };
 }
 
-// The naive get-or-create, on purpose: between the read and the insert another client may
-// insert the same key (a unique violation reaches the caller, or — where no constraint
-// forbids it — a duplicate row).
-
-function naivePostgres(id: string, label: string, table: PostgresItems): Contender<PostgresClient> {
+/**
+ * The naive get-or-create, on purpose: between the read and the insert another client may
+ * insert the same key (a unique violation reaches the caller, or — where no constraint
+ * forbids it — a duplicate row). `find` and `insert` are Drizzle's builder on one dialect.
+ */
+function naiveContender<C extends BenchClient>(
+  id: string,
+  label: string,
+  find: (c: C, key: string) => Promise<ItemRow | undefined>,
+  insert: (c: C, key: string) => Promise<unknown>,
+): Contender<C> {
   return {
     id,
     label,
     role: 'control',
     baseline: 'floor',
     async op(c, key) {
-      const [found] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
+      const found = await find(c, key);
       if (found) {
         expectRow(key, found);
         return { created: false };
       }
-      const [row] = await c.db.insert(table).values({ name: key, value: 1 }).returning();
-      expectRow(key, row);
+      await insert(c, key);
       return { created: true };
     },
   };
 }
 
-function naiveMysql(id: string, label: string, table: MysqlItems): Contender<MysqlClient> {
-  return {
+function naivePostgres(id: string, label: string, table: PostgresItems): Contender<PostgresClient> {
+  return naiveContender<PostgresClient>(
     id,
     label,
-    role: 'control',
-    baseline: 'floor',
-    async op(c, key) {
-      const [found] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
-      if (found) {
-        expectRow(key, found);
-        return { created: false };
-      }
-      await c.db.insert(table).values({ name: key, value: 1 }).$returningId();
-      return { created: true };
-    },
-  };
+    async (c, key) => (await c.db.select().from(table).where(eq(table.name, key)).limit(1))[0],
+    async (c, key) =>
+      expectRow(key, (await c.db.insert(table).values({ name: key, value: 1 }).returning())[0]),
+  );
+}
+
+function naiveMysql(id: string, label: string, table: MysqlItems): Contender<MysqlClient> {
+  return naiveContender<MysqlClient>(
+    id,
+    label,
+    async (c, key) => (await c.db.select().from(table).where(eq(table.name, key)).limit(1))[0],
+    (c, key) => c.db.insert(table).values({ name: key, value: 1 }).$returningId(),
+  );
 }

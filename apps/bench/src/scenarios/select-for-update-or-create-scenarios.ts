@@ -12,14 +12,13 @@ import {
   type PostgresItems,
   postgresItemTables,
 } from '../item-tables.js';
-import { KEY_MIXES } from '../key-mix.js';
 import { mysqlTransaction } from '../mysql-transaction.js';
-import type { Admin } from '../open-admin.js';
 import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
 import { RAW_RETRIES, retryRaw } from '../retry-raw.js';
-import type { Contender, Scenario } from '../scenario.js';
+import type { Contender } from '../scenario.js';
+import type { ItemMix, ItemScenarioGroup } from './item-scenarios.js';
 
-type Mix = 'hot' | 'cold';
+type Mix = Exclude<ItemMix, 'existing'>;
 
 /**
  * Lock-or-create, then a read-modify-write of the locked row (`value = value + 1`), one
@@ -28,55 +27,26 @@ type Mix = 'hot' | 'cold';
  * and on a conflict lock the winner's row; retried on deadlock). The invariant: the values sum
  * to the number of successful operations (no increment lost) and no key has two rows.
  */
-export function selectForUpdateOrCreateScenarios(
-  family: 'postgres',
-  admin: Admin,
-): Scenario<PostgresClient>[];
-export function selectForUpdateOrCreateScenarios(
-  family: 'mysql',
-  admin: Admin,
-): Scenario<MysqlClient>[];
-export function selectForUpdateOrCreateScenarios(
-  family: 'postgres' | 'mysql',
-  admin: Admin,
-): Scenario<PostgresClient>[] | Scenario<MysqlClient>[] {
-  const mixes: Mix[] = ['hot', 'cold'];
-  return family === 'postgres'
-    ? mixes.map((mix) => scenario(admin, mix, postgresContenders(mix)))
-    : mixes.map((mix) => scenario(admin, mix, mysqlContenders(mix)));
-}
-
-function scenario<C extends BenchClient>(
-  admin: Admin,
-  mix: Mix,
-  contenders: Contender<C>[],
-): Scenario<C> {
-  const table: ItemTableName = `items_${mix}`;
-  return {
-    id: `select-for-update-or-create/${mix}`,
-    group: 'select-for-update-or-create',
-    title: `select-for-update-or-create + increment, ${mix} keys`,
-    description: KEY_MIXES[mix].description,
-    keys: KEY_MIXES[mix],
-    contenders,
-    async reset() {
-      await admin.query(`truncate table ${table}`);
-    },
-    async check(_contender, counts) {
-      const duplicates = await countDuplicates(admin, table);
-      const [row] = await admin.query<{ total: number | string | null }>(
-        `select sum(value) as total from ${table}`,
-      );
-      const total = Number(row?.total ?? 0);
-      const lost = counts.allSucceeded - total;
-      return {
-        held: duplicates.held && lost === 0,
-        anomalies: duplicates.anomalies + Math.abs(lost),
-        detail: `${duplicates.detail}; ${counts.allSucceeded} increments, ${total} recorded`,
-      };
-    },
-  };
-}
+export const selectForUpdateOrCreateScenarios: ItemScenarioGroup<Mix> = {
+  group: 'select-for-update-or-create',
+  title: (mix) => `select-for-update-or-create + increment, ${mix} keys`,
+  mixes: ['hot', 'cold'],
+  postgres: postgresContenders,
+  mysql: mysqlContenders,
+  async check(admin, table, _contender, counts) {
+    const duplicates = await countDuplicates(admin, table);
+    const [row] = await admin.query<{ total: number | string | null }>(
+      `select sum(value) as total from ${table}`,
+    );
+    const total = Number(row?.total ?? 0);
+    const lost = counts.allSucceeded - total;
+    return {
+      held: duplicates.held && lost === 0,
+      anomalies: duplicates.anomalies + Math.abs(lost),
+      detail: `${duplicates.detail}; ${counts.allSucceeded} increments, ${total} recorded`,
+    };
+  },
+};
 
 /**
  * racefree's contender on either dialect. The increment of the locked row is the same work as

@@ -1,7 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { updateOrCreate } from '@racefree/rows';
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import { countDuplicates } from '../count-duplicates.js';
 import { expectRow, WrongRowError } from '../expect-row.js';
 import {
   type ItemRow,
@@ -9,14 +8,13 @@ import {
   mysqlItemTables,
   postgresItemTables,
 } from '../item-tables.js';
-import { KEY_MIXES } from '../key-mix.js';
 import { mysqlTransaction } from '../mysql-transaction.js';
-import type { Admin } from '../open-admin.js';
 import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
 import { retryRaw } from '../retry-raw.js';
-import type { Contender, Scenario } from '../scenario.js';
+import type { Contender } from '../scenario.js';
+import type { ItemMix, ItemScenarioGroup } from './item-scenarios.js';
 
-type Mix = 'hot' | 'cold';
+type Mix = Exclude<ItemMix, 'existing'>;
 
 /**
  * update-or-create (Django's `update_or_create`), one call per operation outside any
@@ -25,40 +23,13 @@ type Mix = 'hot' | 'cold';
  * conflict UPDATE the winner's row), plus the native single-statement upsert for reference.
  * Every operation must get back its row with the value it wrote; no key may have two rows.
  */
-export function updateOrCreateScenarios(
-  family: 'postgres',
-  admin: Admin,
-): Scenario<PostgresClient>[];
-export function updateOrCreateScenarios(family: 'mysql', admin: Admin): Scenario<MysqlClient>[];
-export function updateOrCreateScenarios(
-  family: 'postgres' | 'mysql',
-  admin: Admin,
-): Scenario<PostgresClient>[] | Scenario<MysqlClient>[] {
-  const mixes: Mix[] = ['hot', 'cold'];
-  return family === 'postgres'
-    ? mixes.map((mix) => scenario(admin, mix, postgresContenders(mix)))
-    : mixes.map((mix) => scenario(admin, mix, mysqlContenders(mix)));
-}
-
-function scenario<C extends BenchClient>(
-  admin: Admin,
-  mix: Mix,
-  contenders: Contender<C>[],
-): Scenario<C> {
-  const table: ItemTableName = `items_${mix}`;
-  return {
-    id: `update-or-create/${mix}`,
-    group: 'update-or-create',
-    title: `update-or-create, ${mix} keys`,
-    description: KEY_MIXES[mix].description,
-    keys: KEY_MIXES[mix],
-    contenders,
-    async reset() {
-      await admin.query(`truncate table ${table}`);
-    },
-    check: () => countDuplicates(admin, table),
-  };
-}
+export const updateOrCreateScenarios: ItemScenarioGroup<Mix> = {
+  group: 'update-or-create',
+  title: (mix) => `update-or-create, ${mix} keys`,
+  mixes: ['hot', 'cold'],
+  postgres: postgresContenders,
+  mysql: mysqlContenders,
+};
 
 /** The row must carry the value this operation wrote. */
 function expectValue(key: string, row: ItemRow | undefined, value: number): ItemRow {
