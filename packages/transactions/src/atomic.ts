@@ -103,15 +103,9 @@ export async function runAtomic<T>(
     let value: T;
     try {
       const pending = (target.root as unknown as Transactional).transaction(async (tx) => {
-        scope.tx = tx;
-        let result: T;
-        try {
-          result = await runInScope(scope, () => fn(tx));
-        } catch (error) {
-          bodyError = { error };
-          await abandonIfConnectionLost(scope, error);
-          throw error;
-        }
+        const result = await runBody(scope, tx, fn, (failure) => {
+          bodyError = failure;
+        });
         if (scope.broken) {
           // A nested block's savepoint could not be rolled back (MySQL: a deadlock already
           // rolled back everything, and the connection is now outside any transaction) and the
@@ -183,15 +177,9 @@ async function runNested<T>(
     let value: T;
     try {
       value = (await (parent.tx as unknown as Transactional).transaction(async (tx) => {
-        child.tx = tx;
-        let result: T;
-        try {
-          result = await runInScope(child, () => fn(tx));
-        } catch (error) {
-          bodyError = { error };
-          await abandonIfConnectionLost(child, error);
-          throw error;
-        }
+        const result = await runBody(child, tx, fn, (failure) => {
+          bodyError = failure;
+        });
         if (rollbackOnly) {
           signal = new RollbackSignal(result);
           throw signal;
@@ -223,6 +211,27 @@ async function runNested<T>(
     return value;
   } finally {
     release();
+  }
+}
+
+/**
+ * A block's body, run in its scope on the driver's `tx`. A failure of the body is handed to
+ * `failed` before it propagates: the block must tell it from a failure of the driver's own
+ * statements (COMMIT, ROLLBACK TO SAVEPOINT), which is what it reports and retries on.
+ */
+async function runBody<T>(
+  scope: Scope,
+  tx: Database,
+  fn: (tx: Database) => Promise<T> | T,
+  failed: (failure: { error: unknown }) => void,
+): Promise<T> {
+  scope.tx = tx;
+  try {
+    return await runInScope(scope, () => fn(tx));
+  } catch (error) {
+    failed({ error });
+    await abandonIfConnectionLost(scope, error);
+    throw error;
   }
 }
 
