@@ -1,6 +1,6 @@
 import { type LockMode, MultipleRowsError, SnapshotConflictError } from '@racefree/transactions';
 import type { RowContext } from './context.js';
-import { shapeOf } from './render-statement.js';
+import { keyVariant, ShapeCache, shapeOf } from './render-statement.js';
 import { checkMatches } from './resolve-key.js';
 import { equalsAll, queryStatement, selectSql } from './row-sql.js';
 import type { UniqueKey } from './table-meta.js';
@@ -9,6 +9,17 @@ import type { UniqueKey } from './table-meta.js';
 export interface RowResult<Row> {
   row: Row;
   created: boolean;
+}
+
+const selectShapes = new ShapeCache();
+
+/** `readByKey`'s shape, kept per key and lock clause (see `keyVariant`). */
+function selectShape(where: Record<string, unknown>, key: UniqueKey, lockClause: string): string {
+  return selectShapes.of(
+    key,
+    keyVariant(where, key, lockClause),
+    () => `select-by-key|${shapeOf(where, key.keys)}|${lockClause}`,
+  );
 }
 
 /** How many times the insert is tried when the key's row vanishes between conflict and re-read. */
@@ -28,7 +39,7 @@ export function readByKey(
   return queryStatement(
     ctx.db,
     ctx.meta,
-    `select-by-key|${shapeOf(where, key.keys)}|${lockClause ?? ''}`,
+    selectShape(where, key, lockClause ?? ''),
     where,
     (param) =>
       selectSql(ctx.meta, equalsAll(ctx.meta, where, key.keys, param), { lockClause, limit: 2 }),

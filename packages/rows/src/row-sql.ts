@@ -1,6 +1,12 @@
 import { type Database, executeRows, type Query } from '@racefree/transactions';
 import { type Column, type SQL, sql } from 'drizzle-orm';
-import { type ParamOf, paramsFrom, renderStatement, shapeOf } from './render-statement.js';
+import {
+  MAX_SHAPES_PER_TABLE,
+  type ParamOf,
+  paramsFrom,
+  renderStatement,
+  shapeOf,
+} from './render-statement.js';
 import { mapRow, type TableMeta } from './table-meta.js';
 
 /**
@@ -102,14 +108,46 @@ function columnKeys(meta: TableMeta, values: Record<string, unknown>): string[] 
   return keys;
 }
 
-/** An INSERT's values (generated ones included), their columns, and its shape fragment. */
-export function insertInput(
-  meta: TableMeta,
-  values: Record<string, unknown>,
-): { values: Record<string, unknown>; keys: string[]; shape: string } {
+/** Tables up to this many columns number their INSERTs' column sets (a bit per column). */
+const NUMBERED_COLUMNS = 30;
+const columnSets = new WeakMap<TableMeta, Map<number, { keys: string[]; shape: string }>>();
+
+/** An INSERT's values (generated ones included), their columns and its shape fragment. */
+export interface InsertInput {
+  values: Record<string, unknown>;
+  keys: readonly string[];
+  shape: string;
+  /**
+   * The column set as a number (a bit per column), the same for every INSERT of these columns:
+   * a `ShapeCache` variant. `undefined` on tables too wide to number.
+   */
+  columnSet: number | undefined;
+}
+
+/**
+ * An INSERT's values, their columns and its shape fragment. The columns and shape of a column
+ * set are built once per table (bounded as the statement templates are): every create sends
+ * one of a few column sets.
+ */
+export function insertInput(meta: TableMeta, values: Record<string, unknown>): InsertInput {
   const full = withGeneratedValues(meta, values);
-  const keys = columnKeys(meta, full);
-  return { values: full, keys, shape: keys.join(',') };
+  const list = meta.columnList;
+  if (list.length > NUMBERED_COLUMNS) {
+    const keys = columnKeys(meta, full);
+    return { values: full, keys, shape: keys.join(','), columnSet: undefined };
+  }
+  let columnSet = 0;
+  for (let i = 0; i < list.length; i++)
+    if (Object.hasOwn(full, (list[i] as TableMeta['columnList'][number]).key)) columnSet |= 1 << i;
+  let sets = columnSets.get(meta);
+  if (!sets) columnSets.set(meta, (sets = new Map()));
+  let set = sets.get(columnSet);
+  if (!set) {
+    const keys = columnKeys(meta, full);
+    set = { keys, shape: keys.join(',') };
+    if (sets.size < MAX_SHAPES_PER_TABLE) sets.set(columnSet, set);
+  }
+  return { values: full, keys: set.keys, shape: set.shape, columnSet };
 }
 
 /** `(a, b)` and `($1, $2)` of an INSERT of `keys` (see `withGeneratedValues`). */

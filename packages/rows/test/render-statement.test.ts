@@ -45,6 +45,11 @@ const pgT = {
     word: pg.varchar('word', { length: 100 }).notNull().unique(),
     loud: pgUpper('loud'),
   }),
+  crates: pg.pgTable('crates', {
+    id: pg.serial('id').primaryKey(),
+    name: pg.varchar('name', { length: 100 }).notNull().unique(),
+    size: pg.integer('size').notNull().default(0),
+  }),
   loose: pg.pgTable('loose_pairs', {
     id: pg.serial('id').primaryKey(),
     a: pg.varchar('a', { length: 100 }),
@@ -71,6 +76,11 @@ const myT = {
     word: my.varchar('word', { length: 100 }).notNull().unique(),
     loud: myUpper('loud'),
   }),
+  crates: my.mysqlTable('crates', {
+    id: my.serial('id').primaryKey(),
+    name: my.varchar('name', { length: 100 }).notNull().unique(),
+    size: my.int('size').notNull().default(0),
+  }),
   loose: my.mysqlTable('loose_pairs', {
     id: my.serial('id').primaryKey(),
     a: my.varchar('a', { length: 100 }),
@@ -81,6 +91,7 @@ const myT = {
 const DDL = [
   'create table gadgets (id serial primary key, name varchar(100) not null unique, code varchar(100) not null, note varchar(100), touched integer not null default 0)',
   'create table shouts (id serial primary key, word varchar(100) not null unique, loud varchar(100))',
+  'create table crates (id serial primary key, name varchar(100) not null unique, size integer not null default 0)',
   'create table loose_pairs (id serial primary key, a varchar(100), b varchar(100))',
 ];
 
@@ -99,6 +110,7 @@ describeDialects('statements rendered once per shape', (t) => {
   afterEach(() => {
     pinPreferCreate(T.gadgets, { name: 'any' }, undefined);
     pinPreferCreate(T.shouts, { word: 'any' }, undefined);
+    pinPreferCreate(T.crates, { name: 'any' }, undefined);
   });
 
   it('renders each text once, and sends each call its own values through it', async () => {
@@ -155,6 +167,35 @@ describeDialects('statements rendered once per shape', (t) => {
       const codes = created.map((row) => row.code);
       expect(new Set(codes).size).toBe(3);
       for (const code of codes) expect(code).toMatch(/^gen-\d+$/);
+    },
+  );
+
+  it.each([
+    { prefer: 'get' as const, statement: 'read first', combined: undefined },
+    ...PREFER_CREATE_STATEMENTS.map((s) => ({ prefer: 'create' as const, ...s })),
+  ])(
+    'sends each column set its own INSERT, however the sets alternate on one key ($statement)',
+    async ({ prefer, statement, combined }) => {
+      if (prefer === 'create') pinPreferCreate(T.crates, { name: 'any' }, combined);
+      // Without `size`, with it, without again, with again. `size` is NOT NULL with a server
+      // default: a text kept for the wrong column set either sends it a null (an error) or
+      // leaves it out (the default 0 instead of 5), whichever set came first.
+      const given = [undefined, 5, undefined, 5];
+      const rows = [];
+      for (const [i, size] of given.entries()) {
+        const { row, created } = await getOrCreate(db(), T.crates, {
+          where: { name: `sets-${statement}-${i}` },
+          ...(size === undefined ? {} : { defaults: { size } }),
+          prefer,
+        });
+        expect(created).toBe(true);
+        rows.push(row);
+      }
+      const stored = await t.connection.query<{ size: number | string }>(
+        `select size from crates where name like 'sets-${statement}-%' order by name`,
+      );
+      expect(stored.map((r) => Number(r.size))).toEqual([0, 5, 0, 5]);
+      expect(rows.map((r) => r.size)).toEqual([0, 5, 0, 5]);
     },
   );
 

@@ -7,7 +7,13 @@ import {
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import { type ParamOf, renderStatement, shapeOf } from '../render-statement.js';
+import {
+  keyVariant,
+  type ParamOf,
+  renderStatement,
+  ShapeCache,
+  shapeOf,
+} from '../render-statement.js';
 import {
   assignments,
   columnList,
@@ -32,6 +38,9 @@ import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
 export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
   const insertReturning = dialect.kind === 'mariadb' && atLeast(dialect.version, 10, 5);
   const setStatement = dialect.kind === 'mariadb';
+  // The shapes of the statements every create sends: see `ShapeCache`.
+  const insertShapes = new ShapeCache();
+  const insertedRowShapes = new ShapeCache();
   return {
     async insertUnlessTaken(
       ctx: RowContext,
@@ -42,7 +51,11 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       const insert = renderStatement(
         ctx.db,
         ctx.meta,
-        `insert|${input.shape}|${insertReturning}`,
+        insertShapes.of(
+          ctx.meta,
+          input.columnSet,
+          () => `insert|${input.shape}|${insertReturning}`,
+        ),
         input.values,
         (param) => {
           const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
@@ -71,7 +84,11 @@ export function mysqlFamilyRows(dialect: Dialect): RowsDialect {
       const [row] = await queryStatement(
         ctx.db,
         ctx.meta,
-        `inserted-row|${shapeOf(values, key.keys)}`,
+        insertedRowShapes.of(
+          key,
+          keyVariant(values, key, 'plain'),
+          () => `inserted-row|${shapeOf(values, key.keys)}`,
+        ),
         values,
         (param) => selectSql(ctx.meta, equalsAll(ctx.meta, values, key.keys, param)),
       );

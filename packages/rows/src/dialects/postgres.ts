@@ -1,7 +1,7 @@
 import { atomic, type Database, executeRows, isUniqueViolation } from '@racefree/transactions';
 import { type Column, sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import { renderStatement, shapeOf } from '../render-statement.js';
+import { keyVariant, renderStatement, ShapeCache, shapeOf } from '../render-statement.js';
 import {
   assignments,
   columnList,
@@ -13,6 +13,11 @@ import {
 } from '../row-sql.js';
 import { mapRow, type UniqueKey } from '../table-meta.js';
 import type { RowsDialect } from './rows-dialect.js';
+
+// The shapes of the statements every create sends: see `ShapeCache`.
+const insertOnConflictShapes = new ShapeCache();
+const insertShapes = new ShapeCache();
+const insertOrSelectShapes = new ShapeCache();
 
 const readCommitted = (ctx: RowContext) =>
   ctx.isolationLevel === 'read committed' || ctx.isolationLevel === 'read uncommitted';
@@ -53,7 +58,11 @@ export const postgresRows: RowsDialect = {
       const rows = await queryStatement(
         ctx.db,
         ctx.meta,
-        `insert-on-conflict|${input.shape}|${key.keys}`,
+        insertOnConflictShapes.of(
+          key,
+          input.columnSet,
+          () => `insert-on-conflict|${input.shape}|${key.keys}`,
+        ),
         input.values,
         (param) => {
           const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
@@ -63,10 +72,16 @@ export const postgresRows: RowsDialect = {
       return rows[0] ? { row: rows[0] } : { conflict: 'certain' };
     }
     const insert = (db: Database) =>
-      queryStatement(db, ctx.meta, `insert|${input.shape}`, input.values, (param) => {
-        const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
-        return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`;
-      });
+      queryStatement(
+        db,
+        ctx.meta,
+        insertShapes.of(ctx.meta, input.columnSet, () => `insert|${input.shape}`),
+        input.values,
+        (param) => {
+          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+          return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`;
+        },
+      );
     try {
       const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
       return { row: rows[0] as Record<string, unknown> };
@@ -92,7 +107,11 @@ export const postgresRows: RowsDialect = {
       renderStatement(
         ctx.db,
         ctx.meta,
-        `insert-or-select|${input.shape}|${shapeOf(input.values, key.keys)}`,
+        insertOrSelectShapes.of(
+          key,
+          keyVariant(input.values, key, input.columnSet),
+          () => `insert-or-select|${input.shape}|${shapeOf(input.values, key.keys)}`,
+        ),
         input.values,
         (param) => {
           const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
