@@ -43,11 +43,12 @@ export function readByKey(
     where,
     (param) =>
       selectSql(ctx.meta, equalsAll(ctx.meta, where, key.keys, param), { lockClause, limit: 2 }),
-  ).then((rows) => {
-    if (rows.length > 1)
-      throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
-    return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
-  });
+    (rows) => {
+      if (rows.length > 1)
+        throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
+      return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+    },
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Database } from '@racefree/transactions';
-import { rowContext, rowContextNow } from './context.js';
+import { type RowContext, rowContext, rowContextNow } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
 import { conflictRate } from './conflict-rate.js';
-import { checkLookup, createValues } from './input.js';
+import { checkLookup, createValues, type Lookup } from './input.js';
 import { checkMatches } from './resolve-key.js';
 import { retryOutsideTransaction } from './retry-outside-transaction.js';
 import type { AnyTable } from './table-meta.js';
@@ -59,21 +59,43 @@ export interface GetOrCreateOptions<T extends AnyTable> {
  * @example
  * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
  */
-export async function getOrCreate<T extends AnyTable>(
+export function getOrCreate<T extends AnyTable>(
   db: Database,
   table: T,
   options: GetOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>>> {
-  const { meta, where, key } = checkLookup(table, options);
-  const values = createValues(meta, where, options.defaults);
-  const ctx = rowContextNow(db, meta, 'getOrCreate') ?? (await rowContext(db, meta, 'getOrCreate'));
+  // Not an async function: returning the call's promise from one costs every call a promise
+  // and two microtask turns more. Bad input still arrives as a rejection, never a throw.
+  let lookup: Lookup;
+  let values: () => Promise<Record<string, unknown>>;
+  let ctx: RowContext | undefined;
+  try {
+    lookup = checkLookup(table, options);
+    values = createValues(lookup.meta, lookup.where, options.defaults);
+    ctx = rowContextNow(db, lookup.meta, 'getOrCreate');
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const run = (c: RowContext) => findOrCreate(c, lookup, values, options.prefer);
+  return (ctx ? run(ctx) : rowContext(db, lookup.meta, 'getOrCreate').then(run)) as Promise<
+    RowResult<RowOf<T>>
+  >;
+}
+
+/** getOrCreate once its input is checked and its context known. */
+function findOrCreate(
+  ctx: RowContext,
+  { meta, where, key }: Lookup,
+  values: () => Promise<Record<string, unknown>>,
+  prefer: 'get' | 'create' | undefined,
+): Promise<RowResult<Record<string, unknown>>> {
   return retryOutsideTransaction(ctx, async () => {
     // Each call's outcome is noted once, just before it returns: a call that fails (and is
     // re-run outside a transaction, or rejects) teaches the estimate nothing.
-    const learns = options.prefer === 'create' && !key.unenforced && ctx.rows.insertOrSelect;
-    if (options.prefer !== 'create') {
+    const learns = prefer === 'create' && !key.unenforced && ctx.rows.insertOrSelect;
+    if (prefer !== 'create') {
       const row = await readByKey(ctx, where, key, undefined);
-      if (row) return { row, created: false } as RowResult<RowOf<T>>;
+      if (row) return { row, created: false };
     } else if (learns && conflictRate.common(key)) {
       const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
       if (found === 'taken') {
@@ -82,16 +104,16 @@ export async function getOrCreate<T extends AnyTable>(
         const row = await readByKey(ctx, where, key, undefined);
         if (row) {
           conflictRate.note(key, true);
-          return { row, created: false } as RowResult<RowOf<T>>;
+          return { row, created: false };
         }
       } else if (found) {
         const row = checkMatches(meta, where, key, found.row);
         conflictRate.note(key, !found.created);
-        return { row, created: found.created } as RowResult<RowOf<T>>;
+        return { row, created: found.created };
       }
     }
     const result = await insertOrReadWinner(ctx, where, key, values, undefined);
     if (learns && 'created' in result) conflictRate.note(key, !result.created);
-    return result as RowResult<RowOf<T>>;
+    return result as RowResult<Record<string, unknown>>;
   });
 }

@@ -100,9 +100,15 @@ function run(db: Database, driver: Driver, query: Query): Promise<unknown> {
 
 /**
  * Runs a raw SQL statement and returns its rows on either driver (postgres.js returns the rows;
- * mysql2 returns `[rows, fields]`).
+ * mysql2 returns `[rows, fields]`). With `map`, resolves with `map(rows)` instead, in the same
+ * step: a caller that transforms every answer saves a promise and a microtask turn per
+ * statement.
  */
-export function executeRows<R = Record<string, unknown>>(db: Database, query: Query): Promise<R[]> {
+export function executeRows<R = Record<string, unknown>, M = R[]>(
+  db: Database,
+  query: Query,
+  map?: (rows: R[]) => M,
+): Promise<M> {
   // One `.then` instead of an async function's await: fewer promises on every statement.
   let driver: Driver;
   let result: Promise<unknown>;
@@ -112,7 +118,9 @@ export function executeRows<R = Record<string, unknown>>(db: Database, query: Qu
   } catch (error) {
     return Promise.reject(error); // a bad query still rejects, as from an async function
   }
-  return result.then(driver.rows) as Promise<R[]>;
+  if (!map) return result.then(driver.rows) as Promise<M>;
+  const rows = driver.rows;
+  return result.then((answer) => map(rows(answer) as R[]));
 }
 
 /** Runs a raw statement that returns no rows (DDL, SET, UPDATE) and returns the affected row count. */
