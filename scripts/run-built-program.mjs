@@ -15,9 +15,10 @@ export function run(command, commandArgs, env = process.env) {
 }
 
 /**
- * @param {{ name: string, filters: string[], entry: string, nothingRan: string }} program
+ * @param {{ name: string, filters: string[], entry: string, nothingRan: string, nodeArgs?: string[] }} program
  *   `name` labels the messages; `filters` are turbo `--filter` values; `entry` is the built
- *   script, relative to the repository root; `nothingRan` ends the build-failure message.
+ *   script, relative to the repository root; `nothingRan` ends the build-failure message;
+ *   `nodeArgs` go to Node before the script.
  */
 export async function runBuiltProgram(program) {
   const args = process.argv.slice(2).filter((arg) => arg !== '--');
@@ -35,5 +36,7 @@ export async function runBuiltProgram(program) {
     process.exit(built);
   }
   console.error(`pnpm ${program.name}: built in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-  process.exit(await run(process.execPath, [join(root, program.entry), ...args]));
+  process.exit(
+    await run(process.execPath, [...(program.nodeArgs ?? []), join(root, program.entry), ...args]),
+  );
 }

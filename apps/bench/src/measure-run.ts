@@ -116,6 +116,10 @@ export async function measureRun<C extends BenchClient>(
     }
   };
 
+  // The garbage of the run before (another contender's, often a heavier allocator) is
+  // collected now, not inside this run's window: every run starts from a collected heap.
+  // `pnpm bench` starts Node with --expose-gc; without it this is skipped.
+  (globalThis as { gc?: () => void }).gc?.();
   // Operation errors are caught inside the loops, so `loops` only settles once all stopped.
   const loops = Promise.all(clients.map(loop));
   await sleep(timing.warmupMs);
