@@ -21,8 +21,10 @@ export interface ContenderResult {
   anomalies: number;
   invariantHeld: boolean;
   invariantDetail: string;
-  /** ops/s ÷ the baseline's ops/s. */
+  /** ops/s ÷ the baseline's ops/s: the median of the per-run ratios. */
   ratio?: number;
+  /** The lowest and highest per-run ratio: how much the machine moved between runs. */
+  ratioRange?: [number, number];
   /** ops/s ÷ the same-work baseline's ops/s. */
   sameWorkRatio?: number;
   /** Driver statements per completed operation (BEGIN/COMMIT included). */

@@ -49,8 +49,13 @@ function ratioTarget(
     const ratios = points.map(({ clients, result }) => {
       const ratio = result.ratio ?? 0;
       if (!(ratio >= threshold)) all = false;
-      const sameWork = result.sameWorkRatio ? ` (same work ${fmt(result.sameWorkRatio)})` : '';
-      return `${clients}c ${fmt(ratio)}${sameWork}`;
+      const notes = [
+        ...(result.ratioRange
+          ? [`runs ${result.ratioRange[0].toFixed(2)}–${fmt(result.ratioRange[1])}`]
+          : []),
+        ...(result.sameWorkRatio ? [`same work ${fmt(result.sameWorkRatio)}`] : []),
+      ];
+      return `${clients}c ${fmt(ratio)}${notes.length ? ` (${notes.join(', ')})` : ''}`;
     });
     parts.push(`${scenario.id}: ${ratios.join(', ')}`);
   }

@@ -14,7 +14,7 @@ export interface ScenarioPlan extends RunTiming {
  * Runs every contender of `scenario` `plan.runs` times on `clients`, round-robin (run 1 of
  * each contender, then run 2 of each, … with the order rotated every round) so that the noise
  * of a shared machine lands on all contenders alike; ratios are the median of the per-round
- * ratios (see `pairedRatio`). The data is reset before every run and the invariant checked
+ * ratios (see `pairedRatios`). The data is reset before every run and the invariant checked
  * after it.
  */
 export async function runScenario<C extends BenchClient>(
@@ -47,27 +47,33 @@ export async function runScenario<C extends BenchClient>(
   const byId = new Map(results.map((r) => [r.id, r]));
   for (const result of results) {
     const baseline = result.baseline ? byId.get(result.baseline) : undefined;
-    if (baseline) result.ratio = pairedRatio(result, baseline);
+    const ratios = baseline ? pairedRatios(result, baseline) : [];
+    if (ratios.length > 0) {
+      result.ratio = median(ratios);
+      result.ratioRange = [Math.min(...ratios), Math.max(...ratios)];
+    }
     const sameWork = result.sameWorkBaseline ? byId.get(result.sameWorkBaseline) : undefined;
-    if (sameWork) result.sameWorkRatio = pairedRatio(result, sameWork);
+    const sameWorkRatios = sameWork ? pairedRatios(result, sameWork) : [];
+    if (sameWorkRatios.length > 0) result.sameWorkRatio = median(sameWorkRatios);
   }
   progress.finish(results.map((r) => `${r.id} ${Math.round(r.opsPerSecond)}/s`).join(', '));
   return { clients: clients.length, contenders: results };
 }
 
 /**
- * The median of the per-round ratios: round `i` of both contenders ran minutes apart at most,
- * seconds apart usually, so a slow stretch of the shared machine divides out — where a ratio
- * of two medians lets one contender's lucky round and the other's unlucky one meet. Rounds
- * whose baseline did nothing are left out; `undefined` if all are.
+ * The per-round ratios, whose median is the ratio reported: round `i` of both contenders ran
+ * minutes apart at most, seconds apart usually, so a slow stretch of the shared machine
+ * divides out — where a ratio of two medians lets one contender's lucky round and the other's
+ * unlucky one meet. Their range shows how far this machine moved one round from the next.
+ * Rounds whose baseline did nothing are left out.
  */
-function pairedRatio(result: ContenderResult, baseline: ContenderResult): number | undefined {
+function pairedRatios(result: ContenderResult, baseline: ContenderResult): number[] {
   const ratios: number[] = [];
   for (let i = 0; i < result.runs.length; i++) {
     const divisor = baseline.runs[i];
     if (divisor) ratios.push((result.runs[i] as number) / divisor);
   }
-  return ratios.length > 0 ? median(ratios) : undefined;
+  return ratios;
 }
 
 function aggregate<C extends BenchClient>(
