@@ -102,21 +102,31 @@ export async function runAtomic<T>(
     let committing = false;
     let value: T;
     try {
-      const pending = (target.root as unknown as Transactional).transaction(async (tx) => {
-        const result = await runBody(scope, tx, fn, (failure) => {
-          bodyError = failure;
-        });
-        if (scope.broken) {
-          // A nested block's savepoint could not be rolled back (MySQL: a deadlock already
-          // rolled back everything, and the connection is now outside any transaction) and the
-          // body carried on. Committing would report success for work that is gone.
-          bodyError = scope.broken;
-          throw scope.broken.error;
-        }
-        if (rollbackOnly) throw new RollbackSignal(result);
-        committing = true;
-        return result;
-      }, config);
+      const pending = (target.root as unknown as Transactional).transaction(
+        (tx) =>
+          runBody(
+            scope,
+            tx,
+            fn,
+            (failure) => {
+              bodyError = failure;
+            },
+            (result) => {
+              if (scope.broken) {
+                // A nested block's savepoint could not be rolled back (MySQL: a deadlock
+                // already rolled back everything, and the connection is now outside any
+                // transaction) and the body carried on. Committing would report success for
+                // work that is gone.
+                bodyError = scope.broken;
+                throw scope.broken.error;
+              }
+              if (rollbackOnly) throw new RollbackSignal(result);
+              committing = true;
+              return result;
+            },
+          ),
+        config,
+      );
       scope.ended = pending.then(
         () => undefined,
         () => undefined,
@@ -176,16 +186,23 @@ async function runNested<T>(
     let signal: RollbackSignal | undefined;
     let value: T;
     try {
-      value = (await (parent.tx as unknown as Transactional).transaction(async (tx) => {
-        const result = await runBody(child, tx, fn, (failure) => {
-          bodyError = failure;
-        });
-        if (rollbackOnly) {
-          signal = new RollbackSignal(result);
-          throw signal;
-        }
-        return result;
-      })) as T;
+      value = (await (parent.tx as unknown as Transactional).transaction((tx) =>
+        runBody(
+          child,
+          tx,
+          fn,
+          (failure) => {
+            bodyError = failure;
+          },
+          (result) => {
+            if (rollbackOnly) {
+              signal = new RollbackSignal(result);
+              throw signal;
+            }
+            return result;
+          },
+        ),
+      )) as T;
     } catch (error) {
       outermost.openDescendants.delete(child);
       child.state = 'rolled back';
@@ -215,24 +232,29 @@ async function runNested<T>(
 }
 
 /**
- * A block's body, run in its scope on the driver's `tx`. A failure of the body is handed to
- * `failed` before it propagates: the block must tell it from a failure of the driver's own
- * statements (COMMIT, ROLLBACK TO SAVEPOINT), which is what it reports and retries on.
+ * A block's body, run in its scope on the driver's `tx` — the callback the driver's
+ * `transaction` runs. A failure of the body is handed to `failed` before it propagates: the
+ * block must tell it from a failure of the driver's own statements (COMMIT, ROLLBACK TO
+ * SAVEPOINT), which is what it reports and retries on. `after` sees the body's result and
+ * decides what the driver gets (a throw rolls the block back, and is not the body's failure).
  */
 async function runBody<T>(
   scope: Scope,
   tx: Database,
   fn: (tx: Database) => Promise<T> | T,
   failed: (failure: { error: unknown }) => void,
+  after: (result: T) => T,
 ): Promise<T> {
   scope.tx = tx;
+  let result: T;
   try {
-    return await runInScope(scope, () => fn(tx));
+    result = await runInScope(scope, () => fn(tx));
   } catch (error) {
     failed({ error });
     await abandonIfConnectionLost(scope, error);
     throw error;
   }
+  return after(result);
 }
 
 /** How long to wait for the driver to notice a lost connection before giving up on abandoning. */
