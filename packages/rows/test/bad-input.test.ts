@@ -27,6 +27,11 @@ describeDialects('bad input is refused before any SQL', (t) => {
   const cases: [string, () => Promise<unknown>, { opensTransaction?: boolean }?][] = [
     ['empty where', () => getOrCreate(counted.db, T.tags, { where: {} })],
     [
+      'unknown column in object defaults',
+      () =>
+        getOrCreate(counted.db, T.tags, { where: { name: 'x' }, defaults: { nope: 1 } as never }),
+    ],
+    [
       'unknown column',
       () => getOrCreate(counted.db, T.tags, { where: { name: 'x', nope: 1 } as never }),
     ],
@@ -125,4 +130,26 @@ describeDialects('bad input is refused before any SQL', (t) => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     });
   }
+
+  it('getOrCreate rejects bad input, never throws it, also before the dialect is known', async () => {
+    // A fresh pool: racefree has not probed its server yet, so the call takes the slow path.
+    const fresh = await t.connect({ max: 1 });
+    try {
+      const calls: (() => Promise<unknown>)[] = [
+        () => getOrCreate(fresh.db, {} as never, { where: { name: 'x' } } as never),
+        () =>
+          getOrCreate(fresh.db, T.tags, { where: { name: 'x' }, defaults: { nope: 1 } as never }),
+        () => getOrCreate(fresh.db, T.tags, { where: { nope: 1 } as never }),
+      ];
+      for (const call of calls) {
+        let promise: Promise<unknown> | undefined;
+        expect(() => {
+          promise = call();
+        }).not.toThrow();
+        await expect(promise).rejects.toBeInstanceOf(RacefreeError);
+      }
+    } finally {
+      await fresh.close();
+    }
+  });
 });

@@ -23,6 +23,43 @@ describeDialects(
     });
     beforeEach(() => truncateAll(t.connection));
 
+    it('one table on a server with RETURNING and one without: each sends its own INSERT', async () => {
+      // Both databases share the table's statement cache: a text kept for one server's insert
+      // must never be sent on the other's.
+      const sent: { db: 'returning' | 'no-returning'; query: string }[] = [];
+      const logTo = (db: 'returning' | 'no-returning') => ({
+        logQuery: (query: string) => sent.push({ db, query }),
+      });
+      const withReturning = await t.connect({ max: 2, logger: logTo('returning') });
+      const without = await t.connect({ max: 2, logger: logTo('no-returning') });
+      try {
+        setDialectForTesting(
+          without.db,
+          mariadbDialect(parseVersion('10.4.0-MariaDB'), 'repeatable read'),
+        );
+        // The real server answers the probe for `withReturning` (10.11: RETURNING).
+        await getOrCreate(withReturning.db, T.tags, { where: { name: 'probe' } });
+        sent.length = 0;
+        for (const [i, db] of [withReturning, without, withReturning, without].entries()) {
+          const { created } = await getOrCreate(db.db, T.tags, {
+            where: { name: `both-${i}` },
+            prefer: 'create',
+          });
+          expect(created).toBe(true);
+        }
+        const inserts = sent.filter((s) => /^insert/i.test(s.query));
+        expect(inserts.map((s) => [s.db, /\breturning\b/i.test(s.query)])).toEqual([
+          ['returning', true],
+          ['no-returning', false],
+          ['returning', true],
+          ['no-returning', false],
+        ]);
+      } finally {
+        await withReturning.close();
+        await without.close();
+      }
+    });
+
     for (const level of ['read committed', 'repeatable read'] as IsolationLevel[]) {
       it(`64 callers, 5 keys, at ${level}: one row each, no errors`, async () => {
         const outcome = await race(64, (caller) =>

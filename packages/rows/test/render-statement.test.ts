@@ -50,6 +50,11 @@ const pgT = {
     name: pg.varchar('name', { length: 100 }).notNull().unique(),
     size: pg.integer('size').notNull().default(0),
   }),
+  labels: pg.pgTable('labels', {
+    id: pg.serial('id').primaryKey(),
+    name: pg.varchar('name', { length: 100 }).notNull().unique(),
+    code: pg.varchar('code', { length: 100 }).notNull().unique(),
+  }),
   loose: pg.pgTable('loose_pairs', {
     id: pg.serial('id').primaryKey(),
     a: pg.varchar('a', { length: 100 }),
@@ -81,6 +86,11 @@ const myT = {
     name: my.varchar('name', { length: 100 }).notNull().unique(),
     size: my.int('size').notNull().default(0),
   }),
+  labels: my.mysqlTable('labels', {
+    id: my.serial('id').primaryKey(),
+    name: my.varchar('name', { length: 100 }).notNull().unique(),
+    code: my.varchar('code', { length: 100 }).notNull().unique(),
+  }),
   loose: my.mysqlTable('loose_pairs', {
     id: my.serial('id').primaryKey(),
     a: my.varchar('a', { length: 100 }),
@@ -92,6 +102,7 @@ const DDL = [
   'create table gadgets (id serial primary key, name varchar(100) not null unique, code varchar(100) not null, note varchar(100), touched integer not null default 0)',
   'create table shouts (id serial primary key, word varchar(100) not null unique, loud varchar(100))',
   'create table crates (id serial primary key, name varchar(100) not null unique, size integer not null default 0)',
+  'create table labels (id serial primary key, name varchar(100) not null unique, code varchar(100) not null unique)',
   'create table loose_pairs (id serial primary key, a varchar(100), b varchar(100))',
 ];
 
@@ -111,6 +122,8 @@ describeDialects('statements rendered once per shape', (t) => {
     pinPreferCreate(T.gadgets, { name: 'any' }, undefined);
     pinPreferCreate(T.shouts, { word: 'any' }, undefined);
     pinPreferCreate(T.crates, { name: 'any' }, undefined);
+    pinPreferCreate(T.labels, { name: 'any' }, undefined);
+    pinPreferCreate(T.labels, { code: 'any' }, undefined);
   });
 
   it('renders each text once, and sends each call its own values through it', async () => {
@@ -196,6 +209,31 @@ describeDialects('statements rendered once per shape', (t) => {
       );
       expect(stored.map((r) => Number(r.size))).toEqual([0, 5, 0, 5]);
       expect(rows.map((r) => r.size)).toEqual([0, 5, 0, 5]);
+    },
+  );
+
+  it.each(PREFER_CREATE_STATEMENTS)(
+    'keeps each unique key its own conflict target, with the same columns inserted ($statement)',
+    async ({ statement, combined }) => {
+      pinPreferCreate(T.labels, { name: 'any' }, combined);
+      pinPreferCreate(T.labels, { code: 'any' }, combined);
+      const name = `label-${statement}`;
+      const code = `code-${statement}`;
+      const first = await getOrCreate(db(), T.labels, {
+        where: { name },
+        defaults: { code },
+        prefer: 'create',
+      });
+      expect(first.created).toBe(true);
+      // Same columns, the other key: its row exists. A text kept with the first key's conflict
+      // target would let the code's unique violation escape (ON CONFLICT (name) does not
+      // cover it) instead of finding the row.
+      const second = await getOrCreate(db(), T.labels, {
+        where: { code },
+        defaults: { name: `${name}-other` },
+        prefer: 'create',
+      });
+      expect(second).toEqual({ row: first.row, created: false });
     },
   );
 
