@@ -84,7 +84,14 @@ export interface DatabaseReport {
   /** The durability settings in force (never relaxed to win a number). */
   durability: string;
   mode: 'quick' | 'full';
-  config: { runs: number; warmupMs: number; durationMs: number; clients: number[] };
+  config: {
+    runs: number;
+    warmupMs: number;
+    durationMs: number;
+    clients: number[];
+    /** Node ran with --expose-gc, so every run started from a collected heap (see measureRun). */
+    heapCollectedBeforeRuns?: boolean;
+  };
   machine: { cpus: number; node: string };
   startedAt: string;
   finishedAt: string;

@@ -9,7 +9,7 @@ export function renderMarkdown(report: DatabaseReport, chartFile?: string): stri
   out.push(
     `## ${report.server} — ${report.mode} run`,
     '',
-    `${report.startedAt} · ${report.config.runs} runs × ${report.config.durationMs} ms per point (after ${report.config.warmupMs} ms warm-up) · clients ${report.config.clients.join(', ')} · ${report.machine.cpus} CPUs · Node ${report.machine.node}`,
+    `${report.startedAt} · ${report.config.runs} runs × ${report.config.durationMs} ms per point (after ${report.config.warmupMs} ms warm-up${report.config.heapCollectedBeforeRuns ? ', from a collected heap' : ''}) · clients ${report.config.clients.join(', ')} · ${report.machine.cpus} CPUs · Node ${report.machine.node}`,
     '',
     `Durability: ${report.durability}.`,
     '',

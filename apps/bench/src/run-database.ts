@@ -180,6 +180,7 @@ export async function runDatabase(
         warmupMs: options.warmupMs,
         durationMs: options.durationMs,
         clients: options.clients,
+        heapCollectedBeforeRuns: typeof (globalThis as { gc?: unknown }).gc === 'function',
       },
       machine: { cpus: cpus().length, node: process.versions.node },
       startedAt,
