@@ -37,6 +37,13 @@ import { selectForUpdateOrCreateScenarios } from './scenarios/select-for-update-
 import { updateOrCreateScenarios } from './scenarios/update-or-create-scenarios.js';
 import { SIGNUPS_DDL } from './signup-table.js';
 
+/** The key-based scenario groups on the items tables, in the order they run. */
+const ITEM_GROUPS = [
+  getOrCreateScenarios,
+  selectForUpdateOrCreateScenarios,
+  updateOrCreateScenarios,
+] as const;
+
 /** One database server to run every scenario on. */
 export interface DatabaseTarget {
   family: 'postgres' | 'mysql';
@@ -88,12 +95,8 @@ export async function runDatabase(
 
     if (target.family === 'postgres') {
       const scenarios: Scenario<PostgresClient>[] = [];
-      if (want('get-or-create'))
-        scenarios.push(...itemScenarios('postgres', admin, getOrCreateScenarios));
-      if (want('select-for-update-or-create'))
-        scenarios.push(...itemScenarios('postgres', admin, selectForUpdateOrCreateScenarios));
-      if (want('update-or-create'))
-        scenarios.push(...itemScenarios('postgres', admin, updateOrCreateScenarios));
+      for (const group of ITEM_GROUPS)
+        if (want(group.name)) scenarios.push(...itemScenarios('postgres', admin, group));
       if (want('purchase') && modules.bookstore.module) {
         const fixture = await prepareBookstore(
           admin,
@@ -136,12 +139,8 @@ export async function runDatabase(
       }
     } else {
       const scenarios: Scenario<MysqlClient>[] = [];
-      if (want('get-or-create'))
-        scenarios.push(...itemScenarios('mysql', admin, getOrCreateScenarios));
-      if (want('select-for-update-or-create'))
-        scenarios.push(...itemScenarios('mysql', admin, selectForUpdateOrCreateScenarios));
-      if (want('update-or-create'))
-        scenarios.push(...itemScenarios('mysql', admin, updateOrCreateScenarios));
+      for (const group of ITEM_GROUPS)
+        if (want(group.name)) scenarios.push(...itemScenarios('mysql', admin, group));
       if (want('purchase') && modules.bookstore.module) {
         const fixture = await prepareBookstore(
           admin,

@@ -119,8 +119,7 @@ export function executeRows<R = Record<string, unknown>, M = R[]>(
     return Promise.reject(error); // a bad query still rejects, as from an async function
   }
   if (!map) return result.then(driver.rows) as Promise<M>;
-  const rows = driver.rows;
-  return result.then((answer) => map(rows(answer) as R[]));
+  return result.then((answer) => map(driver.rows(answer) as R[]));
 }
 
 /** Runs a raw statement that returns no rows (DDL, SET, UPDATE) and returns the affected row count. */

@@ -18,11 +18,10 @@ import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.j
 import type { Contender, OpOutcome } from '../scenario.js';
 import { type ItemMix, type ItemScenarioGroup } from './item-scenarios.js';
 
-type Mix = ItemMix;
 type Prefer = 'get' | 'create';
 
 /** The `prefer` a user would pick: read first when rows exist, insert first when most are new. */
-const PREFER: Record<Mix, Prefer> = { existing: 'get', hot: 'create', cold: 'create' };
+const PREFER: Record<ItemMix, Prefer> = { existing: 'get', hot: 'create', cold: 'create' };
 const NAIVE_LABEL = 'naive Drizzle select-then-insert (control)';
 const NAIVE_KEYLESS_LABEL = 'naive select-then-insert, no unique constraint (control)';
 
@@ -34,8 +33,8 @@ const NAIVE_KEYLESS_LABEL = 'naive select-then-insert, no unique constraint (con
  * table shows the duplicates it makes when the constraint is missing); and the "upsert with a
  * dummy update" idiom.
  */
-export const getOrCreateScenarios: ItemScenarioGroup<Mix> = {
-  group: 'get-or-create',
+export const getOrCreateScenarios: ItemScenarioGroup<ItemMix> = {
+  name: 'get-or-create',
   title: (mix) => `get-or-create, ${mix} keys`,
   mixes: ['existing', 'hot', 'cold'],
   postgres: postgresContenders,
@@ -52,7 +51,7 @@ export const getOrCreateScenarios: ItemScenarioGroup<Mix> = {
  * reads the row back when the key was taken), or on existing keys a `select` first.
  */
 function floorContender<C extends BenchClient>(
-  mix: Mix,
+  mix: ItemMix,
   statement: string,
   select: (c: C, key: string) => Promise<ItemRow | undefined>,
   insertFirst: (c: C, key: string) => Promise<OpOutcome | undefined>,
@@ -72,7 +71,7 @@ function floorContender<C extends BenchClient>(
   };
 }
 
-function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
+function postgresContenders(mix: ItemMix): Contender<PostgresClient>[] {
   const name: ItemTableName = `items_${mix}`;
   const table = postgresItemTables[name];
   const select = async (c: PostgresClient, key: string) => {
@@ -110,7 +109,7 @@ function postgresContenders(mix: Mix): Contender<PostgresClient>[] {
   });
 }
 
-function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
+function mysqlContenders(mix: ItemMix): Contender<MysqlClient>[] {
   const name: ItemTableName = `items_${mix}`;
   const table = mysqlItemTables[name];
   const select = async (c: MysqlClient, key: string) => {
@@ -156,7 +155,7 @@ function mysqlContenders(mix: Mix): Contender<MysqlClient>[] {
  * control (and on hot keys its keyless twin, where the duplicates show), the upsert idiom.
  */
 function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
-  mix: Mix,
+  mix: ItemMix,
   table: T,
   parts: {
     floor: Contender<C>;
@@ -175,7 +174,7 @@ function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
 }
 
 function racefreeContender<C extends BenchClient>(
-  mix: Mix,
+  mix: ItemMix,
   table: PostgresItems | MysqlItems,
 ): Contender<C> {
   const prefer = PREFER[mix];

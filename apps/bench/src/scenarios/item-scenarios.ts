@@ -14,8 +14,8 @@ export type ItemMix = 'existing' | 'hot' | 'cold';
  * says only its contenders and its invariant.
  */
 export interface ItemScenarioGroup<M extends ItemMix> {
-  /** e.g. `get-or-create`: the scenario ids are `<group>/<mix>`. */
-  group: string;
+  /** e.g. `get-or-create`: the `--only` name, and the scenario ids are `<name>/<mix>`. */
+  name: string;
   title(mix: M): string;
   mixes: readonly M[];
   postgres(mix: M): Contender<PostgresClient>[];
@@ -60,8 +60,8 @@ function scenario<M extends ItemMix, C extends BenchClient>(
 ): Scenario<C> {
   const table: ItemTableName = `items_${mix}`;
   return {
-    id: `${group.group}/${mix}`,
-    group: group.group,
+    id: `${group.name}/${mix}`,
+    group: group.name,
     title: group.title(mix),
     description: KEY_MIXES[mix].description,
     keys: KEY_MIXES[mix],

@@ -28,7 +28,7 @@ type Mix = Exclude<ItemMix, 'existing'>;
  * to the number of successful operations (no increment lost) and no key has two rows.
  */
 export const selectForUpdateOrCreateScenarios: ItemScenarioGroup<Mix> = {
-  group: 'select-for-update-or-create',
+  name: 'select-for-update-or-create',
   title: (mix) => `select-for-update-or-create + increment, ${mix} keys`,
   mixes: ['hot', 'cold'],
   postgres: postgresContenders,

@@ -24,7 +24,7 @@ type Mix = Exclude<ItemMix, 'existing'>;
  * Every operation must get back its row with the value it wrote; no key may have two rows.
  */
 export const updateOrCreateScenarios: ItemScenarioGroup<Mix> = {
-  group: 'update-or-create',
+  name: 'update-or-create',
   title: (mix) => `update-or-create, ${mix} keys`,
   mixes: ['hot', 'cold'],
   postgres: postgresContenders,
