@@ -42,6 +42,11 @@ export interface ContenderResult {
 /** A scenario at one client count. */
 export interface ScenarioPoint {
   clients: number;
+  /**
+   * Set when the contenders took turns in slices (`measureInterleaved`): how many slices
+   * each contender's timed window was cut into, per run.
+   */
+  slices?: number;
   contenders: ContenderResult[];
   /** Set when the point could not run (e.g. connections refused). */
   failure?: string;

@@ -4,6 +4,7 @@ import type {
   ScenarioResult,
   TargetResult,
 } from './bench-report.js';
+import { FLOOR_AGAIN_ID } from './scenarios/get-or-create-scenarios.js';
 
 /** What the target evaluation needs to know besides the numbers. */
 export interface TargetContext {
@@ -38,6 +39,7 @@ function ratioTarget(
   scenarios: (ScenarioResult | undefined)[],
   contenderId: string,
   threshold: number,
+  noiseCheckId?: string,
 ): TargetResult {
   const parts: string[] = [];
   let all = true;
@@ -48,12 +50,14 @@ function ratioTarget(
     any = true;
     const ratios = points.map(({ clients, result }) => {
       const ratio = result.ratio ?? 0;
+      const noise = noiseCheckId ? contender(scenario, clients, noiseCheckId) : undefined;
       if (!(ratio >= threshold)) all = false;
       const notes = [
         ...(result.ratioRange
           ? [`runs ${result.ratioRange[0].toFixed(2)}–${fmt(result.ratioRange[1])}`]
           : []),
         ...(result.sameWorkRatio ? [`same work ${fmt(result.sameWorkRatio)}`] : []),
+        ...(noise?.ratio !== undefined ? [`floor again ${fmt(noise.ratio)}`] : []),
       ];
       return `${clients}c ${fmt(ratio)}${notes.length ? ` (${notes.join(', ')})` : ''}`;
     });
@@ -81,6 +85,7 @@ export function evaluateTargets(report: DatabaseReport, context: TargetContext):
       goc,
       'racefree',
       threshold,
+      FLOOR_AGAIN_ID,
     ),
   );
 

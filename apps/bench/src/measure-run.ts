@@ -35,28 +35,9 @@ export interface RunTally {
   wrongRows: number;
 }
 
-/** How long operations may take to return once the timed window closed. */
-const STOP_TIMEOUT_MS = 30_000;
-
-/** How long to run. */
-export interface RunTiming {
-  warmupMs: number;
-  durationMs: number;
-}
-
-/**
- * Runs `contender` on every client at once, each client in a closed loop (next operation as
- * soon as the last one returns), and counts what completes inside the timed window that
- * follows a warm-up. Counting completions (not starts) keeps the rate unbiased however long
- * single operations take.
- */
-export async function measureRun<C extends BenchClient>(
-  clients: readonly C[],
-  contender: Contender<C>,
-  nextKey: () => string,
-  timing: RunTiming,
-): Promise<RunTally> {
-  const tally: RunTally = {
+/** A tally with nothing counted yet. */
+export function emptyTally(): RunTally {
+  return {
     seconds: 0,
     ops: 0,
     errors: 0,
@@ -72,6 +53,43 @@ export async function measureRun<C extends BenchClient>(
     allSucceeded: 0,
     wrongRows: 0,
   };
+}
+
+/** Error counts by kind, and one message per kind. */
+export type ErrorTally = Pick<RunTally, 'errorKinds' | 'errorSamples'>;
+
+/** Adds `part`'s error kinds to `total`'s, keeping the first message seen per kind. */
+export function addErrorKinds(total: ErrorTally, part: ErrorTally): void {
+  for (const [kind, count] of Object.entries(part.errorKinds))
+    total.errorKinds[kind] = (total.errorKinds[kind] ?? 0) + count;
+  for (const [kind, message] of Object.entries(part.errorSamples))
+    total.errorSamples[kind] ??= message;
+}
+
+/** How long operations may take to return once the timed window closed. */
+const STOP_TIMEOUT_MS = 30_000;
+
+/** How long to run. */
+export interface RunTiming {
+  warmupMs: number;
+  durationMs: number;
+  /** Collect the heap before the run (default `true`; needs Node's --expose-gc). */
+  collectGarbage?: boolean;
+}
+
+/**
+ * Runs `contender` on every client at once, each client in a closed loop (next operation as
+ * soon as the last one returns), and counts what completes inside the timed window that
+ * follows a warm-up. Counting completions (not starts) keeps the rate unbiased however long
+ * single operations take.
+ */
+export async function measureRun<C extends BenchClient>(
+  clients: readonly C[],
+  contender: Contender<C>,
+  nextKey: () => string,
+  timing: RunTiming,
+): Promise<RunTally> {
+  const tally = emptyTally();
   let windowStart = Number.POSITIVE_INFINITY;
   let windowEnd = Number.POSITIVE_INFINITY;
   let stopping = false;
@@ -119,7 +137,7 @@ export async function measureRun<C extends BenchClient>(
   // The garbage of the run before (another contender's, often a heavier allocator) is
   // collected now, not inside this run's window: every run starts from a collected heap.
   // `pnpm bench` starts Node with --expose-gc; without it this is skipped.
-  (globalThis as { gc?: () => void }).gc?.();
+  if (timing.collectGarbage !== false) (globalThis as { gc?: () => void }).gc?.();
   // Operation errors are caught inside the loops, so `loops` only settles once all stopped.
   const loops = Promise.all(clients.map(loop));
   await sleep(timing.warmupMs);

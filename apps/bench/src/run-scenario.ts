@@ -1,6 +1,13 @@
 import type { ContenderResult, ScenarioPoint } from './bench-report.js';
 import { median, summarizeLatencies } from './latency-summary.js';
-import { measureRun, type RunTally, type RunTiming } from './measure-run.js';
+import { measureInterleaved, sliceCount } from './measure-interleaved.js';
+import {
+  addErrorKinds,
+  type ErrorTally,
+  measureRun,
+  type RunTally,
+  type RunTiming,
+} from './measure-run.js';
 import type { BenchClient } from './open-clients.js';
 import { ProgressBar } from './progress-bar.js';
 import type { Contender, InvariantCheck, Scenario } from './scenario.js';
@@ -15,7 +22,8 @@ export interface ScenarioPlan extends RunTiming {
  * each contender, then run 2 of each, … with the order rotated every round) so that the noise
  * of a shared machine lands on all contenders alike; ratios are the median of the per-round
  * ratios (see `pairedRatios`). The data is reset before every run and the invariant checked
- * after it.
+ * after it. An `interleaved` scenario runs its contenders' run `i` together instead, taking turns
+ * in short slices on the same data (`measureInterleaved`), reset once before them.
  */
 export async function runScenario<C extends BenchClient>(
   scenario: Scenario<C>,
@@ -29,16 +37,25 @@ export async function runScenario<C extends BenchClient>(
     `${scenario.id} @ ${clients.length} client${clients.length === 1 ? '' : 's'}`,
     plan.runs * contenders.length,
   );
+  const record = async (contender: Contender<C>, tally: RunTally) => {
+    tallies.get(contender.id)?.push(tally);
+    checks.get(contender.id)?.push(withRightRows(await scenario.check(contender, tally), tally));
+    progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
+  };
   for (let round = 0; round < plan.runs; round++) {
     const order = contenders.map(
       (_, i) => contenders[(i + round) % contenders.length] as Contender<C>,
     );
+    if (scenario.interleaved) {
+      await scenario.reset();
+      const runTallies = await measureInterleaved(clients, order, scenario.keys.stream(), plan);
+      for (const [i, contender] of order.entries())
+        await record(contender, runTallies[i] as RunTally);
+      continue;
+    }
     for (const contender of order) {
       await scenario.reset();
-      const tally = await measureRun(clients, contender, scenario.keys.stream(), plan);
-      tallies.get(contender.id)?.push(tally);
-      checks.get(contender.id)?.push(withRightRows(await scenario.check(contender, tally), tally));
-      progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
+      await record(contender, await measureRun(clients, contender, scenario.keys.stream(), plan));
     }
   }
   const results = contenders.map((c) =>
@@ -57,7 +74,11 @@ export async function runScenario<C extends BenchClient>(
     if (sameWorkRatios.length > 0) result.sameWorkRatio = median(sameWorkRatios);
   }
   progress.finish(results.map((r) => `${r.id} ${Math.round(r.opsPerSecond)}/s`).join(', '));
-  return { clients: clients.length, contenders: results };
+  return {
+    clients: clients.length,
+    ...(scenario.interleaved ? { slices: sliceCount(plan.durationMs) } : {}),
+    contenders: results,
+  };
 }
 
 /**
@@ -84,14 +105,8 @@ function aggregate<C extends BenchClient>(
   const sum = (pick: (t: RunTally) => number) => tallies.reduce((total, t) => total + pick(t), 0);
   const ops = sum((t) => t.ops);
   const completed = ops + sum((t) => t.errors);
-  const errorKinds: Record<string, number> = {};
-  const errorSamples: Record<string, string> = {};
-  for (const tally of tallies) {
-    for (const [kind, count] of Object.entries(tally.errorKinds))
-      errorKinds[kind] = (errorKinds[kind] ?? 0) + count;
-    for (const [kind, message] of Object.entries(tally.errorSamples))
-      errorSamples[kind] ??= message;
-  }
+  const errors: ErrorTally = { errorKinds: {}, errorSamples: {} };
+  for (const tally of tallies) addErrorKinds(errors, tally);
   const broken = checks.find((c) => !c.held);
   const reportedCreated = sum((t) => t.reportedCreated);
   return {
@@ -104,8 +119,8 @@ function aggregate<C extends BenchClient>(
     opsPerSecond: median(tallies.map((t) => t.ops / t.seconds)),
     latency: summarizeLatencies(tallies.flatMap((t) => t.latencies)),
     errors: sum((t) => t.errors),
-    errorKinds,
-    errorSamples,
+    errorKinds: errors.errorKinds,
+    errorSamples: errors.errorSamples,
     anomalies: checks.reduce((total, c) => total + c.anomalies, 0),
     invariantHeld: checks.every((c) => c.held),
     invariantDetail: (broken ?? checks[checks.length - 1])?.detail ?? '',

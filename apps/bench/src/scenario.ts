@@ -59,6 +59,12 @@ export interface Scenario<C extends BenchClient> {
   description: string;
   keys: KeyMix;
   contenders: Contender<C>[];
+  /**
+   * Run the contenders' runs interleaved, in slices of about 100 ms on the same data, reset
+   * once per round (`measureInterleaved`), instead of one after another with a reset before
+   * each. Only for scenarios whose `check` holds per contender without a reset in between.
+   */
+  interleaved?: boolean;
   /** Open each client with a spare connection for one-time probes (see `openPostgresClients`). */
   spareConnection?: boolean;
   /** Puts the data back before each run (fresh tables, restocked book). */

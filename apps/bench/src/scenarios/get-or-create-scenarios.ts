@@ -39,6 +39,9 @@ export const getOrCreateScenarios: ItemScenarioGroup<ItemMix> = {
   mixes: ['existing', 'hot', 'cold'],
   postgres: postgresContenders,
   mysql: mysqlContenders,
+  // Every contender's check holds on its own: the keyed tables cannot hold a duplicate, only
+  // the keyless control writes the keyless twin, and a wrong row is caught per operation.
+  interleaved: true,
   // Existing keys are read-only for every contender; the others start from empty tables.
   resetTables: (mix, table) =>
     mix === 'existing' ? [] : mix === 'hot' ? [table, KEYLESS_TABLE_NAME] : [table],
@@ -150,9 +153,14 @@ function mysqlContenders(mix: ItemMix): Contender<MysqlClient>[] {
   });
 }
 
+/** The id of the floor's twin: the floor measured again, divided by the floor. */
+export const FLOOR_AGAIN_ID = 'floor-again';
+
 /**
- * A mix's contenders in the order the tables print them: racefree, the floor, the naive
- * control (and on hot keys its keyless twin, where the duplicates show), the upsert idiom.
+ * A mix's contenders in the order the tables print them: racefree, the floor, the floor again
+ * (the same code: its ratio to the floor, ideally 1, shows how finely this run can tell two
+ * contenders apart), the naive control (and on hot keys its keyless twin, where the
+ * duplicates show), the upsert idiom.
  */
 function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
   mix: ItemMix,
@@ -167,6 +175,13 @@ function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
   return [
     racefreeContender(mix, table),
     parts.floor,
+    {
+      ...parts.floor,
+      id: FLOOR_AGAIN_ID,
+      label: 'the raw floor again (noise check: the same code, divided by the floor)',
+      role: 'reference',
+      baseline: 'floor',
+    },
     parts.naive('naive', NAIVE_LABEL, table),
     ...(mix === 'hot' ? [parts.naive('naive-keyless', NAIVE_KEYLESS_LABEL, parts.keyless)] : []),
     parts.idiom,

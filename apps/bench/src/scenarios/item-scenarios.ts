@@ -20,6 +20,8 @@ export interface ItemScenarioGroup<M extends ItemMix> {
   mixes: readonly M[];
   postgres(mix: M): Contender<PostgresClient>[];
   mysql(mix: M): Contender<MysqlClient>[];
+  /** Interleave the contenders' runs (see `Scenario.interleaved`). */
+  interleaved?: boolean;
   /** The tables emptied before each run; default the mix's own table. */
   resetTables?(mix: M, table: ItemTableName): readonly string[];
   /** The invariant after a run; default "one row per key" in the mix's table. */
@@ -66,6 +68,7 @@ function scenario<M extends ItemMix, C extends BenchClient>(
     description: KEY_MIXES[mix].description,
     keys: KEY_MIXES[mix],
     contenders,
+    ...(group.interleaved ? { interleaved: true } : {}),
     async reset() {
       for (const name of group.resetTables?.(mix, table) ?? [table])
         await admin.query(`truncate table ${name}`);
