@@ -13,9 +13,16 @@ const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 
  * `atomic({ retries })` to re-run the whole.
  */
 export function retryOutsideTransaction<T>(ctx: RowContext, run: () => Promise<T>): Promise<T> {
-  if (ctx.inTransaction) return run();
   // The first attempt without an async frame around it: every call pays for one, few retry.
-  return run().catch((error: unknown) => retryAfter(error, run));
+  // `run` need not be an async function: what it throws still arrives as a rejection.
+  let first: Promise<T>;
+  try {
+    first = run();
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  if (ctx.inTransaction) return first;
+  return first.catch((error: unknown) => retryAfter(error, run));
 }
 
 async function retryAfter<T>(failure: unknown, run: () => Promise<T>): Promise<T> {
