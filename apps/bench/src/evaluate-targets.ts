@@ -4,7 +4,7 @@ import type {
   ScenarioResult,
   TargetResult,
 } from './bench-report.js';
-import { FLOOR_AGAIN_ID } from './scenarios/get-or-create-scenarios.js';
+import { FLOOR_AGAIN_ID } from './scenario.js';
 
 /** What the target evaluation needs to know besides the numbers. */
 export interface TargetContext {

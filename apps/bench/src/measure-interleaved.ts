@@ -18,14 +18,17 @@ export const SETTLE_MS = 20;
 
 /** How many slices a timed window of `durationMs` is cut into. */
 export function sliceCount(durationMs: number): number {
-  return Math.max(1, Math.round(durationMs / SLICE_MS));
+  // Even, so that the order's reversals give every contender the same mean position.
+  return Math.max(2, 2 * Math.round(durationMs / (2 * SLICE_MS)));
 }
 
 /**
  * One run of every contender, interleaved. Each contender first warms up for
  * `timing.warmupMs`, untimed. Then its timed window (`timing.durationMs`) is cut into slices
- * of about `SLICE_MS`, and the contenders take turns slice by slice. The order reverses every
- * slice (A B C, C B A, A B C …), so each contender has the same mean position in the run.
+ * of about `SLICE_MS` (an even number of them), and the contenders take turns slice by slice.
+ * The order reverses every slice (A B C, C B A, A B C …), so each contender has the same mean
+ * position in the run. `onStep` is told after every warm-up and every slice (for a progress
+ * bar).
  *
  * Why: on this shared machine the same code's throughput moves by about 15% from one 600 ms
  * window to the next, and the drift is correlated over only a few hundred milliseconds. Two
@@ -44,6 +47,7 @@ export async function measureInterleaved<C extends BenchClient>(
   contenders: readonly Contender<C>[],
   nextKey: () => string,
   timing: RunTiming,
+  onStep?: (contender: Contender<C>) => void,
 ): Promise<RunTally[]> {
   const totals = contenders.map(() => emptyTally());
   for (const [i, contender] of contenders.entries()) {
@@ -52,6 +56,7 @@ export async function measureInterleaved<C extends BenchClient>(
       durationMs: 0,
     });
     addUntimed(totals[i] as RunTally, warmUp);
+    onStep?.(contender);
   }
   const slices = sliceCount(timing.durationMs);
   const slice: RunTiming = {
@@ -65,9 +70,11 @@ export async function measureInterleaved<C extends BenchClient>(
   const backward = [...forward].reverse();
   for (let s = 0; s < slices; s++) {
     for (const i of s % 2 === 0 ? forward : backward) {
-      const tally = await measureRun(clients, contenders[i] as Contender<C>, nextKey, slice);
+      const contender = contenders[i] as Contender<C>;
+      const tally = await measureRun(clients, contender, nextKey, slice);
       addTimed(totals[i] as RunTally, tally);
       addUntimed(totals[i] as RunTally, tally);
+      onStep?.(contender);
     }
   }
   return totals;

@@ -35,12 +35,12 @@ export async function runScenario<C extends BenchClient>(
   const checks = new Map<string, InvariantCheck[]>(contenders.map((c) => [c.id, []]));
   const progress = new ProgressBar(
     `${scenario.id} @ ${clients.length} client${clients.length === 1 ? '' : 's'}`,
-    plan.runs * contenders.length,
+    // An interleaved run steps after each contender's warm-up and each of its slices.
+    plan.runs * contenders.length * (scenario.interleaved ? sliceCount(plan.durationMs) + 1 : 1),
   );
   const record = async (contender: Contender<C>, tally: RunTally) => {
     tallies.get(contender.id)?.push(tally);
     checks.get(contender.id)?.push(withRightRows(await scenario.check(contender, tally), tally));
-    progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
   };
   for (let round = 0; round < plan.runs; round++) {
     const order = contenders.map(
@@ -48,14 +48,22 @@ export async function runScenario<C extends BenchClient>(
     );
     if (scenario.interleaved) {
       await scenario.reset();
-      const runTallies = await measureInterleaved(clients, order, scenario.keys.stream(), plan);
+      const runTallies = await measureInterleaved(
+        clients,
+        order,
+        scenario.keys.stream(),
+        plan,
+        (contender) => progress.step(`${contender.label} (interleaved)`),
+      );
       for (const [i, contender] of order.entries())
         await record(contender, runTallies[i] as RunTally);
       continue;
     }
     for (const contender of order) {
       await scenario.reset();
-      await record(contender, await measureRun(clients, contender, scenario.keys.stream(), plan));
+      const tally = await measureRun(clients, contender, scenario.keys.stream(), plan);
+      await record(contender, tally);
+      progress.step(`${contender.label}: ${Math.round(tally.ops / tally.seconds)} ops/s`);
     }
   }
   const results = contenders.map((c) =>

@@ -11,6 +11,9 @@ import type { BenchClient } from './open-clients.js';
  */
 export type ContenderRole = 'racefree' | 'floor' | 'control' | 'idiom' | 'reference';
 
+/** The id of a floor's twin: the same code as the floor, divided by it (a noise check). */
+export const FLOOR_AGAIN_ID = 'floor-again';
+
 /** What one operation reports back. */
 export interface OpOutcome {
   /** The operation created its row (get-or-create style scenarios). */

@@ -10,13 +10,16 @@ describe('retryOutsideTransaction', () => {
   it('turns a synchronous throw of its attempt into a rejection, in and out of a transaction', async () => {
     for (const inTransaction of [true, false]) {
       const bad = new Error('bad input');
+      let calls = 0;
       let result: Promise<unknown> | undefined;
       expect(() => {
         result = retryOutsideTransaction(context(inTransaction), () => {
+          calls += 1;
           throw bad;
         });
       }).not.toThrow();
       await expect(result).rejects.toBe(bad);
+      expect(calls).toBe(1); // not transient: never re-run
     }
   });
 
@@ -35,5 +38,17 @@ describe('retryOutsideTransaction', () => {
       SnapshotConflictError,
     );
     expect(calls).toBe(1);
+  });
+
+  it('re-runs an attempt whose promise rejected with a transient error, outside a transaction', async () => {
+    let calls = 0;
+    const run = () => {
+      calls += 1;
+      return calls < 3
+        ? Promise.reject(new SnapshotConflictError(`attempt ${calls} lost`))
+        : Promise.resolve(`attempt ${calls}`);
+    };
+    await expect(retryOutsideTransaction(context(false), run)).resolves.toBe('attempt 3');
+    expect(calls).toBe(3);
   });
 });

@@ -15,7 +15,7 @@ import {
   postgresKeylessItems,
 } from '../item-tables.js';
 import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
-import type { Contender, OpOutcome } from '../scenario.js';
+import { type Contender, FLOOR_AGAIN_ID, type OpOutcome } from '../scenario.js';
 import { type ItemMix, type ItemScenarioGroup } from './item-scenarios.js';
 
 type Prefer = 'get' | 'create';
@@ -153,9 +153,6 @@ function mysqlContenders(mix: ItemMix): Contender<MysqlClient>[] {
   });
 }
 
-/** The id of the floor's twin: the floor measured again, divided by the floor. */
-export const FLOOR_AGAIN_ID = 'floor-again';
-
 /**
  * A mix's contenders in the order the tables print them: racefree, the floor, the floor again
  * (the same code: its ratio to the floor, ideally 1, shows how finely this run can tell two
@@ -178,7 +175,7 @@ function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
     {
       ...parts.floor,
       id: FLOOR_AGAIN_ID,
-      label: 'the raw floor again (noise check: the same code, divided by the floor)',
+      label: 'raw floor again (noise check)',
       role: 'reference',
       baseline: 'floor',
     },
