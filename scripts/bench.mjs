@@ -9,7 +9,8 @@ await runBuiltProgram({
   filters: ['bench...'],
   entry: 'apps/bench/dist/main.js',
   nothingRan: 'nothing was measured.',
-  // Each run starts from a collected heap (see measureRun), so one contender's garbage is
-  // not collected inside the next one's timed window.
+  // Each run (an interleaved run: each contender's warm-up) starts from a collected heap
+  // (see measureRun), so one contender's garbage is not collected inside the next one's
+  // timed window.
   nodeArgs: ['--expose-gc'],
 });

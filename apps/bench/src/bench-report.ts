@@ -94,7 +94,10 @@ export interface DatabaseReport {
     warmupMs: number;
     durationMs: number;
     clients: number[];
-    /** Node ran with --expose-gc, so every run started from a collected heap (see measureRun). */
+    /**
+     * Node ran with --expose-gc, so every run started from a collected heap (see measureRun;
+     * in an interleaved run, every contender's warm-up, not each slice).
+     */
     heapCollectedBeforeRuns?: boolean;
   };
   machine: { cpus: number; node: string };
