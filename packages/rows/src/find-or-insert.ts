@@ -28,14 +28,18 @@ const CONFLICT_ROUNDS = 3;
 /**
  * Reads the row by `key` (with `lock`, if any), checks the other `where` columns, and returns it;
  * `undefined` when there is none. Two rows on a unique key cannot happen; on the opt-out path
- * (no unique key) they can, and that is an error, not a pick.
+ * (no unique key) they can, and that is an error, not a pick. With `then`, resolves with
+ * `then(row)` instead, and with `recover`, a failed read with `recover(error)`: both run in
+ * the statement's own `.then`, so a caller that continues from the row adds no promise.
  */
-export function readByKey(
+export function readByKey<R = Record<string, unknown> | undefined>(
   ctx: RowContext,
   where: Record<string, unknown>,
   key: UniqueKey,
   lockClause: string | undefined,
-): Promise<Record<string, unknown> | undefined> {
+  then?: (row: Record<string, unknown> | undefined) => R | PromiseLike<R>,
+  recover?: (error: Error) => R | PromiseLike<R>,
+): Promise<R> {
   return queryStatement(
     ctx.db,
     ctx.meta,
@@ -46,8 +50,10 @@ export function readByKey(
     (rows) => {
       if (rows.length > 1)
         throw new MultipleRowsError(ctx.meta.displayName, pick(where, key.keys), rows.length);
-      return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+      const row = rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+      return then ? then(row) : (row as R);
     },
+    recover,
   );
 }
 

@@ -13,16 +13,30 @@ const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 
  * `atomic({ retries })` to re-run the whole.
  */
 export function retryOutsideTransaction<T>(ctx: RowContext, run: () => Promise<T>): Promise<T> {
-  // The first attempt without an async frame around it: every call pays for one, few retry.
-  // `run` need not be an async function: what it throws still arrives as a rejection.
-  let first: Promise<T>;
+  return retryingOutsideTransaction(ctx, (retry) => (retry ? run().catch(retry) : run()));
+}
+
+/**
+ * `retryOutsideTransaction` for an attempt that hooks the retry on by itself, where its
+ * failures arise, rather than on a `.catch` after it: a found getOrCreate passes it to its one
+ * statement's `.then` (see `readByKey`'s `recover`), so the call that succeeds pays no promise
+ * for a retry it did not need. `attempt` gets `retry` outside a transaction, `undefined` inside
+ * one; every rejection it can return must go through `retry` when given. Re-runs get
+ * `undefined`: the retry loop catches their failures itself. A synchronous throw of the first
+ * attempt is a failure like any other.
+ */
+export function retryingOutsideTransaction<T>(
+  ctx: RowContext,
+  attempt: (retry: ((error: unknown) => Promise<T>) | undefined) => Promise<T>,
+): Promise<T> {
+  const retry = ctx.inTransaction
+    ? undefined
+    : (error: unknown) => retryAfter(error, () => attempt(undefined));
   try {
-    first = run();
+    return attempt(retry);
   } catch (error) {
-    first = Promise.reject(error);
+    return retry ? retry(error) : Promise.reject(error);
   }
-  if (ctx.inTransaction) return first;
-  return first.catch((error: unknown) => retryAfter(error, run));
 }
 
 async function retryAfter<T>(failure: unknown, run: () => Promise<T>): Promise<T> {
@@ -31,6 +45,7 @@ async function retryAfter<T>(failure: unknown, run: () => Promise<T>): Promise<T
     if (attempt > AUTOCOMMIT_RETRY.retries || !isTransient(error)) throw error;
     await sleep(backoffDelay(AUTOCOMMIT_RETRY, attempt));
     try {
+      // A synchronous throw is caught here too: an attempt need not be an async function.
       return await run();
     } catch (next) {
       error = next;

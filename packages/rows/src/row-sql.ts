@@ -210,21 +210,29 @@ export function assignments(
 
 /**
  * Runs a statement returning table rows and maps them to the table's keys and JS values; with
- * `pick`, resolves with `pick(rows)` in the same step (one promise less).
+ * `pick`, resolves with `pick(rows)` in the same step (one promise less); with `recover`, a
+ * failed statement resolves with `recover(error)`, also in that step (see `executeRows`).
  */
 export function queryRows<P = Record<string, unknown>[]>(
   db: Database,
   meta: TableMeta,
   query: Query,
-  pick?: (rows: Record<string, unknown>[]) => P,
+  pick?: (rows: Record<string, unknown>[]) => P | PromiseLike<P>,
+  recover?: (error: Error) => P | PromiseLike<P>,
 ): Promise<P> {
-  return executeRows(db, query, (raw: Record<string, unknown>[]) => {
-    // A loop, not `raw.map`: postgres.js' result is an Array subclass, which `map` walks on
-    // its slow generic path (a tenth of a found getOrCreate's own CPU).
-    const rows: Record<string, unknown>[] = [];
-    for (let i = 0; i < raw.length; i++) rows.push(mapRow(meta, raw[i] as Record<string, unknown>));
-    return pick ? pick(rows) : (rows as P);
-  });
+  return executeRows(
+    db,
+    query,
+    (raw: Record<string, unknown>[]) => {
+      // A loop, not `raw.map`: postgres.js' result is an Array subclass, which `map` walks on
+      // its slow generic path (a tenth of a found getOrCreate's own CPU).
+      const rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < raw.length; i++)
+        rows.push(mapRow(meta, raw[i] as Record<string, unknown>));
+      return pick ? pick(rows) : (rows as P);
+    },
+    recover,
+  );
 }
 
 /** Options of a select: the lock, order, columns, limit and a statement prefix. */
@@ -245,7 +253,8 @@ export function selectSql(meta: TableMeta, condition: SQL, options: SelectOption
 
 /**
  * Runs the statement `build` describes for `values`, rendered once per `shape` (see
- * `renderStatement`), and maps the rows it returns (then hands them to `pick`, if given).
+ * `renderStatement`), and maps the rows it returns (then hands them to `pick`, if given; a
+ * failure to `recover`, if given — see `queryRows`).
  */
 export function queryStatement<P = Record<string, unknown>[]>(
   db: Database,
@@ -253,9 +262,10 @@ export function queryStatement<P = Record<string, unknown>[]>(
   shape: string,
   values: Readonly<Record<string, unknown>>,
   build: (param: ParamOf) => SQL,
-  pick?: (rows: Record<string, unknown>[]) => P,
+  pick?: (rows: Record<string, unknown>[]) => P | PromiseLike<P>,
+  recover?: (error: Error) => P | PromiseLike<P>,
 ): Promise<P> {
-  return queryRows(db, meta, renderStatement(db, meta, shape, values, build), pick);
+  return queryRows(db, meta, renderStatement(db, meta, shape, values, build), pick, recover);
 }
 
 /** `select <columns> from <table> where <condition> [order] [lock]`, mapped. */

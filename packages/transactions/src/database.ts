@@ -92,40 +92,67 @@ function driverOf(db: Database): Driver {
   return familyOf(db) === 'postgres' ? postgresDriver : mysqlDriver;
 }
 
-/** Renders `query` if needed and runs it on `db`'s driver. */
-function run(db: Database, driver: Driver, query: Query): Promise<unknown> {
-  const { sql: text, params } = rendered(db, query);
-  return driver.run(db, text, params as unknown[]);
+/**
+ * Renders `query` if needed, runs it on `db`'s driver and hands the answer to `onAnswer`, or
+ * the failure (as `DrizzleQueryError`, see `Driver.failure`) to `onFailure` — both in one
+ * `.then`, the only promise racefree adds to the driver's own. Not async: a query it cannot
+ * render or send rejects, as from an async function.
+ */
+function send<M>(
+  db: Database,
+  query: Query,
+  onAnswer: (answer: unknown, driver: Driver) => M | PromiseLike<M>,
+  onFailure?: (error: Error) => M | PromiseLike<M>,
+): Promise<M> {
+  let driver: Driver;
+  let text: string;
+  let args: unknown[];
+  let answer: Promise<unknown>;
+  try {
+    driver = driverOf(db);
+    ({ sql: text, params: args } = rendered(db, query) as { sql: string; params: unknown[] });
+    answer = driver.run(db, text, args);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return answer.then(
+    (value) => onAnswer(value, driver),
+    (error: unknown) => {
+      const failure = driver.failure(text, args, error);
+      if (onFailure) return onFailure(failure);
+      throw failure;
+    },
+  );
 }
 
 /**
  * Runs a raw SQL statement and returns its rows on either driver (postgres.js returns the rows;
  * mysql2 returns `[rows, fields]`). With `map`, resolves with `map(rows)` instead, in the same
  * step: a caller that transforms every answer saves a promise and a microtask turn per
- * statement.
+ * statement. With `recover`, a statement the server or driver failed resolves with
+ * `recover(error)` instead of rejecting (the error is a `DrizzleQueryError`, as Drizzle throws
+ * it), again in the same step: how a helper retries outside a transaction at no cost to the
+ * calls that succeed. Errors `map` throws are not passed to `recover`.
  */
 export function executeRows<R = Record<string, unknown>, M = R[]>(
   db: Database,
   query: Query,
-  map?: (rows: R[]) => M,
+  map?: (rows: R[]) => M | PromiseLike<M>,
+  recover?: (error: Error) => M | PromiseLike<M>,
 ): Promise<M> {
-  // One `.then` instead of an async function's await: fewer promises on every statement.
-  let driver: Driver;
-  let result: Promise<unknown>;
-  try {
-    driver = driverOf(db);
-    result = run(db, driver, query);
-  } catch (error) {
-    return Promise.reject(error); // a bad query still rejects, as from an async function
-  }
-  if (!map) return result.then(driver.rows) as Promise<M>;
-  return result.then((answer) => map(driver.rows(answer) as R[]));
+  return send(
+    db,
+    query,
+    map
+      ? (answer, driver) => map(driver.rows(answer) as R[])
+      : (answer, driver) => driver.rows(answer) as M,
+    recover,
+  );
 }
 
 /** Runs a raw statement that returns no rows (DDL, SET, UPDATE) and returns the affected row count. */
-export async function executeStatement(db: Database, query: Query): Promise<number> {
-  const driver = driverOf(db);
-  return driver.affectedRows(await run(db, driver, query));
+export function executeStatement(db: Database, query: Query): Promise<number> {
+  return send(db, query, (answer, driver) => driver.affectedRows(answer));
 }
 
 /** What `executeInsert` reports: rows written and, on MySQL/MariaDB, the first generated id. */
@@ -145,10 +172,11 @@ export interface InsertOutcome {
  * INSERT's own answer, never from a second statement another insert could slip before. On
  * PostgreSQL use `RETURNING` with `executeRows`; `insertId` is `undefined` there.
  */
-export async function executeInsert(db: Database, query: Query): Promise<InsertOutcome> {
-  const driver = driverOf(db);
-  const answer = await run(db, driver, query);
-  return { count: driver.affectedRows(answer), insertId: driver.insertId(answer) };
+export function executeInsert(db: Database, query: Query): Promise<InsertOutcome> {
+  return send(db, query, (answer, driver) => ({
+    count: driver.affectedRows(answer),
+    insertId: driver.insertId(answer),
+  }));
 }
 
 function describe(value: unknown): string {

@@ -3,14 +3,22 @@
  * mysql2 answer in different shapes (the rows themselves, with a `count`; `[result, fields]`,
  * with `affectedRows` and `insertId`): each driver module says how to read its own, so the
  * functions that run statements read every driver alike. Members are plain functions, never
- * methods: `executeRows` hands `rows` to `.then` on its own.
+ * methods: they are called detached from the object.
  */
 export interface Driver {
   /**
    * Sends `text` with `args` on `db`'s connection (a transaction's own inside one) and resolves
-   * with the driver's answer. Not async: it may throw synchronously (a session it cannot read).
+   * with the driver's answer, or rejects with the driver's own error (pass it to `failure`).
+   * Not async: it may throw synchronously (a session it cannot read).
    */
   run: (db: object, text: string, args: unknown[]) => Promise<unknown>;
+  /**
+   * The error callers see for a statement that failed: Drizzle's `DrizzleQueryError` with the
+   * driver's error as `cause`, as Drizzle's own query path throws it (an error that already is
+   * one, from Drizzle's session, is returned as is). Separate from `run` so that the caller
+   * wraps it in the same `.then` that reads the answer: a promise less per statement.
+   */
+  failure: (text: string, args: unknown[], error: unknown) => Error;
   /** The rows of an answer; empty for a statement that returns none. */
   rows: (answer: unknown) => unknown[];
   /** How many rows the statement wrote (INSERT, UPDATE, DELETE). */

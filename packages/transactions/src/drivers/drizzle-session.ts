@@ -1,4 +1,4 @@
-import { entityKind, type SQL } from 'drizzle-orm';
+import { DrizzleQueryError, entityKind, type SQL } from 'drizzle-orm';
 import type { RenderedQuery } from '../database.js';
 
 /** What racefree reads of a Drizzle database's session (public since 0.30; not in its types). */
@@ -25,4 +25,14 @@ export function sessionOf(db: object): { session: DrizzleSession; kind: string |
   const { session } = db as DrizzleInternals;
   const kind = (session.constructor as { [entityKind]?: string } | undefined)?.[entityKind];
   return { session, kind };
+}
+
+/**
+ * A failed statement's error as Drizzle's own query path throws it: a `DrizzleQueryError` with
+ * the driver's error as `cause` (one from Drizzle's session already is one, and is kept).
+ */
+export function queryFailure(text: string, args: unknown[], error: unknown): Error {
+  return error instanceof DrizzleQueryError
+    ? error
+    : new DrizzleQueryError(text, args, error as Error);
 }

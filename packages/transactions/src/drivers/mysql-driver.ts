@@ -1,7 +1,6 @@
-import { DrizzleQueryError } from 'drizzle-orm';
 import { InvalidArgumentError } from '../errors.js';
 import type { Driver } from './driver.js';
-import { sessionOf } from './drizzle-session.js';
+import { queryFailure, sessionOf } from './drizzle-session.js';
 
 type Done = (error: Error | null, result?: unknown, fields?: unknown) => void;
 
@@ -67,7 +66,8 @@ function commandBuilder(core: Mysql2Core): CreateQuery | undefined {
  * callback-style connection (or pool) under the promise client Drizzle holds — a
  * transaction's own connection inside one — with what Drizzle's mysql2 path does kept: the
  * logger sees the statement, dates come back as strings for the column mappers (Drizzle's
- * type cast), a failure is a `DrizzleQueryError` with the driver's error as cause. What it
+ * type cast), a failure reaches callers as a `DrizzleQueryError` with the driver's error as
+ * cause (`queryFailure`). What it
  * skips is the promise wrapper's per-statement `Error.captureStackTrace` (mysql2's `trace`
  * option, a third of a one-statement getOrCreate's client CPU) and, on a connection, the
  * options-object spread above. Any other driver goes through Drizzle's own session.
@@ -79,7 +79,7 @@ function runMysql(db: object, text: string, args: unknown[]): Promise<unknown> {
   session.logger?.logQuery(text, args);
   return new Promise((resolve, reject) => {
     const done: Done = (error, result, fields) => {
-      if (error) reject(new DrizzleQueryError(text, args, error));
+      if (error) reject(error);
       else resolve([result, fields]);
     };
     const build = commandBuilder(core);
@@ -119,6 +119,7 @@ function first(answer: unknown): unknown {
  */
 export const mysqlDriver: Driver = {
   run: runMysql,
+  failure: queryFailure,
   rows: (answer) => {
     const rows = first(answer);
     return Array.isArray(rows) ? rows : [];

@@ -1,6 +1,5 @@
-import { DrizzleQueryError } from 'drizzle-orm';
 import type { Driver } from './driver.js';
-import { sessionOf } from './drizzle-session.js';
+import { queryFailure, sessionOf } from './drizzle-session.js';
 
 interface PostgresJsClient {
   unsafe(query: string, params: unknown[], options: { prepare: boolean }): Promise<unknown>;
@@ -10,7 +9,8 @@ interface PostgresJsClient {
  * Runs a rendered statement on a Drizzle PostgreSQL database. On postgres.js it goes straight
  * to the session's client — the transaction's own client inside a transaction — with what
  * Drizzle's query path does around it kept: the configured logger sees the statement, and a
- * failure arrives as Drizzle's `DrizzleQueryError` with the driver's error as its `cause`.
+ * failure reaches callers as Drizzle's `DrizzleQueryError` with the driver's error as its
+ * `cause` (`queryFailure`, which `database.ts` applies where it reads the answer).
  * What it leaves out is per-call overhead (four async layers, a cache lookup racefree's
  * statements never use, and tracing hooks that are no-ops in this Drizzle line), which cost
  * more client CPU than the statement's own driver work (`pnpm bench`). Any other driver goes
@@ -34,11 +34,9 @@ function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown
   session.logger?.logQuery(text, args);
   // Not an async function awaiting the query: postgres.js' query is a Promise subclass, and
   // awaiting one costs two extra promises and a microtask turn per statement.
-  return (session.client as PostgresJsClient)
-    .unsafe(text, args, { prepare: args.length > 0 })
-    .then(undefined, (error: unknown) => {
-      throw new DrizzleQueryError(text, args, error as Error);
-    });
+  return (session.client as PostgresJsClient).unsafe(text, args, {
+    prepare: args.length > 0,
+  });
 }
 
 /**
@@ -48,6 +46,7 @@ function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown
  */
 export const postgresDriver: Driver = {
   run: runPostgres,
+  failure: queryFailure,
   rows: (answer) => (Array.isArray(answer) ? answer : Array.from(answer as Iterable<unknown>)),
   affectedRows: (answer) => (answer as { count?: number }).count ?? 0,
   insertId: () => undefined,
