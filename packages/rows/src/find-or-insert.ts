@@ -3,6 +3,8 @@ import type { RowContext } from './context.js';
 import { keyVariant, ShapeCache, shapeOf } from './render-statement.js';
 import { checkMatches } from './resolve-key.js';
 import { equalsAll, queryStatement, selectSql } from './row-sql.js';
+import type { InsertOutcome } from './dialects/rows-dialect.js';
+import type { CreateValues } from './input.js';
 import type { UniqueKey } from './table-meta.js';
 
 /** A row found or created, and which. */
@@ -63,31 +65,71 @@ export function readByKey<R = Record<string, unknown> | undefined>(
  * its snapshot). If the key is taken but the row cannot be read: at PostgreSQL REPEATABLE READ
  * it is outside our snapshot — a serialization failure for `atomic({ retries })`, never a false
  * "not found"; elsewhere it was deleted meanwhile, and the insert is tried again.
+ *
+ * A promise chain, not an async function: a create that wins costs the INSERT's promise and
+ * one step after it; only a conflict pays for the async re-read (see `afterConflict`).
  */
-export async function insertOrReadWinner(
+export function insertOrReadWinner(
   ctx: RowContext,
   where: Record<string, unknown>,
   key: UniqueKey,
-  values: () => Promise<Record<string, unknown>>,
+  values: () => CreateValues,
   lock: { mode: LockMode; noWait?: boolean; skipLocked?: boolean } | undefined,
 ): Promise<RowResult<Record<string, unknown>> | { skipped: true }> {
-  const row = await values();
-  const readLock =
-    lock ?? (ctx.rows.conflictReadLock ? { mode: ctx.rows.conflictReadLock } : undefined);
-  const lockClause = readLock ? ctx.dialect.lockClause(readLock.mode, readLock) : undefined;
-  for (let round = 1; round <= CONFLICT_ROUNDS; round++) {
-    const outcome = await ctx.rows.insertUnlessTaken(ctx, row, key);
-    if ('row' in outcome) return { row: outcome.row, created: true };
-    const winner = await readByKey(ctx, where, key, lockClause);
-    if (winner) return { row: winner, created: false };
-    if (lock?.skipLocked) return { skipped: true };
-    if (outcome.conflict === 'unknown') throw outcome.error;
-    if (ctx.rows.snapshotHidesCommits(ctx.isolationLevel)) {
-      throw new SnapshotConflictError(
-        `${ctx.meta.displayName}: another transaction committed a row with this key after this transaction's snapshot was taken (${ctx.isolationLevel}); re-run the whole transaction (atomic(db, fn, { retries })).`,
-      );
-    }
+  try {
+    const readLock =
+      lock ?? (ctx.rows.conflictReadLock ? { mode: ctx.rows.conflictReadLock } : undefined);
+    // Before any SQL: a lock the server cannot take is refused up front (NotSupportedError).
+    const lockClause = readLock ? ctx.dialect.lockClause(readLock.mode, readLock) : undefined;
+    const given = values();
+    if (given instanceof Promise)
+      return given.then((row) => insertRound({ ctx, where, key, lock, lockClause, row }, 1));
+    return insertRound({ ctx, where, key, lock, lockClause, row: given }, 1);
+  } catch (error) {
+    return Promise.reject(error);
   }
+}
+
+/** What every round of `insertOrReadWinner` works from. */
+interface Attempt {
+  ctx: RowContext;
+  where: Record<string, unknown>;
+  key: UniqueKey;
+  lock: { mode: LockMode; noWait?: boolean; skipLocked?: boolean } | undefined;
+  lockClause: string | undefined;
+  row: Record<string, unknown>;
+}
+
+function insertRound(
+  attempt: Attempt,
+  round: number,
+): Promise<RowResult<Record<string, unknown>> | { skipped: true }> {
+  return attempt.ctx.rows
+    .insertUnlessTaken(attempt.ctx, attempt.row, attempt.key)
+    .then((outcome) =>
+      'row' in outcome
+        ? { row: outcome.row, created: true }
+        : afterConflict(attempt, outcome, round),
+    );
+}
+
+/** The key was taken: the winner's row, or why there is none (see `insertOrReadWinner`). */
+async function afterConflict(
+  attempt: Attempt,
+  outcome: Exclude<InsertOutcome, { row: unknown }>,
+  round: number,
+): Promise<RowResult<Record<string, unknown>> | { skipped: true }> {
+  const { ctx, where, key, lock, lockClause } = attempt;
+  const winner = await readByKey(ctx, where, key, lockClause);
+  if (winner) return { row: winner, created: false };
+  if (lock?.skipLocked) return { skipped: true };
+  if (outcome.conflict === 'unknown') throw outcome.error;
+  if (ctx.rows.snapshotHidesCommits(ctx.isolationLevel)) {
+    throw new SnapshotConflictError(
+      `${ctx.meta.displayName}: another transaction committed a row with this key after this transaction's snapshot was taken (${ctx.isolationLevel}); re-run the whole transaction (atomic(db, fn, { retries })).`,
+    );
+  }
+  if (round < CONFLICT_ROUNDS) return insertRound(attempt, round + 1);
   throw new SnapshotConflictError(
     `${ctx.meta.displayName}: the row with this key was deleted and re-created ${CONFLICT_ROUNDS} times while this call ran; re-run it.`,
   );

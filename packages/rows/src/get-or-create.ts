@@ -2,12 +2,9 @@ import type { Database } from '@racefree/transactions';
 import { type RowContext, rowContext, rowContextNow } from './context.js';
 import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
 import { conflictRate } from './conflict-rate.js';
-import { checkLookup, createValues, type Lookup } from './input.js';
+import { type CreateValues, checkLookup, createValues, type Lookup } from './input.js';
 import { checkMatches } from './resolve-key.js';
-import {
-  retryingOutsideTransaction,
-  retryOutsideTransaction,
-} from './retry-outside-transaction.js';
+import { retryOutsideTransaction } from './retry-outside-transaction.js';
 import type { AnyTable, UniqueKey } from './table-meta.js';
 
 /** Column values of a table's rows, as Drizzle selects them. */
@@ -70,7 +67,7 @@ export function getOrCreate<T extends AnyTable>(
   // Not an async function: returning the call's promise from one costs every call a promise
   // and two microtask turns more. Bad input still arrives as a rejection, never a throw.
   let lookup: Lookup;
-  let values: () => Promise<Record<string, unknown>>;
+  let values: () => CreateValues;
   let ctx: RowContext | undefined;
   try {
     lookup = checkLookup(table, options);
@@ -92,7 +89,7 @@ type Found = RowResult<Record<string, unknown>>;
 function findOrCreate(
   ctx: RowContext,
   { meta, where, key }: Lookup,
-  values: () => Promise<Record<string, unknown>>,
+  values: () => CreateValues,
   prefer: 'get' | 'create' | undefined,
 ): Promise<Found> {
   if (prefer !== 'create') {
@@ -100,7 +97,7 @@ function findOrCreate(
     // in an async function: on a busy client every promise and suspended frame a call adds
     // costs more than its instructions (see the bench README). A found row costs one promise
     // beyond the driver's; only a miss pays for the create's chain and its retry hook.
-    return retryingOutsideTransaction<Found>(ctx, (retry) =>
+    return retryOutsideTransaction<Found>(ctx, (retry) =>
       readByKey<Found>(
         ctx,
         where,
@@ -115,30 +112,57 @@ function findOrCreate(
       ),
     );
   }
-  return retryOutsideTransaction(ctx, async () => {
+  return retryOutsideTransaction<Found>(ctx, (retry) => {
     // Each call's outcome is noted once, just before it returns: a call that fails (and is
     // re-run outside a transaction, or rejects) teaches the estimate nothing.
-    const learns = !key.unenforced && ctx.rows.insertOrSelect;
+    const learns = !key.unenforced && ctx.rows.insertOrSelect !== undefined;
     if (learns && conflictRate.common(key)) {
-      const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
-      if (found === 'taken') {
-        // Another caller's row committed while the insert waited for it: read it with a fresh
-        // statement — two statements, like the hand-written floor, instead of a second insert.
-        const row = await readByKey(ctx, where, key, undefined);
-        if (row) {
-          conflictRate.note(key, true);
-          return { row, created: false };
-        }
-      } else if (found) {
-        const row = checkMatches(meta, where, key, found.row);
-        conflictRate.note(key, !found.created);
-        return { row, created: found.created };
-      }
+      const found = insertOrSelect(ctx, { meta, where, key }, values);
+      return retry ? found.catch(retry) : found;
     }
-    const result = await create(ctx, where, key, values);
-    if (learns) conflictRate.note(key, !result.created);
-    return result;
+    // Insert first, as a chain (see `insertOrReadWinner`): a create that wins costs the
+    // INSERT's promise, one step after it and this one, which notes the outcome and hooks the
+    // retry on.
+    const created = create(ctx, where, key, values);
+    if (!learns) return retry ? created.catch(retry) : created;
+    return created.then(noteOutcome(key), retry);
   });
+}
+
+/** Notes on `key` whether the call found its row, and passes the result on. */
+function noteOutcome(key: UniqueKey): (result: Found) => Found {
+  return (result) => {
+    conflictRate.note(key, !result.created);
+    return result;
+  };
+}
+
+/**
+ * The key is commonly taken: one statement that inserts or else selects; a second, plain read
+ * when the winner committed during it; the two-step create when the dialect cannot do it here.
+ */
+async function insertOrSelect(
+  ctx: RowContext,
+  { meta, where, key }: Lookup,
+  values: () => CreateValues,
+): Promise<Found> {
+  const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
+  if (found === 'taken') {
+    // Another caller's row committed while the insert waited for it: read it with a fresh
+    // statement — two statements, like the hand-written floor, instead of a second insert.
+    const row = await readByKey(ctx, where, key, undefined);
+    if (row) {
+      conflictRate.note(key, true);
+      return { row, created: false };
+    }
+  } else if (found) {
+    const row = checkMatches(meta, where, key, found.row);
+    conflictRate.note(key, !found.created);
+    return { row, created: found.created };
+  }
+  const result = await create(ctx, where, key, values);
+  conflictRate.note(key, !result.created);
+  return result;
 }
 
 /** Insert, or read the row that won the key: without a lock, never `{ skipped }`. */
@@ -146,7 +170,7 @@ function create(
   ctx: RowContext,
   where: Record<string, unknown>,
   key: UniqueKey,
-  values: () => Promise<Record<string, unknown>>,
+  values: () => CreateValues,
 ): Promise<Found> {
   return insertOrReadWinner(ctx, where, key, values, undefined) as Promise<Found>;
 }

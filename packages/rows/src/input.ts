@@ -96,16 +96,20 @@ export function checkLookup(
  * The values a created row gets: `defaults` (resolved once, and only when an insert is tried —
  * the function may be expensive or have effects), then `base` (which wins). An object
  * `defaults` is checked at once, before any SQL; a function's result when it is called.
+ * The values come back as they are for an object `defaults` (or none), and as a promise for a
+ * function: a create needs no promise step before its INSERT. A bad result throws or rejects
+ * likewise; every call after the first returns the same.
  */
 export function createValues(
   meta: TableMeta,
   base: Record<string, unknown>,
   defaults: unknown,
   what = 'defaults',
-): () => Promise<Record<string, unknown>> {
+): () => CreateValues {
   if (defaults !== undefined && typeof defaults !== 'function')
     checkValues(meta, defaults, what, CHECK_ONLY);
-  let resolved: Promise<Record<string, unknown>> | undefined;
+  let resolved: CreateValues | undefined;
+  let failure: { error: unknown } | undefined;
   // `defaults`' columns, then `base`'s (which win), in a copy of our own that inherits nothing.
   const merged = (given: unknown) => {
     const values = checkValues(meta, given, what, ALLOW_EMPTY);
@@ -113,17 +117,21 @@ export function createValues(
     return values;
   };
   return () => {
+    if (failure) throw failure.error;
     if (resolved) return resolved;
     if (typeof defaults === 'function') {
       resolved = (async () => merged(await (defaults as () => unknown)()))();
     } else {
-      // No async frame for plain values: every create pays for one otherwise.
       try {
-        resolved = Promise.resolve(merged(defaults ?? EMPTY));
+        resolved = merged(defaults ?? EMPTY);
       } catch (error) {
-        resolved = Promise.reject(error);
+        failure = { error };
+        throw error;
       }
     }
     return resolved;
   };
 }
+
+/** A create's values: at once, or once a `defaults` function has answered. */
+export type CreateValues = Record<string, unknown> | Promise<Record<string, unknown>>;

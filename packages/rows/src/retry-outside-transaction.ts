@@ -11,21 +11,16 @@ const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 
  * deadlocked each other would meet again if both re-ran at once, so each waits a random
  * moment first (full jitter). Inside a transaction the error propagates, for the caller's
  * `atomic({ retries })` to re-run the whole.
+ *
+ * The attempt hooks the retry on by itself, where its failures arise, rather than on a
+ * `.catch` after it: a found getOrCreate passes it to its one statement's `.then` (see
+ * `readByKey`'s `recover`), so a call that succeeds pays no promise for a retry it did not
+ * need. `attempt` gets `retry` outside a transaction, `undefined` inside one; every rejection
+ * it can return must go through `retry` when given. Re-runs get `undefined`: the retry loop
+ * catches their failures itself. A synchronous throw of the first attempt is a failure like
+ * any other.
  */
-export function retryOutsideTransaction<T>(ctx: RowContext, run: () => Promise<T>): Promise<T> {
-  return retryingOutsideTransaction(ctx, (retry) => (retry ? run().catch(retry) : run()));
-}
-
-/**
- * `retryOutsideTransaction` for an attempt that hooks the retry on by itself, where its
- * failures arise, rather than on a `.catch` after it: a found getOrCreate passes it to its one
- * statement's `.then` (see `readByKey`'s `recover`), so the call that succeeds pays no promise
- * for a retry it did not need. `attempt` gets `retry` outside a transaction, `undefined` inside
- * one; every rejection it can return must go through `retry` when given. Re-runs get
- * `undefined`: the retry loop catches their failures itself. A synchronous throw of the first
- * attempt is a failure like any other.
- */
-export function retryingOutsideTransaction<T>(
+export function retryOutsideTransaction<T>(
   ctx: RowContext,
   attempt: (retry: ((error: unknown) => Promise<T>) | undefined) => Promise<T>,
 ): Promise<T> {

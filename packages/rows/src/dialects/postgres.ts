@@ -12,7 +12,7 @@ import {
   updateInput,
 } from '../row-sql.js';
 import { mapRow, type UniqueKey } from '../table-meta.js';
-import type { RowsDialect } from './rows-dialect.js';
+import type { InsertOutcome, RowsDialect } from './rows-dialect.js';
 
 // The shapes of the statements every create sends: see `ShapeCache`.
 const insertOnConflictShapes = new ShapeCache();
@@ -52,48 +52,17 @@ function violatedColumns(error: unknown): string[] | undefined {
  * there the insert runs in a savepoint and the unique violation is caught.
  */
 export const postgresRows: RowsDialect = {
-  async insertUnlessTaken(ctx, values, key) {
-    const input = insertInput(ctx.meta, values);
+  insertUnlessTaken(ctx, values, key) {
+    // Not async at READ COMMITTED, the common case: the INSERT's own promise, mapped in its
+    // step, is all a create that wins costs (each async frame adds promises to every call).
     if (readCommitted(ctx) && !key.unenforced) {
-      const rows = await queryStatement(
-        ctx.db,
-        ctx.meta,
-        insertOnConflictShapes.of(
-          key,
-          input.columnSet,
-          () => `insert-on-conflict|${input.shape}|${key.keys}`,
-        ),
-        input.values,
-        (param) => {
-          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
-          return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)}`;
-        },
-      );
-      return rows[0] ? { row: rows[0] } : { conflict: 'certain' };
+      try {
+        return insertOnConflictDoNothing(ctx, values, key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    const insert = (db: Database) =>
-      queryStatement(
-        db,
-        ctx.meta,
-        insertShapes.of(ctx.meta, input.columnSet, () => `insert|${input.shape}`),
-        input.values,
-        (param) => {
-          const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
-          return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`;
-        },
-      );
-    try {
-      const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
-      return { row: rows[0] as Record<string, unknown> };
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      const violated = violatedColumns(error);
-      if (!violated) return { conflict: 'unknown', error };
-      const ours = key.columns.map((c) => c.name);
-      if (violated.length === ours.length && violated.every((name) => ours.includes(name)))
-        return { conflict: 'certain' };
-      throw error;
-    }
+    return insertInSavepoint(ctx, values, key);
   },
 
   async insertOrSelect(ctx, values, key) {
@@ -164,3 +133,63 @@ select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(c
     return ctx.inTransaction ? atomic(ctx.db, run) : run(ctx.db);
   },
 };
+
+/** `INSERT … ON CONFLICT (key) DO NOTHING RETURNING`: the row, or the conflict (READ COMMITTED). */
+function insertOnConflictDoNothing(
+  ctx: RowContext,
+  values: Record<string, unknown>,
+  key: UniqueKey,
+): Promise<InsertOutcome> {
+  const input = insertInput(ctx.meta, values);
+  return queryStatement(
+    ctx.db,
+    ctx.meta,
+    insertOnConflictShapes.of(
+      key,
+      input.columnSet,
+      () => `insert-on-conflict|${input.shape}|${key.keys}`,
+    ),
+    input.values,
+    (param) => {
+      const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+      return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) on conflict (${conflictTarget(key)}) do nothing returning ${columnList(ctx.meta)}`;
+    },
+    (rows): InsertOutcome => (rows[0] ? { row: rows[0] } : { conflict: 'certain' }),
+  );
+}
+
+/**
+ * A plain INSERT (in a savepoint inside a transaction, so a violation dooms only that),
+ * catching the unique violation on our key: at REPEATABLE READ / SERIALIZABLE, or on a key no
+ * constraint enforces.
+ */
+async function insertInSavepoint(
+  ctx: RowContext,
+  values: Record<string, unknown>,
+  key: UniqueKey,
+): Promise<InsertOutcome> {
+  const input = insertInput(ctx.meta, values);
+  const insert = (db: Database) =>
+    queryStatement(
+      db,
+      ctx.meta,
+      insertShapes.of(ctx.meta, input.columnSet, () => `insert|${input.shape}`),
+      input.values,
+      (param) => {
+        const { columns, values: params } = insertValues(ctx.meta, input.keys, param);
+        return sql`insert into ${ctx.meta.table} (${columns}) values (${params}) returning ${columnList(ctx.meta)}`;
+      },
+    );
+  try {
+    const rows = ctx.inTransaction ? await atomic(ctx.db, insert) : await insert(ctx.db);
+    return { row: rows[0] as Record<string, unknown> };
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const violated = violatedColumns(error);
+    if (!violated) return { conflict: 'unknown', error };
+    const ours = key.columns.map((c) => c.name);
+    if (violated.length === ours.length && violated.every((name) => ours.includes(name)))
+      return { conflict: 'certain' };
+    throw error;
+  }
+}
