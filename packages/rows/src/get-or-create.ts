@@ -88,10 +88,11 @@ type Found = RowResult<Record<string, unknown>>;
 /** getOrCreate once its input is checked and its context known. */
 function findOrCreate(
   ctx: RowContext,
-  { meta, where, key }: Lookup,
+  lookup: Lookup,
   values: () => CreateValues,
   prefer: 'get' | 'create' | undefined,
 ): Promise<Found> {
+  const { where, key } = lookup;
   if (prefer !== 'create') {
     // Read first, continuing in the statement's own `.then` (the retry included) rather than
     // in an async function: on a busy client every promise and suspended frame a call adds
@@ -105,8 +106,7 @@ function findOrCreate(
         undefined,
         (row) => {
           if (row) return { row, created: false };
-          const created = create(ctx, where, key, values);
-          return retry ? created.catch(retry) : created;
+          return guard(create(ctx, where, key, values), retry);
         },
         retry,
       ),
@@ -116,16 +116,12 @@ function findOrCreate(
     // Each call's outcome is noted once, just before it returns: a call that fails (and is
     // re-run outside a transaction, or rejects) teaches the estimate nothing.
     const learns = !key.unenforced && ctx.rows.insertOrSelect !== undefined;
-    if (learns && conflictRate.common(key)) {
-      const found = insertOrSelect(ctx, { meta, where, key }, values);
-      return retry ? found.catch(retry) : found;
-    }
+    if (learns && conflictRate.common(key)) return insertOrSelect(ctx, lookup, values, retry);
     // Insert first, as a chain (see `insertOrReadWinner`): a create that wins costs the
     // INSERT's promise, one step after it and this one, which notes the outcome and hooks the
     // retry on.
     const created = create(ctx, where, key, values);
-    if (!learns) return retry ? created.catch(retry) : created;
-    return created.then(noteOutcome(key), retry);
+    return learns ? created.then(noteOutcome(key), retry) : guard(created, retry);
   });
 }
 
@@ -138,31 +134,66 @@ function noteOutcome(key: UniqueKey): (result: Found) => Found {
 }
 
 /**
- * The key is commonly taken: one statement that inserts or else selects; a second, plain read
- * when the winner committed during it; the two-step create when the dialect cannot do it here.
+ * The key is commonly taken: one statement that inserts or else selects (one step after its
+ * promise, which hooks `retry` on); a second, plain read when the winner committed during it;
+ * the two-step create when the dialect cannot do it here.
  */
-async function insertOrSelect(
+function insertOrSelect(
+  ctx: RowContext,
+  lookup: Lookup,
+  values: () => CreateValues,
+  retry: ((error: unknown) => Promise<Found>) | undefined,
+): Promise<Found> {
+  const given = values();
+  return given instanceof Promise
+    ? guard(
+        given.then((row) => insertOrSelectRow(ctx, lookup, values, row, undefined)),
+        retry,
+      )
+    : insertOrSelectRow(ctx, lookup, values, given, retry);
+}
+
+function insertOrSelectRow(
   ctx: RowContext,
   { meta, where, key }: Lookup,
   values: () => CreateValues,
+  row: Record<string, unknown>,
+  retry: ((error: unknown) => Promise<Found>) | undefined,
 ): Promise<Found> {
-  const found = await ctx.rows.insertOrSelect?.(ctx, await values(), key);
-  if (found === 'taken') {
+  const combined = ctx.rows.insertOrSelect?.(ctx, row, key);
+  if (!combined) return guard(create(ctx, where, key, values).then(noteOutcome(key)), retry);
+  return combined.then((found) => {
+    if (found !== 'taken') {
+      const checked = checkMatches(meta, where, key, found.row);
+      conflictRate.note(key, !found.created);
+      return { row: checked, created: found.created };
+    }
     // Another caller's row committed while the insert waited for it: read it with a fresh
     // statement — two statements, like the hand-written floor, instead of a second insert.
-    const row = await readByKey(ctx, where, key, undefined);
-    if (row) {
-      conflictRate.note(key, true);
-      return { row, created: false };
-    }
-  } else if (found) {
-    const row = checkMatches(meta, where, key, found.row);
-    conflictRate.note(key, !found.created);
-    return { row, created: found.created };
+    return guard(readWinnerOrCreate(ctx, where, key, values), retry);
+  }, retry);
+}
+
+/** After `'taken'`: the winner's row, or (deleted meanwhile) the two-step create. */
+async function readWinnerOrCreate(
+  ctx: RowContext,
+  where: Record<string, unknown>,
+  key: UniqueKey,
+  values: () => CreateValues,
+): Promise<Found> {
+  const row = await readByKey(ctx, where, key, undefined);
+  if (row) {
+    conflictRate.note(key, true);
+    return { row, created: false };
   }
   const result = await create(ctx, where, key, values);
   conflictRate.note(key, !result.created);
   return result;
+}
+
+/** `promise`, with `retry` (if any) hooked on its failure. */
+function guard<T>(promise: Promise<T>, retry: ((error: unknown) => Promise<T>) | undefined) {
+  return retry ? promise.catch(retry) : promise;
 }
 
 /** Insert, or read the row that won the key: without a lock, never `{ skipped }`. */

@@ -65,13 +65,15 @@ export const postgresRows: RowsDialect = {
     return insertInSavepoint(ctx, values, key);
   },
 
-  async insertOrSelect(ctx, values, key) {
+  insertOrSelect(ctx, values, key) {
     // At REPEATABLE READ / SERIALIZABLE, ON CONFLICT would raise 40001 instead of reporting it.
     if (!readCommitted(ctx)) return undefined;
+    // Not async: the statement's promise, mapped in its step, is all it adds (as above). It
+    // can throw before sending (a default function that throws); the caller catches that.
     const input = insertInput(ctx.meta, values);
     // The CTE's insert and the outer select share one snapshot: a row that existed before the
     // statement comes back from the second branch; one committed while we waited does not.
-    const raw = await executeRows<Record<string, unknown>>(
+    return executeRows(
       ctx.db,
       renderStatement(
         ctx.db,
@@ -90,10 +92,12 @@ union all
 select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(ctx.meta, input.values, key.keys, param)} and not exists (select 1 from inserted)`;
         },
       ),
+      (raw: Record<string, unknown>[]) => {
+        const first = raw[0];
+        if (!first) return 'taken' as const;
+        return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
+      },
     );
-    const first = raw[0];
-    if (!first) return 'taken';
-    return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
   },
 
   conflictReadLock: undefined,

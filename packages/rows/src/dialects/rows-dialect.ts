@@ -29,16 +29,17 @@ export interface RowsDialect {
   ): Promise<InsertOutcome>;
   /**
    * One statement that inserts or else returns the existing row, where the server can do that
-   * exactly (PostgreSQL at READ COMMITTED). `undefined`, with no statement sent, when it is not
-   * exact at this isolation level. `'taken'` when the key's row committed too late for the
-   * statement's snapshot (it waited for that row's inserter): a new statement's snapshot sees
-   * it, unless it was deleted meanwhile.
+   * exactly (PostgreSQL at READ COMMITTED). `undefined` (not a promise), with no statement
+   * sent, when it is not exact at this isolation level. Resolves with `'taken'` when the key's
+   * row committed too late for the statement's snapshot (it waited for that row's inserter): a
+   * new statement's snapshot sees it, unless it was deleted meanwhile. May throw before any
+   * statement is sent (a column default function that throws).
    */
   insertOrSelect?(
     ctx: RowContext,
     values: Record<string, unknown>,
     key: UniqueKey,
-  ): Promise<{ row: Record<string, unknown>; created: boolean } | 'taken' | undefined>;
+  ): Promise<{ row: Record<string, unknown>; created: boolean } | 'taken'> | undefined;
   /**
    * The lock the re-read after a conflict needs to see the winner's row. MySQL at REPEATABLE
    * READ answers a plain SELECT from the transaction's old snapshot; a locking read sees the
