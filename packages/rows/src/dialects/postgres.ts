@@ -139,11 +139,7 @@ select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(c
 };
 
 /** `INSERT … ON CONFLICT (key) DO NOTHING RETURNING`: the row, or the conflict (READ COMMITTED). */
-function insertOnConflictDoNothing(
-  ctx: RowContext,
-  values: Record<string, unknown>,
-  key: UniqueKey,
-): Promise<InsertOutcome> {
+const insertOnConflictDoNothing: RowsDialect['insertUnlessTaken'] = (ctx, values, key) => {
   const input = insertInput(ctx.meta, values);
   return queryStatement(
     ctx.db,
@@ -160,18 +156,14 @@ function insertOnConflictDoNothing(
     },
     (rows): InsertOutcome => (rows[0] ? { row: rows[0] } : { conflict: 'certain' }),
   );
-}
+};
 
 /**
  * A plain INSERT (in a savepoint inside a transaction, so a violation dooms only that),
  * catching the unique violation on our key: at REPEATABLE READ / SERIALIZABLE, or on a key no
  * constraint enforces.
  */
-async function insertInSavepoint(
-  ctx: RowContext,
-  values: Record<string, unknown>,
-  key: UniqueKey,
-): Promise<InsertOutcome> {
+const insertInSavepoint: RowsDialect['insertUnlessTaken'] = async (ctx, values, key) => {
   const input = insertInput(ctx.meta, values);
   const insert = (db: Database) =>
     queryStatement(
@@ -196,4 +188,4 @@ async function insertInSavepoint(
       return { conflict: 'certain' };
     throw error;
   }
-}
+};
