@@ -67,7 +67,8 @@ export function readByKey<R = Record<string, unknown> | undefined>(
  * "not found"; elsewhere it was deleted meanwhile, and the insert is tried again.
  *
  * A promise chain, not an async function: a create that wins costs the INSERT's promise and
- * one step after it; only a conflict pays for the async re-read (see `afterConflict`).
+ * one step after it (one more when `defaults` is a function); only a conflict pays for the
+ * async re-read (see `afterConflict`).
  */
 export function insertOrReadWinner(
   ctx: RowContext,

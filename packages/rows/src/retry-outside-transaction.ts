@@ -16,9 +16,11 @@ const AUTOCOMMIT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 2, maxDelayMs: 
  * `.catch` after it: a found getOrCreate passes it to its one statement's `.then` (see
  * `readByKey`'s `recover`), so a call that succeeds pays no promise for a retry it did not
  * need. `attempt` gets `retry` outside a transaction, `undefined` inside one; every rejection
- * it can return must go through `retry` when given. Re-runs get `undefined`: the retry loop
- * catches their failures itself. A synchronous throw of the first attempt is a failure like
- * any other.
+ * it can return that may be transient must go through `retry` when given (one that cannot be —
+ * bad input, a mismatched row — may skip it: `retry` would rethrow it at once). Re-runs get
+ * `undefined`: the retry loop catches their failures itself. A synchronous throw of the first
+ * attempt is a failure like any other, so an attempt must throw before it hooks `retry` on
+ * anything, never after (two retry loops would run).
  */
 export function retryOutsideTransaction<T>(
   ctx: RowContext,

@@ -129,7 +129,8 @@ function send<M>(
  * Runs a raw SQL statement and returns its rows on either driver (postgres.js returns the rows;
  * mysql2 returns `[rows, fields]`). With `map`, resolves with `map(rows)` instead, in the same
  * step: a caller that transforms every answer saves a promise and a microtask turn per
- * statement. With `recover`, a statement the server or driver failed resolves with
+ * statement. With `recover`, a statement the server or driver failed (not one that could not be
+ * rendered or sent: that rejects) resolves with
  * `recover(error)` instead of rejecting (the error is a `DrizzleQueryError`, as Drizzle throws
  * it), again in the same step: how a helper retries outside a transaction at no cost to the
  * calls that succeed. Errors `map` throws are not passed to `recover`.

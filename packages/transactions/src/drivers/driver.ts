@@ -3,7 +3,7 @@
  * mysql2 answer in different shapes (the rows themselves, with a `count`; `[result, fields]`,
  * with `affectedRows` and `insertId`): each driver module says how to read its own, so the
  * functions that run statements read every driver alike. Members are plain functions, never
- * methods: they are called detached from the object.
+ * methods: they must not depend on `this`.
  */
 export interface Driver {
   /**

@@ -29,10 +29,22 @@ export function sessionOf(db: object): { session: DrizzleSession; kind: string |
 
 /**
  * A failed statement's error as Drizzle's own query path throws it: a `DrizzleQueryError` with
- * the driver's error as `cause` (one from Drizzle's session already is one, and is kept).
+ * the driver's error as `cause`. One that already is one (from Drizzle's session, on the
+ * fallback path) is kept as it is, also when it comes from another copy of drizzle-orm (its CJS
+ * build beside this ESM one), which `instanceof` would not recognise: wrapping it twice would
+ * move the driver's error from `cause` to `cause.cause`.
  */
 export function queryFailure(text: string, args: unknown[], error: unknown): Error {
-  return error instanceof DrizzleQueryError
-    ? error
-    : new DrizzleQueryError(text, args, error as Error);
+  return isDrizzleQueryError(error) ? error : new DrizzleQueryError(text, args, error as Error);
+}
+
+function isDrizzleQueryError(error: unknown): error is Error {
+  if (error instanceof DrizzleQueryError) return true;
+  // Drizzle's error classes carry no entityKind; this one is known by its name and fields.
+  return (
+    error instanceof Error &&
+    error.constructor?.name === 'DrizzleQueryError' &&
+    typeof (error as { query?: unknown }).query === 'string' &&
+    Array.isArray((error as { params?: unknown }).params)
+  );
 }

@@ -24,8 +24,8 @@ interface PostgresJsClient {
  * keeps them unnamed. Statements without parameters (DDL, transaction control) gain nothing
  * and stay unnamed.
  *
- * Not async: it can throw synchronously (a session it cannot read); its callers in
- * `database.ts` sit behind `executeRows`' try/catch or an async function.
+ * Not async: it can throw synchronously (a session it cannot read); its one caller, `send` in
+ * `database.ts`, catches that. postgres.js' query is lazy: `send`'s `.then` is what sends it.
  */
 function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown> {
   const { session, kind } = sessionOf(db);
