@@ -1,5 +1,6 @@
 import {
-  addErrorKinds,
+  addTimed,
+  addUntimed,
   emptyTally,
   measureRun,
   type RunTally,
@@ -78,25 +79,4 @@ export async function measureInterleaved<C extends BenchClient>(
     }
   }
   return totals;
-}
-
-/** What every operation counts, timed or not: it touched the data. */
-function addUntimed(total: RunTally, part: RunTally): void {
-  total.allSucceeded += part.allSucceeded;
-  total.wrongRows += part.wrongRows;
-}
-
-/** What only the operations inside a timed window count. */
-function addTimed(total: RunTally, part: RunTally): void {
-  total.seconds += part.seconds;
-  total.ops += part.ops;
-  total.errors += part.errors;
-  addErrorKinds(total, part);
-  for (const latency of part.latencies) total.latencies.push(latency);
-  total.statements += part.statements;
-  total.roundTrips += part.roundTrips;
-  total.logged += part.logged;
-  total.cpuMicros += part.cpuMicros;
-  total.created += part.created;
-  total.reportedCreated += part.reportedCreated;
 }

@@ -66,6 +66,27 @@ export function addErrorKinds(total: ErrorTally, part: ErrorTally): void {
     total.errorSamples[kind] ??= message;
 }
 
+/** Adds what every operation counts, timed or not (it touched the data), to `total`. */
+export function addUntimed(total: RunTally, part: RunTally): void {
+  total.allSucceeded += part.allSucceeded;
+  total.wrongRows += part.wrongRows;
+}
+
+/** Adds what only the operations inside a timed window count to `total`. */
+export function addTimed(total: RunTally, part: RunTally): void {
+  total.seconds += part.seconds;
+  total.ops += part.ops;
+  total.errors += part.errors;
+  addErrorKinds(total, part);
+  for (const latency of part.latencies) total.latencies.push(latency);
+  total.statements += part.statements;
+  total.roundTrips += part.roundTrips;
+  total.logged += part.logged;
+  total.cpuMicros += part.cpuMicros;
+  total.created += part.created;
+  total.reportedCreated += part.reportedCreated;
+}
+
 /** How long operations may take to return once the timed window closed. */
 const STOP_TIMEOUT_MS = 30_000;
 

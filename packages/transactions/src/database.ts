@@ -1,7 +1,7 @@
 import { is, type SQL } from 'drizzle-orm';
 import { MySqlDatabase, MySqlTransaction } from 'drizzle-orm/mysql-core';
 import { PgDatabase, PgTransaction } from 'drizzle-orm/pg-core';
-import type { DrizzleInternals } from './drivers/drizzle-session.js';
+import { type DrizzleInternals, queryFailure } from './drivers/drizzle-session.js';
 import type { Driver } from './drivers/driver.js';
 import { mysqlDriver } from './drivers/mysql-driver.js';
 import { postgresDriver } from './drivers/postgres-driver.js';
@@ -94,7 +94,7 @@ function driverOf(db: Database): Driver {
 
 /**
  * Renders `query` if needed, runs it on `db`'s driver and hands the answer to `onAnswer`, or
- * the failure (as `DrizzleQueryError`, see `Driver.failure`) to `onFailure` — both in one
+ * the failure (as `DrizzleQueryError`, see `queryFailure`) to `onFailure` — both in one
  * `.then`, the only promise racefree adds to the driver's own. Not async: a query it cannot
  * render or send rejects, as from an async function.
  */
@@ -118,7 +118,7 @@ function send<M>(
   return answer.then(
     (value) => onAnswer(value, driver),
     (error: unknown) => {
-      const failure = driver.failure(text, args, error);
+      const failure = queryFailure(text, args, error);
       if (onFailure) return onFailure(failure);
       throw failure;
     },

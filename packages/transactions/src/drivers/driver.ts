@@ -8,17 +8,10 @@
 export interface Driver {
   /**
    * Sends `text` with `args` on `db`'s connection (a transaction's own inside one) and resolves
-   * with the driver's answer, or rejects with the driver's own error (pass it to `failure`).
+   * with the driver's answer, or rejects with the driver's own error (`queryFailure` makes the error callers see).
    * Not async: it may throw synchronously (a session it cannot read).
    */
   run: (db: object, text: string, args: unknown[]) => Promise<unknown>;
-  /**
-   * The error callers see for a statement that failed: Drizzle's `DrizzleQueryError` with the
-   * driver's error as `cause`, as Drizzle's own query path throws it (an error that already is
-   * one, from Drizzle's session, is returned as is). Separate from `run` so that the caller
-   * wraps it in the same `.then` that reads the answer: a promise less per statement.
-   */
-  failure: (text: string, args: unknown[], error: unknown) => Error;
   /** The rows of an answer; empty for a statement that returns none. */
   rows: (answer: unknown) => unknown[];
   /** How many rows the statement wrote (INSERT, UPDATE, DELETE). */

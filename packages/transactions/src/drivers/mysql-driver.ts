@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { Driver } from './driver.js';
-import { queryFailure, sessionOf } from './drizzle-session.js';
+import { sessionOf } from './drizzle-session.js';
 
 type Done = (error: Error | null, result?: unknown, fields?: unknown) => void;
 
@@ -119,7 +119,6 @@ function first(answer: unknown): unknown {
  */
 export const mysqlDriver: Driver = {
   run: runMysql,
-  failure: queryFailure,
   rows: (answer) => {
     const rows = first(answer);
     return Array.isArray(rows) ? rows : [];

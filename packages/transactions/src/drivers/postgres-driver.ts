@@ -1,5 +1,5 @@
 import type { Driver } from './driver.js';
-import { queryFailure, sessionOf } from './drizzle-session.js';
+import { sessionOf } from './drizzle-session.js';
 
 interface PostgresJsClient {
   unsafe(query: string, params: unknown[], options: { prepare: boolean }): Promise<unknown>;
@@ -46,7 +46,6 @@ function runPostgres(db: object, text: string, args: unknown[]): Promise<unknown
  */
 export const postgresDriver: Driver = {
   run: runPostgres,
-  failure: queryFailure,
   rows: (answer) => (Array.isArray(answer) ? answer : Array.from(answer as Iterable<unknown>)),
   affectedRows: (answer) => (answer as { count?: number }).count ?? 0,
   insertId: () => undefined,
