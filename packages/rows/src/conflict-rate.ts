@@ -1,18 +1,40 @@
 import type { UniqueKey } from './table-meta.js';
 
-// A moving average over roughly the last 32 calls: a few scattered conflicts do not flip the
-// choice (from a cold start it takes eight in a row), and a load that changes is followed
-// within seconds.
-const WEIGHT = 1 / 32;
+/**
+ * What one `getOrCreate(…, { prefer: 'create' })` call met on its key:
+ * - `'created'`: it inserted the row;
+ * - `'existed'`: the one-statement insert-or-select found a row that was there before it ran;
+ * - `'raced'`: the one-statement insert-or-select was too early for a row another caller
+ *   committed while it waited (its snapshot predates that commit), so a second statement read it;
+ * - `'taken'`: the bare insert found the key taken — it cannot tell a row that existed from one
+ *   that raced it.
+ */
+export type KeyOutcome = 'created' | 'existed' | 'raced' | 'taken';
+
+// Moving averages: conflicts over roughly the last 32 calls (a few scattered conflicts do not
+// flip the choice; from a cold start it takes eight in a row), and which kind of conflict over
+// roughly the last 8 that the combined statement saw (a raced key leaves it within a few).
+const CONFLICT_WEIGHT = 1 / 32;
+const KIND_WEIGHT = 1 / 8;
+// While the bare insert runs, each conflict it meets moves the estimate of "the row existed"
+// this much back towards 1: a bare insert cannot tell, so the combined statement is tried again
+// now and then (on a raced key, a few calls in every few hundred conflicts), and a load that
+// changed is noticed.
+const DRIFT_WEIGHT = 1 / 512;
 // Measured on PostgreSQL at 32 clients (apps/bench README): the combined statement costs about
 // 10% more than a bare INSERT for a new row and saves a whole second statement (about 40% of
-// the call) for an existing one, so it pays for itself once about a fifth of the calls find
-// their row. Two thresholds, so a share that hovers near the line does not flip on every call.
+// the call) for a row that existed, so it pays for itself once about a fifth of the calls find
+// one. A row committed while the statement waited saves nothing (the statement's snapshot
+// cannot see it: a second statement reads it either way), so only rows that existed count.
+// Two thresholds, so a share that hovers near the line does not flip on every call.
 const ENTER_COMBINED = 0.2;
 const LEAVE_COMBINED = 0.1;
 
 interface Rate {
-  share: number;
+  /** Share of recent calls that found the key taken, whatever the kind. */
+  conflicts: number;
+  /** Of the conflicts the combined statement saw, the share whose row existed before it ran (1 until it sees one). */
+  existed: number;
   combined: boolean;
   /** Held by `reset(key, combined)`: the choice does not move until the next reset. */
   pinned: boolean;
@@ -21,30 +43,41 @@ interface Rate {
 const rates = new WeakMap<UniqueKey, Rate>();
 
 /**
- * How often `getOrCreate(…, { prefer: 'create' })` has recently found its unique key taken,
- * per key, in this process — it picks the statement on PostgreSQL. While conflicts are rare it
- * sends what a hand-written create-heavy call sends: a bare `INSERT … ON CONFLICT DO NOTHING
- * RETURNING`, and a SELECT when the key was taken. Once they are common it sends one statement
- * that inserts or else selects the existing row. Both are exact for the same reason (the key's
- * unique index decides), and both report which happened, so the estimate keeps learning
- * whichever statement runs; the choice moves only the cost, never the result.
+ * How often `getOrCreate(…, { prefer: 'create' })` would have saved a statement with the
+ * one-statement insert-or-select, per unique key, in this process — it picks the statement on
+ * PostgreSQL. While that is rare it sends what a hand-written create-heavy call sends: a bare
+ * `INSERT … ON CONFLICT DO NOTHING RETURNING`, and a SELECT when the key was taken. Once it is
+ * common it sends one statement that inserts or else selects the existing row. Both are exact for
+ * the same reason (the key's unique index decides), and both report what happened, so the
+ * estimate keeps learning whichever statement runs; the choice moves only the cost, never the
+ * result.
+ *
+ * The saving is estimated as (share of calls that met a conflict) × (share of those conflicts
+ * whose row existed before the statement). A key raced by concurrent creators — many callers
+ * inserting the same new key at once — conflicts often, yet its rows are committed while the
+ * statement waits, where the combined statement cannot see them: there it costs more and saves
+ * nothing, and the bare insert stays.
  */
 export const conflictRate = {
-  /** True when recent calls on `key` found it taken often enough for the combined statement. */
+  /** True when recent calls on `key` would have saved a statement often enough for the combined one. */
   common(key: UniqueKey): boolean {
     return rates.get(key)?.combined === true;
   },
 
-  /** Records one call's outcome: `taken` when the key's row already existed. */
-  note(key: UniqueKey, taken: boolean): void {
+  /** Records one call's outcome on `key` (see `KeyOutcome`). */
+  note(key: UniqueKey, outcome: KeyOutcome): void {
     let rate = rates.get(key);
     if (!rate) {
-      rate = { share: 0, combined: false, pinned: false };
+      rate = { conflicts: 0, existed: 1, combined: false, pinned: false };
       rates.set(key, rate);
     }
-    rate.share += ((taken ? 1 : 0) - rate.share) * WEIGHT;
+    rate.conflicts += ((outcome === 'created' ? 0 : 1) - rate.conflicts) * CONFLICT_WEIGHT;
+    if (outcome === 'existed') rate.existed += (1 - rate.existed) * KIND_WEIGHT;
+    else if (outcome === 'raced') rate.existed -= rate.existed * KIND_WEIGHT;
+    else if (outcome === 'taken') rate.existed += (1 - rate.existed) * DRIFT_WEIGHT;
     if (rate.pinned) return;
-    if (rate.combined ? rate.share < LEAVE_COMBINED : rate.share >= ENTER_COMBINED)
+    const saving = rate.conflicts * rate.existed;
+    if (rate.combined ? saving < LEAVE_COMBINED : saving >= ENTER_COMBINED)
       rate.combined = !rate.combined;
   },
 
@@ -55,6 +88,6 @@ export const conflictRate = {
    */
   reset(key: UniqueKey, combined?: boolean): void {
     if (combined === undefined) rates.delete(key);
-    else rates.set(key, { share: 0, combined, pinned: true });
+    else rates.set(key, { conflicts: 0, existed: 1, combined, pinned: true });
   },
 };

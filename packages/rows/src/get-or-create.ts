@@ -53,8 +53,9 @@ export interface GetOrCreateOptions<T extends AnyTable> {
  *
  * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3. With
  * `prefer: 'create'`: created 1; found 2 (INSERT … ON CONFLICT DO NOTHING, then SELECT), or 1
- * once a fifth of the recent calls on the key found their row (one statement that inserts or
- * else selects; 2 if the winner committed during it) — see `conflictRate`.
+ * once about a fifth of the recent calls on the key found a row that existed before they ran
+ * (one statement that inserts or else selects; 2 if the winner committed during it) — see
+ * `conflictRate`.
  *
  * @example
  * const { row: tag, created } = await getOrCreate(db, tags, { where: { name: 'sql' }, defaults: { color: 'blue' } });
@@ -125,10 +126,10 @@ function findOrCreate(
   });
 }
 
-/** Notes on `key` whether the call found its row, and passes the result on. */
+/** Notes on `key` whether the bare insert created the row, and passes the result on. */
 function noteOutcome(key: UniqueKey): (result: Found) => Found {
   return (result) => {
-    conflictRate.note(key, !result.created);
+    conflictRate.note(key, result.created ? 'created' : 'taken');
     return result;
   };
 }
@@ -165,7 +166,7 @@ function insertOrSelectRow(
   return combined.then((found) => {
     if (found !== 'taken') {
       const checked = checkMatches(meta, where, key, found.row);
-      conflictRate.note(key, !found.created);
+      conflictRate.note(key, found.created ? 'created' : 'existed');
       return { row: checked, created: found.created };
     }
     // Another caller's row committed while the insert waited for it: read it with a fresh
@@ -181,13 +182,14 @@ async function readWinnerOrCreate(
   key: UniqueKey,
   values: () => CreateValues,
 ): Promise<Found> {
+  // Either way the combined statement saved nothing here: noted as a race.
   const row = await readByKey(ctx, where, key, undefined);
   if (row) {
-    conflictRate.note(key, true);
+    conflictRate.note(key, 'raced');
     return { row, created: false };
   }
   const result = await create(ctx, where, key, values);
-  conflictRate.note(key, !result.created);
+  conflictRate.note(key, result.created ? 'created' : 'raced');
   return result;
 }
 

@@ -1,6 +1,7 @@
 import type { Database } from '@racefree/transactions';
 import { describeDialects, type PostgresConnection } from '@racefree/testkit';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
+import { conflictRate } from '../src/conflict-rate.js';
 import { getOrCreate } from '../src/index.js';
 import { pinPreferCreate } from './pin-prefer-create.js';
 import { createTables, type Tables } from './schema.js';
@@ -25,6 +26,9 @@ describeDialects(
         logger: { logQuery: (query) => logged.push(query) },
       })) as PostgresConnection;
     });
+    afterEach(() => {
+      vi.restoreAllMocks();
+    });
     afterAll(async () => {
       pinPreferCreate(T.tags, { name: 'any' }, undefined);
       await waiter?.close();
@@ -36,12 +40,16 @@ describeDialects(
         combined: false,
         first: /^insert into "tags"/,
         pattern: 'insert into "tags"%',
+        // The bare INSERT cannot tell a row that raced it from one that was there before.
+        noted: 'taken',
       },
       {
         statement: 'insert-or-select',
         combined: true,
         first: /^with inserted as/,
         pattern: 'with inserted as%',
+        // It saved nothing: conflictRate must not count this as a find (see KeyOutcome).
+        noted: 'raced',
       },
     ] as const;
     it.each(modes)(
@@ -57,6 +65,7 @@ describeDialects(
         const [backend] = await waiter.client<{ pid: number }[]>`select pg_backend_pid() as pid`;
         await blocker.client`delete from tags where name = 'contended'`;
         logged.length = 0;
+        const note = vi.spyOn(conflictRate, 'note');
         let pending: ReturnType<typeof getOrCreate> | undefined;
         let winnerId = 0;
         await blocker.client.begin(async (tx) => {
@@ -85,6 +94,25 @@ describeDialects(
         expect(logged).toHaveLength(2);
         expect(logged[0]).toMatch(mode.first);
         expect(logged[1]).toMatch(/^select /);
+        expect(note.mock.calls.map(([, outcome]) => outcome)).toEqual([mode.noted]);
+      },
+    );
+
+    it.each(modes)(
+      '$statement: notes a new row as created and a row that was there as existed (or taken)',
+      async (mode) => {
+        const db = waiter.db as Database;
+        await getOrCreate(db, T.tags, { where: { name: 'warm' } });
+        pinPreferCreate(T.tags, { name: 'noted' }, mode.combined);
+        await (t.connection as PostgresConnection).client`delete from tags where name = 'noted'`;
+        const note = vi.spyOn(conflictRate, 'note');
+        const options = { where: { name: 'noted' }, prefer: 'create' } as const;
+        expect((await getOrCreate(db, T.tags, options)).created).toBe(true);
+        expect((await getOrCreate(db, T.tags, options)).created).toBe(false);
+        expect(note.mock.calls.map(([, outcome]) => outcome)).toEqual([
+          'created',
+          mode.combined ? 'existed' : 'taken',
+        ]);
       },
     );
   },
