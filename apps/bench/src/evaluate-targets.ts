@@ -174,10 +174,15 @@ function libraryCostTarget(
     const ours = contender(scenario, 1, 'racefree');
     const floor = contender(scenario, 1, 'floor');
     if (!ours || !floor) return undefined;
+    // The floor's twin against the floor: how far identical code strays at this point.
+    const again = contender(scenario, 1, FLOOR_AGAIN_ID);
     return {
       latency: (ours.latency.mean - floor.latency.mean) * 1000,
       cpu: ours.cpuMicrosPerOp - floor.cpuMicrosPerOp,
       statements: `${ours.statementsPerOp.toFixed(2)} vs ${floor.statementsPerOp.toFixed(2)} statements, ${ours.roundTripsPerOp.toFixed(2)} vs ${floor.roundTripsPerOp.toFixed(2)} round trips`,
+      noise: again
+        ? `; floor again: latency ${delta((again.latency.mean - floor.latency.mean) * 1000)}, CPU ${delta(again.cpuMicrosPerOp - floor.cpuMicrosPerOp)}`
+        : '',
     };
   };
   const onExisting = diff(existing);
@@ -192,7 +197,7 @@ function libraryCostTarget(
   if (!onExisting)
     return { id: 'library-cost', text, status: 'not measured', detail: 'no 1-client run' };
   const show = (name: string, d: NonNullable<ReturnType<typeof diff>>) =>
-    `${name}: latency ${delta(d.latency)}, bench-process CPU ${delta(d.cpu)} (${d.statements})`;
+    `${name}: latency ${delta(d.latency)}, bench-process CPU ${delta(d.cpu)} (${d.statements}${d.noise})`;
   return {
     id: 'library-cost',
     text,
@@ -220,7 +225,10 @@ function p99Target(scenarios: (ScenarioResult | undefined)[]): TargetResult {
       if (!ours || !floor || floor.latency.p99 === 0) continue;
       const ratio = ours.latency.p99 / floor.latency.p99;
       if (ratio > 1.2) all = false;
-      parts.push(`${scenario?.id} ${point.clients}c ${fmt(ratio)}`);
+      // The floor's twin against the floor: how far identical code's p99 strays at this point.
+      const again = point.contenders.find((c: ContenderResult) => c.id === FLOOR_AGAIN_ID);
+      const noise = again ? ` (floor again ${fmt(again.latency.p99 / floor.latency.p99)})` : '';
+      parts.push(`${scenario?.id} ${point.clients}c ${fmt(ratio)}${noise}`);
     }
   }
   if (parts.length === 0)
