@@ -1,4 +1,5 @@
 import type { LatencySummary } from './latency-summary.js';
+import type { IsolatedCost } from './measure-isolated-cost.js';
 import type { ContenderRole } from './scenario.js';
 
 /** One contender at one client count, aggregated over the runs. */
@@ -105,6 +106,8 @@ export interface DatabaseReport {
   finishedAt: string;
   scenarios: ScenarioResult[];
   jobsLatency: JobsLatencyResult[];
+  /** getOrCreate's client code against the raw call on a stand-in driver (PostgreSQL runs). */
+  isolatedCost?: IsolatedCost;
   /** Scenarios that could not run yet, and why. */
   pending: string[];
   targets: TargetResult[];

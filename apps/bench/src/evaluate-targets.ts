@@ -4,6 +4,7 @@ import type {
   ScenarioResult,
   TargetResult,
 } from './bench-report.js';
+import type { IsolatedCost } from './measure-isolated-cost.js';
 import { FLOOR_AGAIN_ID } from './scenario.js';
 
 /** What the target evaluation needs to know besides the numbers. */
@@ -122,7 +123,11 @@ export function evaluateTargets(report: DatabaseReport, context: TargetContext):
   }
 
   targets.push(
-    libraryCostTarget(byId.get('get-or-create/existing'), byId.get('get-or-create/cold')),
+    libraryCostTarget(
+      byId.get('get-or-create/existing'),
+      byId.get('get-or-create/cold'),
+      report.isolatedCost,
+    ),
   );
   targets.push(p99Target([byId.get('get-or-create/existing'), byId.get('get-or-create/cold')]));
 
@@ -167,6 +172,7 @@ export function evaluateTargets(report: DatabaseReport, context: TargetContext):
 function libraryCostTarget(
   existing: ScenarioResult | undefined,
   cold: ScenarioResult | undefined,
+  isolated: IsolatedCost | undefined,
 ): TargetResult {
   const text =
     'library cost ≤ 10 µs per operation at 1 client (library latency − raw latency, same driver)';
@@ -206,6 +212,9 @@ function libraryCostTarget(
       show('existing keys', onExisting),
       onCold ? show('cold keys', onCold) : '',
       overDrizzle,
+      isolated
+        ? `in isolation (stand-in driver, no server): found ${delta(isolated.warm.racefreeFound - isolated.warm.rawFound)} warm, ${delta(isolated.afterIdle.racefreeFound - isolated.afterIdle.rawFound)} after a 1 ms idle; created ${delta(isolated.warm.racefreeCreated - isolated.warm.rawCreated)} warm, ${delta(isolated.afterIdle.racefreeCreated - isolated.afterIdle.rawCreated)} after a 1 ms idle`
+        : '',
     ]
       .filter(Boolean)
       .join('; '),

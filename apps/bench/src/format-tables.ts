@@ -1,4 +1,5 @@
 import type { DatabaseReport } from './bench-report.js';
+import { ISOLATED_COST_COLUMNS, isolatedCostRows } from './measure-isolated-cost.js';
 import { RESULT_COLUMNS, resultRows } from './result-rows.js';
 
 const LABEL_WIDTH = 70;
@@ -37,6 +38,17 @@ export function formatTables(report: DatabaseReport): string {
         `  ${label.padEnd(72)} p50 ${latency.p50.toFixed(2)}  p95 ${latency.p95.toFixed(2)}  p99 ${latency.p99.toFixed(2)}  max ${latency.max.toFixed(2)}  (n=${latency.samples}${note ? `; ${note}` : ''})`,
       );
     }
+  }
+  if (report.isolatedCost) {
+    lines.push(
+      '',
+      `library cost in isolation: getOrCreate vs the raw call on a stand-in client that answers at once (median µs per call; ${report.isolatedCost.samples} calls each after a 1 ms idle)`,
+    );
+    const rows = isolatedCostRows(report.isolatedCost);
+    const widths = ISOLATED_COST_COLUMNS.map((column, i) =>
+      Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
+    );
+    lines.push(pad(ISOLATED_COST_COLUMNS, widths), ...rows.map((row) => pad(row, widths)));
   }
   for (const pending of report.pending) lines.push('', `PENDING: ${pending}`);
   lines.push('', `targets (${report.server}):`);

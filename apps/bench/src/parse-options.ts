@@ -23,6 +23,8 @@ export interface BenchOptions {
   /** Jobs latency: samples measured, after `latencyWarmup` unmeasured ones. */
   latencySamples: number;
   latencyWarmup: number;
+  /** Library cost in isolation: timed calls per variant after an idle moment. */
+  isolatedSamples: number;
   resultsDir: string;
   /** Rewrite the results section of apps/bench/README.md. */
   updateReadme: boolean;
@@ -74,6 +76,7 @@ export function parseOptions(argv: readonly string[], defaultResultsDir: string)
     only: [...SCENARIO_GROUPS],
     latencySamples: quick ? 30 : 300,
     latencyWarmup: quick ? 5 : 30,
+    isolatedSamples: quick ? 200 : 1500,
     resultsDir: defaultResultsDir,
     updateReadme: false,
   };

@@ -1,4 +1,5 @@
 import type { DatabaseReport } from './bench-report.js';
+import { ISOLATED_COST_COLUMNS, isolatedCostRows } from './measure-isolated-cost.js';
 import { RESULT_COLUMNS, resultRows } from './result-rows.js';
 
 const escape = (cell: string) => cell.replaceAll('|', '\\|');
@@ -37,6 +38,18 @@ export function renderMarkdown(report: DatabaseReport, chartFile?: string): stri
       out.push(
         `| ${escape(label)}${note ? ` (${escape(note)})` : ''} | ${latency.p50.toFixed(2)} | ${latency.p95.toFixed(2)} | ${latency.p99.toFixed(2)} | ${latency.max.toFixed(2)} | ${latency.samples} |`,
       );
+    out.push('');
+  }
+  if (report.isolatedCost) {
+    out.push(
+      '### Library cost in isolation',
+      '',
+      `getOrCreate's client code against the raw postgres.js call, both on a stand-in client that answers at once (no socket, no server): median µs per call, ${report.isolatedCost.samples} calls each after a 1 ms idle.`,
+      '',
+      `| ${ISOLATED_COST_COLUMNS.join(' | ')} |`,
+      `|${ISOLATED_COST_COLUMNS.map(() => '---').join('|')}|`,
+    );
+    for (const row of isolatedCostRows(report.isolatedCost)) out.push(`| ${row.join(' | ')} |`);
     out.push('');
   }
   if (report.notes.length > 0) {

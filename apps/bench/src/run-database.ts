@@ -6,6 +6,7 @@ import type { DatabaseReport, JobsLatencyResult, ScenarioResult } from './bench-
 import { createBenchDatabase } from './create-bench-database.js';
 import { evaluateTargets } from './evaluate-targets.js';
 import { explainMisses } from './explain-misses.js';
+import { type IsolatedCost, measureIsolatedCost } from './measure-isolated-cost.js';
 import type { OptionalModules } from './load-optional-modules.js';
 import {
   createBenchJobs,
@@ -78,6 +79,7 @@ export async function runDatabase(
   const jobsLatency: JobsLatencyResult[] = [];
   let purchasePending: string | undefined;
   let jobsPending: string | undefined;
+  let isolatedCost: IsolatedCost | undefined;
   try {
     const admin = await openAdmin(target.family, database.url);
     cleanups.unshift(() => admin.close());
@@ -94,6 +96,10 @@ export async function runDatabase(
     }
 
     if (target.family === 'postgres') {
+      // First, before any scenario opens a transaction: the async-context hooks an `atomic`
+      // switches on would tax every promise of both sides from then on.
+      if (want('get-or-create'))
+        isolatedCost = await measureIsolatedCost({ samples: options.isolatedSamples });
       const scenarios: Scenario<PostgresClient>[] = [];
       for (const group of ITEM_GROUPS)
         if (want(group.name)) scenarios.push(...itemScenarios('postgres', admin, group));
@@ -186,6 +192,7 @@ export async function runDatabase(
       finishedAt: new Date().toISOString(),
       scenarios: scenarioResults,
       jobsLatency,
+      ...(isolatedCost ? { isolatedCost } : {}),
       pending,
       targets: [],
       notes: [],

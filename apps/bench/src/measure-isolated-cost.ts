@@ -1,0 +1,157 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getOrCreate } from '@racefree/rows';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import type { Sql } from 'postgres';
+import { postgresItemTables } from './item-tables.js';
+import { median } from './latency-summary.js';
+import { ProgressBar } from './progress-bar.js';
+
+/** Median µs per call of the raw call and of getOrCreate, found and created. */
+export interface CallCosts {
+  rawFound: number;
+  racefreeFound: number;
+  rawCreated: number;
+  racefreeCreated: number;
+}
+
+/** What one call costs the client with no server in the way: warm, and after an idle moment. */
+export interface IsolatedCost {
+  /** Calls back to back: code and data stay in the CPU's caches. */
+  warm: CallCosts;
+  /**
+   * Each call after a 1 ms idle, as every call at one client is (it waits for its answer):
+   * what the same instructions cost once the core has run something else.
+   */
+  afterIdle: CallCosts;
+  /** Timed calls per variant after an idle. */
+  samples: number;
+}
+
+const SELECT = 'select "id", "name", "value" from "items_existing" where "name" = $1 limit 2';
+const INSERT =
+  'insert into "items_existing" ("name", "value") values ($1, $2) on conflict ("name") do nothing returning "id", "name", "value"';
+
+/**
+ * A stand-in for a postgres.js client that answers every statement at once, with the row the
+ * statement asks for: enough for Drizzle's postgres-js driver and racefree's statement path,
+ * so the measurement holds only client code (no socket, no server). Not a database: nothing
+ * here is used to check behaviour, only to time the code around a statement.
+ */
+function standInClient() {
+  return {
+    options: { parsers: {}, serializers: {}, transform: { undefined: undefined } },
+    unsafe(text: string, args: unknown[]): Promise<unknown[]> {
+      if (text.includes('server_version_num'))
+        return Promise.resolve([{ version: '150000', isolation: 'read committed' }]);
+      return Promise.resolve([{ id: '1', name: args[0], value: 1 }]);
+    },
+  };
+}
+
+function checkRow(row: { name?: unknown } | undefined, key: string): void {
+  if (row?.name !== key) throw new Error(`isolated cost: wrong row for ${key}`);
+}
+
+/**
+ * Times getOrCreate's client code against the raw postgres.js call it wraps, both on a
+ * stand-in client that answers at once (`standInClient`): the library's own CPU per call, the
+ * number the "library cost at 1 client" target is about, without the machine's noise. Warm
+ * (calls back to back) and after a 1 ms idle before each call — on this kind of machine the
+ * same code costs several times as much once the core has been idle (its caches and TLB hold
+ * other work's data by then), and a call at one client always follows an idle wait.
+ */
+export async function measureIsolatedCost(options: { samples: number }): Promise<IsolatedCost> {
+  const client = standInClient();
+  const db = drizzle({ client: client as unknown as Sql });
+  const table = postgresItemTables.items_existing;
+  let sequence = 0;
+  const variants: Record<keyof CallCosts, () => Promise<void>> = {
+    rawFound: async () => {
+      const key = `k${sequence++}`;
+      const [row] = (await client.unsafe(SELECT, [key])) as { name?: unknown }[];
+      checkRow(row, key);
+    },
+    racefreeFound: async () => {
+      const key = `k${sequence++}`;
+      const { row } = await getOrCreate(db, table, {
+        where: { name: key },
+        defaults: { value: 1 },
+      });
+      checkRow(row, key);
+    },
+    rawCreated: async () => {
+      const key = `k${sequence++}`;
+      const [row] = (await client.unsafe(INSERT, [key, 1])) as { name?: unknown }[];
+      checkRow(row, key);
+    },
+    racefreeCreated: async () => {
+      const key = `k${sequence++}`;
+      const { row } = await getOrCreate(db, table, {
+        where: { name: key },
+        defaults: { value: 1 },
+        prefer: 'create',
+      });
+      checkRow(row, key);
+    },
+  };
+  const names = Object.keys(variants) as (keyof CallCosts)[];
+  // Warm-up: the dialect probe, and every path compiled by the optimizer.
+  for (let i = 0; i < 20_000; i++) for (const name of names) await variants[name]();
+
+  const warm = {} as Record<keyof CallCosts, number[]>;
+  const afterIdle = {} as Record<keyof CallCosts, number[]>;
+  for (const name of names) {
+    warm[name] = [];
+    afterIdle[name] = [];
+  }
+  // Rounds in alternating order, so a slow stretch of the machine lands on every variant.
+  const block = Math.max(10, Math.floor(options.samples / 10));
+  const rounds = Math.ceil(options.samples / block);
+  const progress = new ProgressBar('library cost in isolation (stand-in driver)', rounds);
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? names : [...names].reverse();
+    for (const name of order) {
+      const run = variants[name];
+      const start = process.hrtime.bigint();
+      for (let i = 0; i < 2_000; i++) await run();
+      warm[name].push(Number(process.hrtime.bigint() - start) / 2_000 / 1000);
+      for (let i = 0; i < block; i++) {
+        await sleep(1);
+        const t0 = process.hrtime.bigint();
+        await run();
+        afterIdle[name].push(Number(process.hrtime.bigint() - t0) / 1000);
+      }
+    }
+    progress.step(`round ${round + 1}`);
+  }
+  const medians = (samples: Record<keyof CallCosts, number[]>): CallCosts =>
+    Object.fromEntries(names.map((name) => [name, median(samples[name])])) as unknown as CallCosts;
+  const result = {
+    warm: medians(warm),
+    afterIdle: medians(afterIdle),
+    samples: afterIdle.rawFound.length,
+  };
+  progress.finish(
+    `getOrCreate over the raw call: warm +${(result.warm.racefreeFound - result.warm.rawFound).toFixed(1)} µs found, after a 1 ms idle +${(result.afterIdle.racefreeFound - result.afterIdle.rawFound).toFixed(1)} µs`,
+  );
+  return result;
+}
+
+/** The isolated costs as table rows: path, raw call, getOrCreate, library cost (µs per call). */
+export function isolatedCostRows(cost: IsolatedCost): string[][] {
+  const row = (path: string, raw: number, ours: number) => [
+    path,
+    raw.toFixed(1),
+    ours.toFixed(1),
+    `+${(ours - raw).toFixed(1)}`,
+  ];
+  return [
+    row('found, warm', cost.warm.rawFound, cost.warm.racefreeFound),
+    row('found, after a 1 ms idle', cost.afterIdle.rawFound, cost.afterIdle.racefreeFound),
+    row('created, warm', cost.warm.rawCreated, cost.warm.racefreeCreated),
+    row('created, after a 1 ms idle', cost.afterIdle.rawCreated, cost.afterIdle.racefreeCreated),
+  ];
+}
+
+/** The header of `isolatedCostRows`. */
+export const ISOLATED_COST_COLUMNS = ['path', 'raw call µs', 'getOrCreate µs', 'library cost µs'];
