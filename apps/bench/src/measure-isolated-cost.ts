@@ -65,34 +65,23 @@ export async function measureIsolatedCost(options: { samples: number }): Promise
   const db = drizzle({ client: client as unknown as Sql });
   const table = postgresItemTables.items_existing;
   let sequence = 0;
+  // The raw call the floor makes, and getOrCreate that wraps it: each call on a fresh key.
+  const raw = (text: string, args: (key: string) => unknown[]) => async () => {
+    const key = `k${sequence++}`;
+    const [row] = (await client.unsafe(text, args(key))) as { name?: unknown }[];
+    checkRow(row, key);
+  };
+  const racefree = (prefer: 'get' | 'create') => async () => {
+    const key = `k${sequence++}`;
+    const where = { name: key };
+    const { row } = await getOrCreate(db, table, { where, defaults: { value: 1 }, prefer });
+    checkRow(row, key);
+  };
   const variants: Record<keyof CallCosts, () => Promise<void>> = {
-    rawFound: async () => {
-      const key = `k${sequence++}`;
-      const [row] = (await client.unsafe(SELECT, [key])) as { name?: unknown }[];
-      checkRow(row, key);
-    },
-    racefreeFound: async () => {
-      const key = `k${sequence++}`;
-      const { row } = await getOrCreate(db, table, {
-        where: { name: key },
-        defaults: { value: 1 },
-      });
-      checkRow(row, key);
-    },
-    rawCreated: async () => {
-      const key = `k${sequence++}`;
-      const [row] = (await client.unsafe(INSERT, [key, 1])) as { name?: unknown }[];
-      checkRow(row, key);
-    },
-    racefreeCreated: async () => {
-      const key = `k${sequence++}`;
-      const { row } = await getOrCreate(db, table, {
-        where: { name: key },
-        defaults: { value: 1 },
-        prefer: 'create',
-      });
-      checkRow(row, key);
-    },
+    rawFound: raw(SELECT, (key) => [key]),
+    racefreeFound: racefree('get'),
+    rawCreated: raw(INSERT, (key) => [key, 1]),
+    racefreeCreated: racefree('create'),
   };
   const names = Object.keys(variants) as (keyof CallCosts)[];
   // Warm-up: the dialect probe, and every path compiled by the optimizer.
