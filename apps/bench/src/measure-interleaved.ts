@@ -35,7 +35,7 @@ export function sliceCount(durationMs: number): number {
  * window to the next, and the drift is correlated over only a few hundred milliseconds. Two
  * contenders measured in back-to-back 600 ms windows therefore sample different stretches of
  * it. Slices of 100 ms take turns inside one stretch, which halves the noise of their ratio
- * (the bench README has the floor-against-itself numbers).
+ * (docs/bench-log.md, "Interleaved runs", has the floor-against-itself numbers).
  *
  * All contenders work on the same data, with no reset between their slices. Use it only where
  * the invariant can be checked per contender after the run: per operation (errors, wrong rows),

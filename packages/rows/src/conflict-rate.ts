@@ -13,15 +13,17 @@ export type KeyOutcome = 'created' | 'existed' | 'raced' | 'taken';
 
 // Moving averages: conflicts over roughly the last 32 calls (a few scattered conflicts do not
 // flip the choice; from a cold start it takes eight in a row), and which kind of conflict over
-// roughly the last 8 that the combined statement saw (a raced key leaves it within a few).
+// roughly the last 8 that the combined statement saw (a raced key leaves it within a dozen
+// calls).
 const CONFLICT_WEIGHT = 1 / 32;
 const KIND_WEIGHT = 1 / 8;
 // While the bare insert runs, each conflict it meets moves the estimate of "the row existed"
 // this much back towards 1: a bare insert cannot tell, so the combined statement is tried again
-// now and then (on a raced key, a few calls in every few hundred conflicts), and a load that
-// changed is noticed.
-const DRIFT_WEIGHT = 1 / 512;
-// Measured on PostgreSQL at 32 clients (apps/bench README): the combined statement costs about
+// now and then — on a key where every conflict is a race, about 2% of the calls; a key whose
+// rows come to exist is back on it within at most about 270 conflicts.
+const DRIFT_WEIGHT = 1 / 2048;
+// Measured on PostgreSQL at 32 clients (docs/bench-log.md, "prefer: 'create' picks its
+// statement"): the combined statement costs about
 // 10% more than a bare INSERT for a new row and saves a whole second statement (about 40% of
 // the call) for a row that existed, so it pays for itself once about a fifth of the calls find
 // one. A row committed while the statement waited saves nothing (the statement's snapshot

@@ -97,7 +97,7 @@ function findOrCreate(
   if (prefer !== 'create') {
     // Read first, continuing in the statement's own `.then` (the retry included) rather than
     // in an async function: on a busy client every promise and suspended frame a call adds
-    // costs more than its instructions (see the bench README). A found row costs one promise
+    // costs more than its instructions (see docs/bench-log.md). A found row costs one promise
     // beyond the driver's; only a miss pays for the create's chain and its retry hook.
     return retryOutsideTransaction<Found>(ctx, (retry) =>
       readByKey<Found>(

@@ -80,6 +80,34 @@ describe('conflictRate', () => {
     expect(lastBare).toBeLessThan(400);
   });
 
+  it('comes back to the combined statement once the rows of a fully raced key exist', () => {
+    // Every call raced: the estimate of "the row existed" sinks while the combined statement
+    // runs, and only the drift on the bare insert's conflicts can lift it again.
+    const key = newKey();
+    for (let i = 0; i < 2000; i++) call(key, 'racing');
+    let lastBare = -1;
+    for (let i = 0; i < 2000; i++) if (!call(key, 'existing')) lastBare = i;
+    expect(lastBare).toBeGreaterThanOrEqual(0);
+    expect(lastBare).toBeLessThan(400);
+  });
+
+  it('tries the combined statement rarely on a key where every conflict is a race', () => {
+    const key = newKey();
+    let combinedCalls = 0;
+    for (let i = 0; i < 20_000; i++) if (call(key, 'racing')) combinedCalls++;
+    expect(combinedCalls).toBeGreaterThan(0);
+    expect(combinedCalls).toBeLessThan(1000);
+  });
+
+  it('stays on the combined statement while half of its conflicts are rows that existed', () => {
+    // Existing rows must lift the estimate as races lower it: half of each saves a statement
+    // on every second call, far over the 10% that leaves.
+    const key = newKey();
+    let combinedCalls = 0;
+    for (let i = 0; i < 2000; i++) if (call(key, i % 2 ? 'existing' : 'racing')) combinedCalls++;
+    expect(combinedCalls).toBeGreaterThan(1900);
+  });
+
   it('pins a choice until the next reset', () => {
     const key = newKey();
     conflictRate.reset(key, true);
