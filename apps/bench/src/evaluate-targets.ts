@@ -4,7 +4,7 @@ import type {
   ScenarioResult,
   TargetResult,
 } from './bench-report.js';
-import type { IsolatedCost } from './measure-isolated-cost.js';
+import { type IsolatedCost, libraryCost } from './measure-isolated-cost.js';
 import { FLOOR_AGAIN_ID } from './scenario.js';
 
 /** What the target evaluation needs to know besides the numbers. */
@@ -212,13 +212,18 @@ function libraryCostTarget(
       show('existing keys', onExisting),
       onCold ? show('cold keys', onCold) : '',
       overDrizzle,
-      isolated
-        ? `in isolation (stand-in driver, no server): found ${delta(isolated.warm.racefreeFound - isolated.warm.rawFound)} warm, ${delta(isolated.afterIdle.racefreeFound - isolated.afterIdle.rawFound)} after a 1 ms idle; created ${delta(isolated.warm.racefreeCreated - isolated.warm.rawCreated)} warm, ${delta(isolated.afterIdle.racefreeCreated - isolated.afterIdle.rawCreated)} after a 1 ms idle`
-        : '',
+      isolated ? inIsolation(isolated) : '',
     ]
       .filter(Boolean)
       .join('; '),
   };
+}
+
+/** The library cost measured without a server (`measureIsolatedCost`), as a target-line clause. */
+function inIsolation(isolated: IsolatedCost): string {
+  const warm = libraryCost(isolated.warm);
+  const idle = libraryCost(isolated.afterIdle);
+  return `in isolation (stand-in driver, no server): found ${delta(warm.found)} warm, ${delta(idle.found)} after a 1 ms idle; created ${delta(warm.created)} warm, ${delta(idle.created)} after a 1 ms idle`;
 }
 
 /** p99 within 1.2× of the floor's p99 where nothing conflicts (existing and cold keys). */

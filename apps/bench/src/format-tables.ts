@@ -1,14 +1,27 @@
 import type { DatabaseReport } from './bench-report.js';
-import { ISOLATED_COST_COLUMNS, isolatedCostRows } from './measure-isolated-cost.js';
-import { RESULT_COLUMNS, resultRows } from './result-rows.js';
+import {
+  ISOLATED_COST_COLUMNS,
+  isolatedCostRows,
+  RESULT_COLUMNS,
+  resultRows,
+} from './result-rows.js';
 
 const LABEL_WIDTH = 70;
 
-function pad(cells: readonly string[], widths: readonly number[]): string {
+/** One row: the text column `left` aligned left, the numbers right. */
+function pad(cells: readonly string[], widths: readonly number[], left: number): string {
   return cells
-    .map((cell, i) => (i === 1 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+    .map((cell, i) => (i === left ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
     .join('  ')
     .trimEnd();
+}
+
+/** A header and its rows, each column as wide as its widest cell; column `left` holds text. */
+function table(columns: readonly string[], rows: readonly string[][], left: number): string[] {
+  const widths = columns.map((column, i) =>
+    Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  return [pad(columns, widths, left), ...rows.map((row) => pad(row, widths, left))];
 }
 
 /** The plain-text report of one database, for the terminal. */
@@ -26,10 +39,7 @@ export function formatTables(report: DatabaseReport): string {
         i === 1 && cell.length > LABEL_WIDTH ? `${cell.slice(0, LABEL_WIDTH - 1)}…` : cell,
       ),
     );
-    const widths = RESULT_COLUMNS.map((column, i) =>
-      Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
-    );
-    lines.push(pad(RESULT_COLUMNS, widths), ...rows.map((row) => pad(row, widths)));
+    lines.push(...table(RESULT_COLUMNS, rows, 1));
   }
   if (report.jobsLatency.length > 0) {
     lines.push('', 'jobs: commit → task start (ms), sequential samples after warm-up');
@@ -42,13 +52,9 @@ export function formatTables(report: DatabaseReport): string {
   if (report.isolatedCost) {
     lines.push(
       '',
-      `library cost in isolation: getOrCreate vs the raw call on a stand-in client that answers at once (median µs per call; ${report.isolatedCost.samples} calls each after a 1 ms idle)`,
+      `library cost in isolation: getOrCreate vs the bare driver call, on a stand-in client that answers at once (median µs per call; ${report.isolatedCost.samples} calls each after a 1 ms idle)`,
+      ...table(ISOLATED_COST_COLUMNS, isolatedCostRows(report.isolatedCost), 0),
     );
-    const rows = isolatedCostRows(report.isolatedCost);
-    const widths = ISOLATED_COST_COLUMNS.map((column, i) =>
-      Math.max(column.length, ...rows.map((row) => (row[i] ?? '').length)),
-    );
-    lines.push(pad(ISOLATED_COST_COLUMNS, widths), ...rows.map((row) => pad(row, widths)));
   }
   for (const pending of report.pending) lines.push('', `PENDING: ${pending}`);
   lines.push('', `targets (${report.server}):`);

@@ -1,8 +1,21 @@
 import type { DatabaseReport } from './bench-report.js';
-import { ISOLATED_COST_COLUMNS, isolatedCostRows } from './measure-isolated-cost.js';
-import { RESULT_COLUMNS, resultRows } from './result-rows.js';
+import {
+  ISOLATED_COST_COLUMNS,
+  isolatedCostRows,
+  RESULT_COLUMNS,
+  resultRows,
+} from './result-rows.js';
 
 const escape = (cell: string) => cell.replaceAll('|', '\\|');
+
+/** A Markdown table: the header, its rule, and the rows (cells escaped). */
+function table(columns: readonly string[], rows: readonly string[][]): string[] {
+  return [
+    `| ${columns.join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ];
+}
 
 /** The Markdown summary of one database's run (what results/<date>-<db>.md holds). */
 export function renderMarkdown(report: DatabaseReport, chartFile?: string): string {
@@ -23,34 +36,35 @@ export function renderMarkdown(report: DatabaseReport, chartFile?: string): stri
   for (const pending of report.pending) out.push(`> **Pending:** ${pending}`, '');
   for (const scenario of report.scenarios) {
     out.push(`### ${scenario.title}`, '', scenario.description, '');
-    out.push(`| ${RESULT_COLUMNS.join(' | ')} |`, `|${RESULT_COLUMNS.map(() => '---').join('|')}|`);
-    for (const row of resultRows(scenario)) out.push(`| ${row.map(escape).join(' | ')} |`);
-    out.push('');
+    out.push(...table(RESULT_COLUMNS, resultRows(scenario)), '');
   }
   if (report.jobsLatency.length > 0) {
     out.push(
       '### Jobs: commit → task start',
       '',
-      '| enqueue | p50 ms | p95 ms | p99 ms | max ms | samples |',
-      '|---|---|---|---|---|---|',
+      ...table(
+        ['enqueue', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'samples'],
+        report.jobsLatency.map(({ label, latency, note }) => [
+          `${label}${note ? ` (${note})` : ''}`,
+          latency.p50.toFixed(2),
+          latency.p95.toFixed(2),
+          latency.p99.toFixed(2),
+          latency.max.toFixed(2),
+          String(latency.samples),
+        ]),
+      ),
+      '',
     );
-    for (const { label, latency, note } of report.jobsLatency)
-      out.push(
-        `| ${escape(label)}${note ? ` (${escape(note)})` : ''} | ${latency.p50.toFixed(2)} | ${latency.p95.toFixed(2)} | ${latency.p99.toFixed(2)} | ${latency.max.toFixed(2)} | ${latency.samples} |`,
-      );
-    out.push('');
   }
   if (report.isolatedCost) {
     out.push(
       '### Library cost in isolation',
       '',
-      `getOrCreate's client code against the raw postgres.js call, both on a stand-in client that answers at once (no socket, no server): median µs per call, ${report.isolatedCost.samples} calls each after a 1 ms idle.`,
+      `getOrCreate's client code against the bare driver call it wraps, both on a stand-in client that answers at once (no driver, socket or server code runs): median µs per call, ${report.isolatedCost.samples} calls each after a 1 ms idle.`,
       '',
-      `| ${ISOLATED_COST_COLUMNS.join(' | ')} |`,
-      `|${ISOLATED_COST_COLUMNS.map(() => '---').join('|')}|`,
+      ...table(ISOLATED_COST_COLUMNS, isolatedCostRows(report.isolatedCost)),
+      '',
     );
-    for (const row of isolatedCostRows(report.isolatedCost)) out.push(`| ${row.join(' | ')} |`);
-    out.push('');
   }
   if (report.notes.length > 0) {
     out.push('### Notes', '');

@@ -1,4 +1,5 @@
 import type { ContenderResult, ScenarioPoint, ScenarioResult } from './bench-report.js';
+import { type IsolatedCost, libraryCost } from './measure-isolated-cost.js';
 
 /** The columns of a results table. */
 export const RESULT_COLUMNS = [
@@ -62,6 +63,37 @@ export function resultRows(scenario: ScenarioResult): string[][] {
         result.roundTripsPerOp.toFixed(2),
         number(result.cpuMicrosPerOp),
         result.createdShare === undefined ? '' : `${Math.round(result.createdShare * 100)}%`,
+      ]);
+    }
+  }
+  return rows;
+}
+
+/** The columns of the library-cost-in-isolation table. */
+export const ISOLATED_COST_COLUMNS = [
+  'path',
+  'stand-in driver call µs',
+  'getOrCreate µs',
+  'library cost µs',
+] as const;
+
+/** The isolated costs as table rows: path, bare call, getOrCreate, library cost (µs per call). */
+export function isolatedCostRows(cost: IsolatedCost): string[][] {
+  const rows: string[][] = [];
+  for (const path of ['found', 'created'] as const) {
+    for (const [when, costs] of [
+      ['warm', cost.warm],
+      ['after a 1 ms idle', cost.afterIdle],
+    ] as const) {
+      const [bare, ours] =
+        path === 'found'
+          ? [costs.rawFound, costs.racefreeFound]
+          : [costs.rawCreated, costs.racefreeCreated];
+      rows.push([
+        `${path === 'found' ? 'found' : "created (prefer: 'create')"}, ${when}`,
+        bare.toFixed(1),
+        ours.toFixed(1),
+        `+${libraryCost(costs)[path].toFixed(1)}`,
       ]);
     }
   }

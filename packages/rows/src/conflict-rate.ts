@@ -44,6 +44,11 @@ interface Rate {
 
 const rates = new WeakMap<UniqueKey, Rate>();
 
+/** A key nothing has been learnt about: no conflicts yet, every conflict assumed to be a row that existed. */
+function freshRate(combined: boolean, pinned: boolean): Rate {
+  return { conflicts: 0, existed: 1, combined, pinned };
+}
+
 /**
  * How often `getOrCreate(…, { prefer: 'create' })` would have saved a statement with the
  * one-statement insert-or-select, per unique key, in this process — it picks the statement on
@@ -70,7 +75,7 @@ export const conflictRate = {
   note(key: UniqueKey, outcome: KeyOutcome): void {
     let rate = rates.get(key);
     if (!rate) {
-      rate = { conflicts: 0, existed: 1, combined: false, pinned: false };
+      rate = freshRate(false, false);
       rates.set(key, rate);
     }
     rate.conflicts += ((outcome === 'created' ? 0 : 1) - rate.conflicts) * CONFLICT_WEIGHT;
@@ -90,6 +95,6 @@ export const conflictRate = {
    */
   reset(key: UniqueKey, combined?: boolean): void {
     if (combined === undefined) rates.delete(key);
-    else rates.set(key, { conflicts: 0, existed: 1, combined, pinned: true });
+    else rates.set(key, freshRate(combined, true));
   },
 };

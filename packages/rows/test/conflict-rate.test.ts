@@ -70,16 +70,6 @@ describe('conflictRate', () => {
     expect(combinedCalls).toBeGreaterThan(1950);
   });
 
-  it('follows a key whose racing creators give way to rows that exist', () => {
-    const key = newKey();
-    for (let i = 0; i < 2000; i++) call(key, i % 20 < 7 ? 'racing' : 'new');
-    // Now every call finds its row: within a few hundred calls the combined statement is back
-    // for good.
-    let lastBare = -1;
-    for (let i = 0; i < 2000; i++) if (!call(key, 'existing')) lastBare = i;
-    expect(lastBare).toBeLessThan(400);
-  });
-
   it('comes back to the combined statement once the rows of a fully raced key exist', () => {
     // Every call raced: the estimate of "the row existed" sinks while the combined statement
     // runs, and only the drift on the bare insert's conflicts can lift it again.
