@@ -1,6 +1,6 @@
-import { type Database, executeRows } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
-import { bookstoreTables } from './bookstore-tables.js';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import { requireCustomer } from './require-customer.js';
 import { requireId } from './require-id.js';
 
@@ -14,8 +14,9 @@ export interface SentEmail {
 export async function listSentEmails(db: Database, customerId: number): Promise<SentEmail[]> {
   const id = requireId(customerId, 'customerId');
   await requireCustomer(db, id);
-  const { sentEmails } = bookstoreTables(db);
-  const rows = await executeRows<{ kind: string; sent_at: unknown }>(
+  const dialect = bookstoreDialectOf(db);
+  const { sentEmails } = dialect.tables;
+  const rows = await dialect.rows<{ kind: string; sent_at: unknown }>(
     db,
     sql`select kind, sent_at from ${sentEmails} where customer_id = ${id} order by sent_at, id`,
   );

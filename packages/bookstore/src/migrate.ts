@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import { activeTransaction, type Database, InvalidArgumentError } from '@racefree/transactions';
+import { current, type Database, InvalidArgumentError } from '@racefree/transactions';
+import { is } from 'drizzle-orm';
+import { MySqlTransaction } from 'drizzle-orm/mysql-core';
+import { PgTransaction } from 'drizzle-orm/pg-core';
 import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 
 /**
@@ -20,7 +23,8 @@ import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
  */
 export async function migrate(db: Database): Promise<void> {
   const dialect = bookstoreDialectOf(db, 'migrate');
-  if (activeTransaction(db) !== undefined) {
+  // `current(db)` is `db` itself unless a transaction on it is active in this async context.
+  if (current(db) !== db || is(db, PgTransaction) || is(db, MySqlTransaction)) {
     throw new InvalidArgumentError(
       'migrate needs the database, not a transaction: call it at start-up, outside atomic().',
     );

@@ -3,14 +3,11 @@ import {
   classifyError,
   current,
   type Database,
-  dialectOf,
-  executeRows,
   InvalidArgumentError,
-  renderOnce,
 } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
-import { CUSTOMER_EXISTS, type Sale } from './dialects/sale.js';
+import { customerExists, type Sale } from './dialects/sale.js';
 import { NotFoundError, SoldOutError } from './errors.js';
 import { requireId } from './require-id.js';
 import { BOOK_COLUMNS, selectBooks } from './select-books.js';
@@ -64,20 +61,6 @@ export async function purchase(db: Database, input: PurchaseInput): Promise<Purc
 
 type Strategy = (db: Database, bookId: number, customerId: number) => Promise<number>;
 
-/** The book, read with `lockClause` if the customer exists: rendered once per lock clause. */
-const readBook = new Map<string, ReturnType<typeof renderOnce>>();
-
-function bookForSale(lockClause: string) {
-  let render = readBook.get(lockClause);
-  if (!render) {
-    render = renderOnce(
-      sql`select ${BOOK_COLUMNS} from books where id = ${sql.placeholder('bookId')}${CUSTOMER_EXISTS}${sql.raw(lockClause)}`,
-    );
-    readBook.set(lockClause, render);
-  }
-  return render;
-}
-
 /**
  * Read the quantity, then write back the value computed from it. Without a lock clause this is
  * the lost-update bug, on purpose: between the read and the write other buyers may have bought
@@ -88,9 +71,13 @@ function bookForSale(lockClause: string) {
  * wrote (a locking read sees the latest committed row, even under REPEATABLE READ), so the
  * write can never overwrite another sale.
  */
-function readModifyWrite(db: Database, bookId: number, customerId: number, lockClause: string) {
+function readModifyWrite(db: Database, bookId: number, customerId: number, lock: boolean) {
   return atomic(db, async (tx) => {
-    const [book] = await selectBooks(tx, bookForSale(lockClause)(tx, { bookId, customerId }));
+    // `FOR UPDATE` is spelt alike on PostgreSQL, MySQL and MariaDB.
+    const [book] = await selectBooks(
+      tx,
+      sql`select ${BOOK_COLUMNS} from books where id = ${bookId}${customerExists(customerId)}${lock ? sql` for update` : sql``}`,
+    );
     if (book === undefined) return explainUnsold(tx, bookId, customerId);
     if (book.quantity < 1) throw new SoldOutError(bookId);
     // This block undoes the sale if it fails: no savepoint of its own after the row lock.
@@ -107,15 +94,10 @@ function readModifyWrite(db: Database, bookId: number, customerId: number, lockC
 
 const STRATEGIES: Record<PurchaseStrategy, Strategy> = {
   /** Read, then write the value computed from the read: the lost-update bug, kept to show it. */
-  naive: (db, bookId, customerId) => readModifyWrite(db, bookId, customerId, ''),
+  naive: (db, bookId, customerId) => readModifyWrite(db, bookId, customerId, false),
 
   /** The same read-modify-write, made safe by locking the row for the read. */
-  async lock(db, bookId, customerId) {
-    // Probed before the transaction opens (cached afterwards): never wait for a second pooled
-    // connection while holding a row lock.
-    const lock = (await dialectOf(db)).lockClause('update');
-    return readModifyWrite(db, bookId, customerId, lock);
-  },
+  lock: (db, bookId, customerId) => readModifyWrite(db, bookId, customerId, true),
 
   /**
    * One conditional UPDATE: the check and the decrement happen on the current row at once. The
@@ -152,7 +134,7 @@ async function writeSale(
  * book, no copy left. Only failed purchases pay for this query.
  */
 async function explainUnsold(db: Database, bookId: number, customerId: number): Promise<never> {
-  const [found] = await executeRows<{ customer: unknown; book: unknown }>(
+  const [found] = await bookstoreDialectOf(db).rows<{ customer: unknown; book: unknown }>(
     db,
     sql`select exists (select 1 from customers where id = ${customerId}) as customer, exists (select 1 from books where id = ${bookId}) as book`,
   );

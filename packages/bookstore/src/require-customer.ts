@@ -1,5 +1,6 @@
-import { type Database, executeRows } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import { NotFoundError } from './errors.js';
 
 /**
@@ -8,6 +9,9 @@ import { NotFoundError } from './errors.js';
  * the sale's own statement.)
  */
 export async function requireCustomer(db: Database, customerId: number): Promise<void> {
-  const [found] = await executeRows(db, sql`select id from customers where id = ${customerId}`);
+  const [found] = await bookstoreDialectOf(db).rows(
+    db,
+    sql`select id from customers where id = ${customerId}`,
+  );
   if (found === undefined) throw new NotFoundError('customer', customerId);
 }

@@ -1,5 +1,6 @@
-import { atomic, type Database, executeStatement } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import { NotFoundError } from './errors.js';
 import { requireCount, requireId } from './require-id.js';
 import { findBook } from './select-books.js';
@@ -19,7 +20,7 @@ export async function restock(db: Database, bookId: number, copies: number): Pro
   requireId(bookId, 'bookId');
   requireCount(copies, 'copies', 1);
   return atomic(db, async (tx) => {
-    const changed = await executeStatement(
+    const changed = await bookstoreDialectOf(tx).changed(
       tx,
       sql`update books set quantity = quantity + ${copies} where id = ${bookId}`,
     );

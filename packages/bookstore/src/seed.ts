@@ -1,4 +1,4 @@
-import { atomic, type Database, executeStatement } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import { BOOK_COLUMNS, selectBooks } from './select-books.js';
@@ -44,7 +44,7 @@ export async function seed(db: Database): Promise<Book[]> {
     sql`, `,
   );
   return atomic(db, async (tx) => {
-    await executeStatement(
+    await dialect.changed(
       tx,
       dialect.ignoringDuplicates(
         sql`insert into books (isbn, title, price_cents, quantity) values ${values}`,

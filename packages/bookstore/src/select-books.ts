@@ -1,5 +1,6 @@
-import { type Database, executeRows, type Query } from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
+import type { Database } from '@racefree/transactions';
+import { type SQL, sql } from 'drizzle-orm';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import type { Book } from './types.js';
 
 // The services write their SQL by hand, once for both databases: for a demo about races the
@@ -18,9 +19,9 @@ interface BookRow {
 /** The columns of `Book`, for a SELECT. */
 export const BOOK_COLUMNS = sql.raw('id, isbn, title, price_cents, quantity');
 
-/** Runs a SELECT of `BOOK_COLUMNS` and maps the rows to `Book`s. */
-export async function selectBooks(db: Database, query: Query): Promise<Book[]> {
-  const rows = await executeRows<BookRow>(db, query);
+/** Runs a SELECT of `BOOK_COLUMNS` on `db` as given and maps the rows to `Book`s. */
+export async function selectBooks(db: Database, query: SQL): Promise<Book[]> {
+  const rows = await bookstoreDialectOf(db).rows<BookRow>(db, query);
   return rows.map((row) => ({
     id: Number(row.id),
     isbn: row.isbn,

@@ -1,5 +1,6 @@
-import { atomic, type Database, executeRows } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
+import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
 import { NotFoundError } from './errors.js';
 import { requireId } from './require-id.js';
 import type { StockReport } from './types.js';
@@ -19,7 +20,7 @@ export async function stockReport(db: Database, bookId: number): Promise<StockRe
   requireId(bookId, 'bookId');
   return atomic(db, async (tx) => {
     // One statement, so both numbers come from one snapshot on every isolation level.
-    const [row] = await executeRows<{ quantity: number; orders: number | string }>(
+    const [row] = await bookstoreDialectOf(tx).rows<{ quantity: number; orders: number | string }>(
       tx,
       sql`select b.quantity as quantity, (select count(*) from orders o where o.book_id = b.id) as orders
           from books b where b.id = ${bookId}`,

@@ -1,20 +1,23 @@
 import type { TestConnection } from '@racefree/testkit';
-import { executeRows, executeStatement } from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
 
 let counter = 0;
 const unique = () => `${process.pid}-${Date.now().toString(36)}-${++counter}`;
 
+/** `$n` on PostgreSQL, `?` on MySQL: the raw drivers' placeholders. */
+const placeholder = (connection: TestConnection, n: number) =>
+  connection.kind === 'postgres' ? `$${n}` : '?';
+
 /** Inserts a book with a fresh ISBN (straight SQL, not the code under test) and returns its id. */
 export async function insertBook(connection: TestConnection, quantity: number): Promise<number> {
   const isbn = `t-${unique()}`.slice(0, 17);
-  await executeStatement(
-    connection.db,
-    sql`insert into books (isbn, title, price_cents, quantity) values (${isbn}, 'Test book', 1999, ${quantity})`,
+  const p = (n: number) => placeholder(connection, n);
+  await connection.query(
+    `insert into books (isbn, title, price_cents, quantity) values (${p(1)}, 'Test book', 1999, ${p(2)})`,
+    [isbn, quantity],
   );
-  const [row] = await executeRows<{ id: number }>(
-    connection.db,
-    sql`select id from books where isbn = ${isbn}`,
+  const [row] = await connection.query<{ id: number }>(
+    `select id from books where isbn = ${p(1)}`,
+    [isbn],
   );
   return Number(row?.id);
 }
@@ -24,16 +27,17 @@ export async function insertCustomers(
   connection: TestConnection,
   count: number,
 ): Promise<number[]> {
+  const p = (n: number) => placeholder(connection, n);
   const ids: number[] = [];
   for (let i = 0; i < count; i++) {
     const email = `buyer-${unique()}@example.com`;
-    await executeStatement(
-      connection.db,
-      sql`insert into customers (email, name) values (${email}, ${`Buyer ${i}`})`,
-    );
-    const [row] = await executeRows<{ id: number }>(
-      connection.db,
-      sql`select id from customers where email = ${email}`,
+    await connection.query(`insert into customers (email, name) values (${p(1)}, ${p(2)})`, [
+      email,
+      `Buyer ${i}`,
+    ]);
+    const [row] = await connection.query<{ id: number }>(
+      `select id from customers where email = ${p(1)}`,
+      [email],
     );
     ids.push(Number(row?.id));
   }
@@ -45,9 +49,8 @@ export async function stockOf(
   connection: TestConnection,
   bookId: number,
 ): Promise<{ quantity: number; orders: number }> {
-  const [row] = await executeRows<{ quantity: number; orders: number | string }>(
-    connection.db,
-    sql`select quantity, (select count(*) from orders where book_id = ${bookId}) as orders from books where id = ${bookId}`,
+  const [row] = await connection.query<{ quantity: number; orders: number | string }>(
+    `select quantity, (select count(*) from orders where book_id = ${Number(bookId)}) as orders from books where id = ${Number(bookId)}`,
   );
   return { quantity: Number(row?.quantity), orders: Number(row?.orders) };
 }

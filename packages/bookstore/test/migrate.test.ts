@@ -1,22 +1,17 @@
 import { describeDialects } from '@racefree/testkit';
-import {
-  atomic,
-  classifyError,
-  executeRows,
-  executeStatement,
-  InvalidArgumentError,
-} from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
+import { atomic, classifyError, InvalidArgumentError } from '@racefree/transactions';
 import { expect, it } from 'vitest';
 import { migrate } from '../src/index.js';
 
+/** The migrations shipped in drizzle/pg and drizzle/mysql. */
+const MIGRATIONS = 2;
+
 describeDialects('migrate', (t) => {
   const applied = async () => {
-    const [row] = await executeRows<{ n: number | string }>(
-      t.connection.db,
+    const [row] = await t.connection.query<{ n: number | string }>(
       t.kind === 'postgres'
-        ? sql`select count(*) as n from drizzle.__drizzle_migrations`
-        : sql`select count(*) as n from __drizzle_migrations`,
+        ? 'select count(*) as n from drizzle.__drizzle_migrations'
+        : 'select count(*) as n from __drizzle_migrations',
     );
     return Number(row?.n);
   };
@@ -27,45 +22,48 @@ describeDialects('migrate', (t) => {
     // or "table already exists" (MySQL).
     const [web, worker] = [await t.connect({ max: 3 }), await t.connect({ max: 3 })];
     await Promise.all([migrate(web.db), migrate(worker.db)]);
-    expect(await applied()).toBe(1);
-    const tables = await executeRows<{ name: string }>(
-      t.connection.db,
+    expect(await applied()).toBe(MIGRATIONS);
+    const tables = await t.connection.query<{ name: string }>(
       t.kind === 'postgres'
-        ? sql`select table_name as name from information_schema.tables where table_schema = 'public' order by 1`
-        : sql`select table_name as name from information_schema.tables where table_schema = database() and table_name <> '__drizzle_migrations' order by 1`,
+        ? "select table_name as name from information_schema.tables where table_schema = 'public' order by 1"
+        : "select table_name as name from information_schema.tables where table_schema = database() and table_name <> '__drizzle_migrations' order by 1",
     );
-    expect(tables.map((row) => row.name)).toEqual(['books', 'customers', 'orders', 'sent_emails']);
+    expect(tables.map((row) => row.name)).toEqual([
+      'books',
+      'customers',
+      'lab_sign_ups',
+      'lab_sign_ups_unkeyed',
+      'orders',
+      'sent_emails',
+    ]);
   });
 
   it('is idempotent: applying again changes nothing and keeps the data', async () => {
-    await executeStatement(
-      t.connection.db,
-      sql`insert into books (isbn, title, price_cents, quantity) values ('keep-me', 'Kept', 100, 3)`,
+    await t.connection.query(
+      "insert into books (isbn, title, price_cents, quantity) values ('keep-me', 'Kept', 100, 3)",
     );
     await migrate(t.connection.db);
     await migrate(t.connection.db);
-    expect(await applied()).toBe(1);
-    const [row] = await executeRows<{ quantity: number }>(
-      t.connection.db,
-      sql`select quantity from books where isbn = 'keep-me'`,
+    expect(await applied()).toBe(MIGRATIONS);
+    const [row] = await t.connection.query<{ quantity: number }>(
+      "select quantity from books where isbn = 'keep-me'",
     );
     expect(row?.quantity).toBe(3);
   });
 
   it('has a CHECK constraint that rejects a negative quantity', async () => {
-    const error = await executeStatement(
-      t.connection.db,
-      sql`update books set quantity = -1 where isbn = 'keep-me'`,
-    ).catch((e: unknown) => e);
+    const error = await t.connection
+      .query("update books set quantity = -1 where isbn = 'keep-me'")
+      .catch((e: unknown) => e);
     expect(classifyError(error)).toMatchObject({ kind: 'check_violation' });
-    const insert = await executeStatement(
-      t.connection.db,
-      sql`insert into books (isbn, title, price_cents, quantity) values ('negative', 'No', 100, -5)`,
-    ).catch((e: unknown) => e);
+    const insert = await t.connection
+      .query(
+        "insert into books (isbn, title, price_cents, quantity) values ('negative', 'No', 100, -5)",
+      )
+      .catch((e: unknown) => e);
     expect(classifyError(insert)).toMatchObject({ kind: 'check_violation' });
-    const [row] = await executeRows<{ quantity: number }>(
-      t.connection.db,
-      sql`select quantity from books where isbn = 'keep-me'`,
+    const [row] = await t.connection.query<{ quantity: number }>(
+      "select quantity from books where isbn = 'keep-me'",
     );
     expect(row?.quantity).toBe(3);
   });

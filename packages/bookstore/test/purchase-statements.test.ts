@@ -4,8 +4,6 @@ import {
   postgresAdminUrl,
   type TestDatabase,
 } from '@racefree/testkit';
-import { executeRows, executeStatement } from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
 import { drizzle as drizzleMysql, type MySql2Database } from 'drizzle-orm/mysql2';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import mysql from 'mysql2/promise';
@@ -31,18 +29,12 @@ beforeAll(async () => {
   });
   db = drizzle({ client });
   await migrate(db);
-  await executeStatement(
-    db,
-    sql`insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)`,
+  await client.unsafe(
+    "insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)",
   );
-  await executeStatement(
-    db,
-    sql`insert into customers (email, name) values ('c@example.com', 'C')`,
-  );
-  [{ id: bookId }] = (await executeRows<{ id: number }>(db, sql`select id from books`)) as [
-    { id: number },
-  ];
-  [{ id: customerId }] = (await executeRows<{ id: number }>(db, sql`select id from customers`)) as [
+  await client.unsafe("insert into customers (email, name) values ('c@example.com', 'C')");
+  [{ id: bookId }] = (await client.unsafe('select id from books')) as unknown as [{ id: number }];
+  [{ id: customerId }] = (await client.unsafe('select id from customers')) as unknown as [
     { id: number },
   ];
   // The lock strategy probes the server once per database object; not part of a purchase.
@@ -80,9 +72,9 @@ it('a failed purchase pays one more query to say why, and writes nothing', async
       purchase(db, { bookId, customerId: 99_999_999, strategy: 'atomic' }).catch(() => undefined),
     ),
   ).toEqual(['with', 'select']);
-  const [row] = await executeRows<{ quantity: number; orders: number }>(
-    db,
-    sql`select quantity, (select count(*)::int from orders) as orders from books where id = ${bookId}`,
+  const [row] = await client.unsafe(
+    'select quantity, (select count(*)::int from orders) as orders from books where id = $1',
+    [bookId],
   );
   expect(row).toEqual({ quantity: 7, orders: 3 });
 });
@@ -111,19 +103,14 @@ describeDialects(
       };
       mysqlDb = drizzleMysql({ client: single });
       await migrate(mysqlDb);
-      await executeStatement(
-        mysqlDb,
-        sql`insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)`,
+      await single.query(
+        "insert into books (isbn, title, price_cents, quantity) values ('9780000000001', 'Counted', 100, 10)",
       );
-      await executeStatement(
-        mysqlDb,
-        sql`insert into customers (email, name) values ('c@example.com', 'C')`,
+      await single.query("insert into customers (email, name) values ('c@example.com', 'C')");
+      const [rows] = await single.query(
+        'select (select id from books) as bookId, (select id from customers) as customerId',
       );
-      const [row] = await executeRows<{ bookId: number; customerId: number }>(
-        mysqlDb,
-        sql`select (select id from books) as bookId, (select id from customers) as customerId`,
-      );
-      ids = row as { bookId: number; customerId: number };
+      ids = (rows as { bookId: number; customerId: number }[])[0] as typeof ids;
       await purchase(mysqlDb, { ...ids, strategy: 'lock' });
     });
     afterAll(() => single?.end());
@@ -151,10 +138,10 @@ describeDialects(
         'insert',
         'commit',
       ]);
-      const [row] = await executeRows<{ quantity: number; orders: number }>(
-        mysqlDb,
-        sql`select quantity, (select count(*) from orders) as orders from books`,
+      const [rows] = await single.query(
+        'select quantity, (select count(*) from orders) as orders from books',
       );
+      const [row] = rows as { quantity: number; orders: number }[];
       expect({ quantity: Number(row?.quantity), orders: Number(row?.orders) }).toEqual({
         quantity: 7,
         orders: 3,

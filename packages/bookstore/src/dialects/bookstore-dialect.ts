@@ -1,5 +1,7 @@
-import { type Database, familyOf } from '@racefree/transactions';
-import type { SQL } from 'drizzle-orm';
+import { type Database, InvalidArgumentError } from '@racefree/transactions';
+import { is, type SQL } from 'drizzle-orm';
+import { MySqlDatabase } from 'drizzle-orm/mysql-core';
+import { PgDatabase } from 'drizzle-orm/pg-core';
 import type { MySqlTables } from './mysql-schema.js';
 import { mysqlBookstore } from './mysql.js';
 import type { PostgresTables } from './postgres-schema.js';
@@ -9,13 +11,24 @@ import type { Sale } from './sale.js';
 /**
  * Everything the bookstore does differently on PostgreSQL and on MySQL/MariaDB, and nothing
  * else: the services write their SQL once and ask this object only where the servers differ.
- * (Lock clauses come from `@racefree/transactions`' own dialect; the two bookstore dialects
- * differ by family, since MariaDB runs the MySQL schema and migrations unchanged.)
+ * The two bookstore dialects differ by family, since MariaDB runs the MySQL schema and
+ * migrations unchanged, and `FOR UPDATE` is spelt alike on all three servers.
  */
 export interface BookstoreDialect {
+  /** `'postgres'` or `'mysql'` (MariaDB included). */
+  family: 'postgres' | 'mysql';
   tables: PostgresTables | MySqlTables;
   /** The folder under `drizzle/` holding this family's generated migrations. */
   migrationsFolder: 'pg' | 'mysql';
+  /**
+   * The rows `query` answers, as plain objects. Drizzle's `db.execute` answers differ per
+   * driver — postgres.js an array of rows, node-postgres `{ rows }`, mysql2 `[rows, fields]` —
+   * and this is the one place that knows. Runs on `db` as given (pass `current(db)` to join
+   * the surrounding transaction).
+   */
+  rows<R>(db: Database, query: SQL): Promise<R[]>;
+  /** Runs a data-changing statement on `db` and answers how many rows it matched. */
+  changed(db: Database, query: SQL): Promise<number>;
   /**
    * The INSERT, made to skip rows whose primary or unique key already exists:
    * `ON CONFLICT DO NOTHING` on PostgreSQL, `ON DUPLICATE KEY UPDATE id = id` on MySQL (not
@@ -40,7 +53,20 @@ export interface BookstoreDialect {
   migrate(db: Database, folder: string): Promise<void>;
 }
 
-/** The bookstore dialect of `db`, from its Drizzle class (no query is sent). */
+/**
+ * The bookstore dialect of `db`, from its Drizzle class (Drizzle's public `is`; no query is
+ * sent). Anything but a Drizzle PostgreSQL or MySQL database (or one of its transactions) is
+ * refused with an `InvalidArgumentError` naming `operation`.
+ */
 export function bookstoreDialectOf(db: Database, operation = 'bookstore'): BookstoreDialect {
-  return familyOf(db, operation) === 'postgres' ? postgresBookstore : mysqlBookstore;
+  if (is(db, PgDatabase)) return postgresBookstore;
+  if (is(db, MySqlDatabase)) return mysqlBookstore;
+  throw new InvalidArgumentError(
+    `${operation} needs a Drizzle PostgreSQL or MySQL database (or one of its transactions), got ${describe(db)}`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null || typeof value !== 'object') return String(value);
+  return (value as object).constructor?.name ?? 'an object';
 }

@@ -71,7 +71,38 @@ export const sentEmails = mysqlTable(
   (t) => [unique('sent_emails_customer_kind_unique').on(t.customerId, t.kind)],
 );
 
+/**
+ * The race lab's sign-ups, with the unique email a race-free get-or-create needs. Kept apart
+ * from `customers`, so a lab run never touches real customers.
+ */
+export const labSignUps = mysqlTable(
+  'lab_sign_ups',
+  {
+    id: int('id').autoincrement().primaryKey(),
+    email: varchar('email', { length: 320 }).notNull(),
+    name: varchar('name', { length: 200 }).notNull(),
+  },
+  (t) => [unique('lab_sign_ups_email_unique').on(t.email)],
+);
+
+/**
+ * The same sign-ups without the unique key: what a select-then-insert sign-up duplicates
+ * under concurrency, and what `getOrCreate` refuses (no key, no race-free get-or-create).
+ */
+export const labSignUpsUnkeyed = mysqlTable('lab_sign_ups_unkeyed', {
+  id: int('id').autoincrement().primaryKey(),
+  email: varchar('email', { length: 320 }).notNull(),
+  name: varchar('name', { length: 200 }).notNull(),
+});
+
 /** The bookstore's Drizzle tables for MySQL and MariaDB (`mysql-core`). */
-export const mysqlTables = { books, customers, orders, sentEmails };
+export const mysqlTables = {
+  books,
+  customers,
+  orders,
+  sentEmails,
+  labSignUps,
+  labSignUpsUnkeyed,
+};
 /** The type of `mysqlTables`. */
 export type MySqlTables = typeof mysqlTables;

@@ -1,35 +1,34 @@
-import {
-  type AnyPgDatabase,
-  atomic,
-  type Database,
-  executeRows,
-  executeStatement,
-  renderOnce,
-} from '@racefree/transactions';
+import { type AnyPgDatabase, atomic, type Database } from '@racefree/transactions';
 import { type SQL, sql } from 'drizzle-orm';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import type { BookstoreDialect } from './bookstore-dialect.js';
-import { CUSTOMER_EXISTS, saleValues } from './sale.js';
 import { postgresTables } from './postgres-schema.js';
+import { saleUpdate } from './sale.js';
 
-const placeholder = sql.placeholder;
-const recordOrder = sql`insert into orders (book_id, customer_id) select id, ${placeholder('customerId')} from sold returning id`;
-/** One copy off, if one is left and the customer exists, and its order: one statement. */
-const sellOne = renderOnce(
-  sql`with sold as (update books set quantity = quantity - 1 where id = ${placeholder('bookId')} and quantity > 0${CUSTOMER_EXISTS} returning id)
-${recordOrder}`,
-);
-/** The quantity computed from a locked read, and the order. */
-const sellAt = renderOnce(
-  sql`with sold as (update books set quantity = ${placeholder('quantity')} where id = ${placeholder('bookId')} returning id)
-${recordOrder}`,
-);
+/** postgres.js answers an array of rows (with `count`); node-postgres `{ rows, rowCount }`. */
+type PgAnswer = unknown[] & { count?: number | null };
+type NodePgAnswer = { rows: unknown[]; rowCount: number | null };
+
+function execute(db: Database, query: SQL): Promise<PgAnswer | NodePgAnswer> {
+  return (db as AnyPgDatabase).execute(query) as Promise<PgAnswer | NodePgAnswer>;
+}
 
 /** The bookstore on PostgreSQL. */
 export const postgresBookstore: BookstoreDialect = {
+  family: 'postgres',
   tables: postgresTables,
   migrationsFolder: 'pg',
+
+  async rows<R>(db: Database, query: SQL) {
+    const answer = await execute(db, query);
+    return (Array.isArray(answer) ? answer : answer.rows) as R[];
+  },
+
+  async changed(db, query) {
+    const answer = await execute(db, query);
+    return Number((Array.isArray(answer) ? answer.count : answer.rowCount) ?? 0);
+  },
 
   ignoringDuplicates: (insert: SQL) => sql`${insert} on conflict do nothing`,
 
@@ -37,8 +36,11 @@ export const postgresBookstore: BookstoreDialect = {
     // The INSERT reads the UPDATE's RETURNING: no row sold, no order. One statement is atomic
     // by itself, so no BEGIN/COMMIT round trips outside a transaction, and inside one no
     // statement follows the row lock before COMMIT but this one.
-    const statement = sale.newQuantity === undefined ? sellOne : sellAt;
-    const [row] = await executeRows<{ id: number }>(db, statement(db, saleValues(sale)));
+    const [row] = await this.rows<{ id: number }>(
+      db,
+      sql`with sold as (${saleUpdate(sale)} returning id)
+insert into orders (book_id, customer_id) select id, ${sale.customerId} from sold returning id`,
+    );
     return row?.id;
   },
 
@@ -47,10 +49,7 @@ export const postgresBookstore: BookstoreDialect = {
     // migrator runs on another pooled connection: a second process blocks here until the first
     // has finished, then finds nothing left to apply. (Advisory locks are per database.)
     await atomic(db, async (tx) => {
-      await executeStatement(
-        tx,
-        sql`select pg_advisory_xact_lock(hashtext('racefree.bookstore.migrate'))`,
-      );
+      await execute(tx, sql`select pg_advisory_xact_lock(hashtext('racefree.bookstore.migrate'))`);
       await migrate(db as AnyPgDatabase as PostgresJsDatabase, { migrationsFolder: folder });
     });
   },

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 
 /** What `writeSale` writes. */
 export interface Sale {
@@ -11,13 +11,18 @@ export interface Sale {
   newQuantity?: number;
 }
 
-/**
- * `and exists (the customer)`: an unknown customer sells nothing, with no separate query. Its
- * value is the placeholder `customerId` (templates are rendered once, see `renderOnce`).
- */
-export const CUSTOMER_EXISTS = sql` and exists (select 1 from customers where id = ${sql.placeholder('customerId')})`;
+/** `and exists (the customer)`: an unknown customer sells nothing, with no separate query. */
+export function customerExists(customerId: number): SQL {
+  return sql` and exists (select 1 from customers where id = ${customerId})`;
+}
 
-/** The values a sale's statements bind, by placeholder name. */
-export function saleValues(sale: Sale): Record<string, unknown> {
-  return { bookId: sale.bookId, customerId: sale.customerId, quantity: sale.newQuantity };
+/**
+ * The UPDATE of a sale: one copy off if one is left and the customer exists (decided by the
+ * statement on the current row), or the quantity a locked read computed. The same text on
+ * both families.
+ */
+export function saleUpdate(sale: Sale): SQL {
+  return sale.newQuantity === undefined
+    ? sql`update books set quantity = quantity - 1 where id = ${sale.bookId} and quantity > 0${customerExists(sale.customerId)}`
+    : sql`update books set quantity = ${sale.newQuantity} where id = ${sale.bookId}`;
 }
