@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { bookstoreTables, seed } from '@racefree/bookstore';
-import { atomic, type Database, executeStatement } from '@racefree/transactions';
+import { bookstoreTables, runStatement, seed } from '@racefree/bookstore';
+import { atomic, type Database } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import type { Context, Hono } from 'hono';
 import { HttpError } from './validation.js';
@@ -22,10 +22,11 @@ export function addAdminRoutes(app: Hono, db: Database, token: string | undefine
   };
   app.post('/api/admin/reset', async (c) => {
     authorize(c);
-    const { orders, sentEmails, customers, books } = bookstoreTables(db);
+    const { orders, sentEmails, customers, books, labSignUps, labSignUpsUnkeyed } =
+      bookstoreTables(db);
     await atomic(db, async (tx) => {
-      for (const table of [orders, sentEmails, customers, books])
-        await executeStatement(tx, sql`delete from ${table}`);
+      for (const table of [orders, sentEmails, customers, books, labSignUps, labSignUpsUnkeyed])
+        await runStatement(tx, sql`delete from ${table}`);
     });
     return c.json({ reset: true });
   });

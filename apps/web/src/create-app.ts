@@ -5,11 +5,12 @@ import {
   listSentEmails,
   NotFoundError,
   purchase,
+  queryRows,
   SoldOutError,
 } from '@racefree/bookstore';
 import { atomicRequests } from '@racefree/hono';
 import { getOrCreate } from '@racefree/rows';
-import { type Database, executeRows, RacefreeError } from '@racefree/transactions';
+import { type Database, RacefreeError } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -18,7 +19,8 @@ import { addAdminRoutes } from './admin-routes.js';
 import { APP_JS } from './page/app-js.js';
 import { INDEX_HTML } from './page/index-html.js';
 import { STYLES_CSS } from './page/styles-css.js';
-import { runRaceLab } from './race-lab.js';
+import { BODY_LIMIT_BYTES } from './http-server.js';
+import { createRaceLab, LabRequestError, type RaceLab } from './lab/race-lab.js';
 import {
   HttpError,
   jsonBody,
@@ -50,6 +52,11 @@ export interface AppOptions {
   retries?: number;
   /** Enables the admin actions (reset, reseed) for requests carrying this bearer token. Default: off. */
   adminToken?: string;
+  /**
+   * The race lab. Default: one on `db` without a job queue (early-job unavailable), sized for
+   * a pool of 10.
+   */
+  lab?: RaceLab;
   /** Where server errors are logged (never sent to clients). Default console.error. */
   logError?: (error: unknown) => void;
 }
@@ -93,19 +100,22 @@ export function createApp(options: AppOptions): Hono {
   app.use(
     '/api/*',
     bodyLimit({
-      maxSize: 64 * 1024,
+      // The HTTP server refuses larger bodies before the app sees them (http-server.ts); this
+      // holds for requests that reach the app another way (app.request in tests).
+      maxSize: BODY_LIMIT_BYTES,
       onError: () => Promise.reject(new HttpError(413, 'The body is larger than 64 KiB')),
     }),
   );
-  // Reads need no transaction; the race lab deliberately runs many concurrent purchases, each
+  // Reads need no transaction; the race lab deliberately runs many concurrent clients, each
   // in its own transaction, so it must not be wrapped in one.
   app.use(
     '/api/*',
     atomicRequests(db, {
       retries: options.retries ?? 3,
-      skip: (c) => c.req.method === 'GET' || c.req.path === '/api/lab/runs',
+      skip: (c) => c.req.method === 'GET' || c.req.path.startsWith('/api/lab/'),
     }),
   );
+  const lab = options.lab ?? createRaceLab({ db, poolSize: 10 });
 
   app.get('/', (c) => c.html(INDEX_HTML));
   app.get('/app.js', (c) =>
@@ -120,7 +130,7 @@ export function createApp(options: AppOptions): Hono {
     // to a load balancer. No answer within HEALTH_TIMEOUT_MS counts as down.
     let timer: NodeJS.Timeout | undefined;
     const up = await Promise.race([
-      executeRows(db, sql`select 1 as ok`).then(
+      queryRows(db, sql`select 1 as ok`).then(
         () => true,
         () => false,
       ),
@@ -172,12 +182,19 @@ export function createApp(options: AppOptions): Hono {
 
   addAdminRoutes(app, db, options.adminToken);
 
-  app.post('/api/lab/runs', async (c) => c.json(await runRaceLab(db, await jsonBody(c, labBody))));
+  app.get('/api/lab', async (c) => c.json(await lab.describe()));
+  app.post('/api/lab/:race', async (c) => {
+    const input = await jsonBody(c, labBody);
+    const result = await lab.run(c.req.param('race'), input);
+    // A run that failed midway was undone; its JSON says why (completed: false).
+    return c.json(result, result.completed ? 200 : 503);
+  });
 
   app.notFound((c) => c.json({ error: `No route for ${c.req.method} ${c.req.path}` }, 404));
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json({ error: error.message }, error.status);
+    if (error instanceof HttpError || error instanceof LabRequestError)
+      return c.json({ error: error.message }, error.status);
     if (error instanceof SoldOutError)
       return c.json({ error: error.message, code: error.code }, 409);
     if (error instanceof NotFoundError)

@@ -1,4 +1,3 @@
-import { serve } from '@hono/node-server';
 import {
   ConfigError,
   ConnectionRefusedError,
@@ -7,7 +6,11 @@ import {
   positiveIntegerEnv,
   seed,
 } from '@racefree/bookstore';
+import type { AnyPgDatabase } from '@racefree/transactions';
 import { createApp } from './create-app.js';
+import { createHttpServer } from './http-server.js';
+import { startLabQueue } from './lab/lab-queue.js';
+import { createRaceLab } from './lab/race-lab.js';
 import { openDatabase } from './open-database.js';
 import { createSignUp } from './sign-up-service.js';
 
@@ -16,34 +19,49 @@ import { createSignUp } from './sign-up-service.js';
  * then lives on QUEUE_DATABASE_URL), migrations and seed data are applied, and the server
  * listens on PORT (default 3000). DATABASE_POOL_SIZE (default 20) sizes the connection pool,
  * DATABASE_CONNECT_ATTEMPTS (default 8) bounds the start-up retries of an unreachable server.
- * Configuration mistakes end in one line and exit code 1.
+ * Configuration mistakes — and a PORT already in use — end in one line and exit code 1.
  */
 async function main(): Promise<void> {
   const config = loadDatabaseConfig();
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`PORT must be a port number, got ${process.env.PORT}`);
+  const hostname = process.env.HOST ?? '127.0.0.1';
   const attempts = positiveIntegerEnv('DATABASE_CONNECT_ATTEMPTS', 8);
-  const database = await openDatabase(config, {
-    // Several web processes share the server's max_connections: size each pool to fit.
-    max: positiveIntegerEnv('DATABASE_POOL_SIZE', 20),
-    attempts,
-  });
+  // Several web processes share the server's max_connections: size each pool to fit.
+  const poolSize = positiveIntegerEnv('DATABASE_POOL_SIZE', 20);
+  const database = await openDatabase(config, { max: poolSize, attempts });
   await migrate(database.db);
   await seed(database.db);
   const signUp = await createSignUp(database, config, { attempts });
+  const labQueue = await startLabQueue({
+    connectionString: config.queueUrl,
+    db: database.db,
+    ...(database.kind === 'postgres' ? { queueDb: database.db as AnyPgDatabase } : {}),
+  });
   const app = createApp({
     db: database.db,
     signUp: signUp.signUp,
     adminToken: process.env.ADMIN_TOKEN || undefined,
+    lab: createRaceLab({ db: database.db, poolSize, queue: labQueue }),
   });
-  const server = serve(
-    { fetch: app.fetch, port, hostname: process.env.HOST ?? '127.0.0.1' },
-    (info) => {
-      console.log(
-        `racefree bookstore (${config.databaseKind}) listening on http://${info.address}:${info.port}/`,
+  const server = createHttpServer(app.fetch);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new ConfigError(
+              `PORT ${port} is already in use on ${hostname}: stop what holds it, or set PORT to another port`,
+            )
+          : error,
       );
-    },
+    });
+    server.listen(port, hostname, resolve);
+  });
+  const address = server.address();
+  const shown = typeof address === 'object' && address ? address.port : port;
+  console.log(
+    `racefree bookstore (${config.databaseKind}) listening on http://${hostname}:${shown}/`,
   );
   let stopping = false;
   const stop = (signal: string) => {
@@ -51,15 +69,20 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: finishing in-flight requests…`);
     server.close(() => {
-      void signUp
+      void labQueue
         .close()
+        .then(() => signUp.close())
         .then(() => database.close())
         .then(() => process.exit(0));
     });
+    server.closeIdleConnections();
     setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `pnpm demo` starts this process with an IPC channel: when the supervisor is gone (however
+  // it ended, SIGKILL included), the channel closes, and the app stops rather than live on.
+  if (process.send) process.on('disconnect', () => stop('supervisor gone'));
 }
 
 main().catch((error: unknown) => {

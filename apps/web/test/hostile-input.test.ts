@@ -40,9 +40,8 @@ const anyBody = fc.oneof(
   ),
   fc.record(
     {
-      strategy: hostileString,
-      buyers: fc.oneof(fc.integer({ min: -5, max: 3 }), hostileString),
-      stock: fc.integer({ min: -5, max: 3 }),
+      strategy: fc.oneof(hostileString, fc.constantFrom('naive', 'lock', 'atomic', 'getOrCreate')),
+      clients: fc.oneof(fc.integer({ min: -5, max: 3 }), fc.double(), hostileString),
     },
     { requiredKeys: [] },
   ),
@@ -83,7 +82,9 @@ describeDialects('hostile input', (t) => {
       (id) => ['POST', `/api/books/${id}/purchase`],
       () => ['POST', '/api/customers'],
       (id) => ['GET', `/api/customers/${id}/emails`],
-      () => ['POST', '/api/lab/runs'],
+      () => ['POST', '/api/lab/oversell'],
+      () => ['POST', '/api/lab/duplicates'],
+      (id) => ['POST', `/api/lab/${id}`],
       (id) => ['GET', `/api/books?${id}=${id}`],
     ];
     await fc.assert(

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { migrate } from '@racefree/bookstore';
 import { getOrCreate } from '@racefree/rows';
 import type { TestConnection } from '@racefree/testkit';
 import { bookstoreTables } from '@racefree/bookstore';
 import { createApp, type CustomerView, type SignUp } from '../src/create-app.js';
+import { createHttpServer } from '../src/http-server.js';
+import type { RaceLab } from '../src/lab/race-lab.js';
 
 /** Sign-up without the job (the job path is tested where the queue is). */
 export const plainSignUp: SignUp = async (db, input) => {
@@ -16,19 +17,35 @@ export const plainSignUp: SignUp = async (db, input) => {
   return { customer: row as CustomerView, created };
 };
 
-/** Migrates the test database and serves the app on a free port; `url` is its base. */
-export async function serveApp(connection: TestConnection, signUp: SignUp = plainSignUp) {
+/**
+ * Migrates the test database and serves the app on a free port, through the same HTTP server
+ * as `main.ts`; `url` is its base.
+ */
+export async function serveApp(
+  connection: TestConnection,
+  signUp: SignUp = plainSignUp,
+  options: { lab?: RaceLab } = {},
+) {
   await migrate(connection.db);
   const errors: unknown[] = [];
-  const app = createApp({ db: connection.db, signUp, logError: (e) => errors.push(e) });
-  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
-  await new Promise((resolve) => server.once('listening', resolve));
+  const app = createApp({
+    db: connection.db,
+    signUp,
+    logError: (e) => errors.push(e),
+    ...(options.lab ? { lab: options.lab } : {}),
+  });
+  const server = createHttpServer(app.fetch);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     app,
     url: `http://127.0.0.1:${port}`,
     serverErrors: errors,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
   };
 }
 

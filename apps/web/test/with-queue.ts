@@ -40,6 +40,8 @@ export async function withQueue(t: DialectContext, pool: TestConnection) {
   });
   return {
     jobs,
+    /** The queue database's URL. */
+    url: queueUrl,
     sent,
     signUp: ((db, input) => signUp(db, jobs, input)) as SignUp,
     /** Relays the outbox (MySQL) and runs every job that is due, once. */

@@ -22,6 +22,12 @@ export { listSentEmails, type SentEmail } from './list-sent-emails.js';
 export { migrate } from './migrate.js';
 export { purchase } from './purchase.js';
 export { restock } from './restock.js';
+export {
+  type DatabaseServer,
+  databaseServer,
+  queryRows,
+  runStatement,
+} from './run-sql.js';
 export { SEED_BOOKS, seed } from './seed.js';
 export { sendWelcomeEmail, type WelcomeEmailOutcome } from './send-welcome-email.js';
 export { type Customer, signUp } from './sign-up.js';
