@@ -86,41 +86,110 @@ $('signup').addEventListener('submit', async (event) => {
   }
 });
 
-function labCard(result) {
-  const healthy = result.lostUpdates === 0 && result.oversold === 0 && result.failed === 0;
-  const card = el('article', undefined, { class: 'lab-card ' + (healthy ? 'ok' : 'bad'), 'data-strategy': result.strategy });
-  card.append(el('h3', result.strategy));
-  const list = el('dl');
-  for (const [label, value] of [['buyers', result.buyers], ['start stock', result.startStock], ['orders written', result.orders],
-    ['sold out (409)', result.soldOut], ['expected stock', result.expectedStock], ['actual stock', result.actualStock],
-    ['lost updates', result.lostUpdates], ['oversold', result.oversold], ['other failures', result.failed], ['time', result.elapsedMs + ' ms']]) {
-    list.append(el('dt', label), el('dd', value, { 'data-field': label.replaceAll(' ', '-') }));
-  }
-  card.append(list, el('p', healthy ? 'Stock adds up.' : 'Stock does not add up.', { class: 'verdict' }));
+const lab = { running: false, races: [] };
+
+function setRunning(running) {
+  lab.running = running;
+  for (const button of document.querySelectorAll('button[data-lab-run]')) button.disabled = running || button.hasAttribute('data-unavailable');
+}
+
+function strategyCard(race, strategy) {
+  const card = el('article', undefined, { class: 'lab-card', 'data-strategy': strategy, 'data-state': 'idle' });
+  const safe = race.safe.includes(strategy);
+  card.append(el('h4', strategy), el('p', safe ? 'safe strategy' : 'the bug, on purpose', { class: 'kind' }),
+    el('p', 'Not run yet.', { class: 'verdict' }));
   return card;
 }
 
-$('lab').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  const buyers = Number(form.get('buyers'));
-  const stock = Number(form.get('stock'));
-  const results = $('lab-results');
-  results.replaceChildren(el('p', 'Racing…'));
-  const cards = [];
-  for (const strategy of ['naive', 'lock', 'atomic']) {
-    try {
-      cards.push(labCard(await api('POST', '/api/lab/runs', { strategy, buyers, stock })));
-    } catch (error) {
-      cards.push(el('p', strategy + ' failed: ' + error.message));
-    }
-    results.replaceChildren(...cards);
+function showResult(card, result) {
+  const ok = result.completed && result.anomalies === 0;
+  card.className = 'lab-card ' + (ok ? 'ok' : 'bad');
+  card.setAttribute('data-state', result.completed ? 'done' : 'failed');
+  card.setAttribute('data-anomalies', String(result.anomalies));
+  const list = el('dl');
+  list.append(el('dt', 'anomalies'), el('dd', result.anomalies, { 'data-field': 'anomalies' }));
+  for (const [label, value] of Object.entries(result.counts)) {
+    list.append(el('dt', label), el('dd', value, { 'data-field': label.replaceAll(' ', '-') }));
   }
-  results.setAttribute('data-done', 'true');
-});
+  list.append(el('dt', 'time'), el('dd', result.elapsedMs + ' ms'));
+  const verdict = el('p', result.summary, { class: 'verdict' });
+  const parts = [card.querySelector('h4'), card.querySelector('.kind'), verdict, list];
+  if (result.errors && result.errors.length) parts.push(el('p', 'Errors seen: ' + result.errors.join(' | '), { class: 'errors' }));
+  card.replaceChildren(...parts);
+}
+
+async function runRace(race, group) {
+  const clients = Number(group.querySelector('input[name="clients"]').value);
+  const progress = group.querySelector('.progress');
+  const cards = [...group.querySelectorAll('.lab-card')];
+  group.setAttribute('data-done', 'false');
+  for (const card of cards) { card.className = 'lab-card'; card.setAttribute('data-state', 'queued'); card.querySelector('.verdict').textContent = 'Queued.'; }
+  group.querySelector('.lab-grid').scrollIntoView({ behavior: 'smooth', block: 'center' });
+  let done = 0;
+  for (const card of cards) {
+    const strategy = card.getAttribute('data-strategy');
+    progress.textContent = 'Racing ' + strategy + ' with ' + clients + ' clients… (' + done + ' of ' + cards.length + ' strategies done)';
+    card.setAttribute('data-state', 'running');
+    card.querySelector('.verdict').textContent = 'Racing…';
+    try {
+      showResult(card, await api('POST', '/api/lab/' + race.race, { strategy, clients }));
+    } catch (error) {
+      card.className = 'lab-card bad';
+      card.setAttribute('data-state', 'failed');
+      card.querySelector('.verdict').textContent = strategy + ' failed: ' + error.message;
+    }
+    done += 1;
+  }
+  progress.textContent = 'Done: ' + cards.length + ' strategies raced with ' + clients + ' clients each.';
+  group.setAttribute('data-done', 'true');
+}
+
+async function runRaces(races) {
+  if (lab.running) return;
+  setRunning(true);
+  try {
+    for (const race of races) await runRace(race, document.querySelector('[data-race="' + race.race + '"]'));
+  } finally {
+    setRunning(false);
+  }
+}
+
+function raceGroup(race) {
+  const group = el('article', undefined, { class: 'race', 'data-race': race.race });
+  const form = el('form');
+  const input = el('input', undefined, { name: 'clients', type: 'number', min: '1', max: '500', value: String(race.defaultClients), required: '' });
+  const label = el('label', 'Clients');
+  label.append(input);
+  const button = el('button', 'Run ' + race.strategies.join(', '), { type: 'submit', 'data-lab-run': race.race });
+  if (race.unavailable) { button.setAttribute('data-unavailable', ''); button.disabled = true; }
+  form.append(label, button);
+  form.addEventListener('submit', (event) => { event.preventDefault(); void runRaces([race]); });
+  const grid = el('div', undefined, { class: 'lab-grid', 'aria-live': 'polite' });
+  grid.append(...race.strategies.map((strategy) => strategyCard(race, strategy)));
+  group.append(el('h3', race.title), el('p', race.description, { class: 'description' }));
+  if (race.unavailable) group.append(el('p', 'Not on this database: ' + race.unavailable + '.', { class: 'unavailable' }));
+  group.append(form, el('p', '', { class: 'progress', 'aria-live': 'polite' }), grid);
+  return group;
+}
+
+async function loadLab() {
+  try {
+    const { database, races } = await api('GET', '/api/lab');
+    lab.races = races;
+    $('database').textContent = 'Running on ' + database.label + '.';
+    $('database').setAttribute('data-kind', database.kind);
+    $('lab-races').replaceChildren(...races.map(raceGroup));
+    $('run-all').disabled = false;
+  } catch (error) {
+    $('database').textContent = 'Could not reach the race lab: ' + error.message;
+  }
+}
+
+$('run-all').addEventListener('click', () => void runRaces(lab.races.filter((race) => !race.unavailable)));
 
 showCustomer();
 loadBooks().catch((error) => { $('books').replaceChildren(el('tr', undefined)); $('buy-status').textContent = 'Could not load books: ' + error.message; });
 pollMail();
+loadLab();
 setInterval(() => { loadBooks().catch(() => {}); pollMail(); }, 2000);
 `;

@@ -44,13 +44,10 @@ export const INDEX_HTML = `<!doctype html>
 
   <section aria-labelledby="lab-title">
     <h2 id="lab-title">Race lab</h2>
-    <p>A fresh book with this stock, and this many buyers released at the same instant, per strategy.</p>
-    <form id="lab">
-      <label>Buyers <input name="buyers" type="number" min="1" max="500" value="100" required></label>
-      <label>Stock <input name="stock" type="number" min="0" max="10000" value="100" required></label>
-      <button type="submit">Run all three strategies</button>
-    </form>
-    <div id="lab-results" class="lab-grid" aria-live="polite"></div>
+    <p id="database" aria-live="polite">Asking the database what it is…</p>
+    <p>Each race sends its clients at once — every client on its own connection, in its own transaction, released together on a barrier — once per strategy, then counts what went wrong. The safe strategies always count 0 anomalies.</p>
+    <button type="button" id="run-all" data-lab-run="all" disabled>Run every race</button>
+    <div id="lab-races"></div>
   </section>
 </main>
 </body>

@@ -15,10 +15,17 @@ button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px s
 table { border-collapse: collapse; width: 100%; margin-top: .75rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #eee; }
 td.num { font-variant-numeric: tabular-nums; }
-.lab-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); gap: .75rem; margin-top: 1rem; }
+.race { border-top: 1px solid #ddd; margin-top: 1rem; padding-top: .75rem; }
+.race h3 { margin: 0 0 .25rem; } .race .description { color: #444; margin-top: 0; }
+.race .unavailable { color: #8a4b00; } .progress { min-height: 1.45em; color: #333; }
+#database { font-weight: 600; }
+.lab-grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: .75rem; margin-top: .5rem; }
 .lab-card { border: 2px solid #ccc; border-radius: 8px; padding: .75rem; }
+.lab-card[data-state="running"] { border-color: #0b5cad; border-style: dashed; }
 .lab-card.ok { border-color: #2e7d32; } .lab-card.bad { border-color: #c62828; }
-.lab-card h3 { margin: 0 0 .5rem; } .lab-card dl { display: grid; grid-template-columns: auto auto; gap: .15rem .75rem; margin: 0; }
+.lab-card h4 { margin: 0; font-size: 1.1rem; } .lab-card .kind { margin: 0 0 .4rem; color: #555; font-size: .85rem; }
+.lab-card dl { display: grid; grid-template-columns: auto auto; gap: .15rem .75rem; margin: 0; }
+.lab-card .errors { color: #8a1c1c; font-size: .85rem; overflow-wrap: anywhere; }
 .lab-card dd { margin: 0; font-variant-numeric: tabular-nums; text-align: right; }
 .verdict { font-weight: 600; margin-top: .5rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
