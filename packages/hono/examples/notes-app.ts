@@ -1,15 +1,15 @@
 // A runnable example of @racefree/hono (the README shows this file). Run it against any
 // PostgreSQL: DATABASE_URL=postgres://… npx tsx examples/notes-app.ts
 import { serve } from '@hono/node-server';
-import { atomic, current, onCommit } from '@racefree/transactions';
+import { type AnyPgDatabase, atomic, current, onCommit } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { Hono } from 'hono';
 import postgres from 'postgres';
 import { atomicRequests, nonAtomic } from '@racefree/hono';
 
 /** The example app: every /api request is one transaction. */
-export function createNotesApp(db: PostgresJsDatabase): Hono {
+export function createNotesApp(db: AnyPgDatabase): Hono {
   const app = new Hono();
   app.use('/api/*', atomicRequests(db, { retries: 3 }));
 

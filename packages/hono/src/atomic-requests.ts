@@ -1,14 +1,12 @@
 import {
   atomic,
   type Database,
-  familyOf,
   InvalidArgumentError,
-  ISOLATION_LEVELS,
   type IsolationLevel,
   type RetriesOption,
   RetryExhaustedError,
-  retryPolicy,
 } from '@racefree/transactions';
+import { familyOf, ISOLATION_LEVELS, retryPolicy } from '@racefree/transactions/internal';
 import type { Context, MiddlewareHandler, Next } from 'hono';
 import { isNonAtomicRoute } from './non-atomic.js';
 import { markAtomic } from './request-state.js';

@@ -1,11 +1,6 @@
 import { Barrier, describeDialects } from '@racefree/testkit';
-import {
-  activeTransaction,
-  current,
-  executeStatement,
-  onCommit,
-  RetryExhaustedError,
-} from '@racefree/transactions';
+import { current, onCommit, RetryExhaustedError } from '@racefree/transactions';
+import { activeTransaction, executeStatement } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { every } from 'hono/combine';
@@ -261,7 +256,7 @@ describeDialects('atomicRequests', (t) => {
         seen.push(error);
         return c.json({ error: 'try again later' }, 503);
       });
-      api.use(atomicRequests(t.connection.db, { retries: { attempts: 2, baseDelayMs: 1 } }));
+      api.use(atomicRequests(t.connection.db, { retries: { retries: 2, baseDelayMs: 1 } }));
       api.post('/always', async () => {
         attempts += 1;
         await insertNote(`attempt ${attempts}`);

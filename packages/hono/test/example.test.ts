@@ -1,5 +1,5 @@
 import { describeDialects } from '@racefree/testkit';
-import { executeRows, executeStatement } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import { beforeAll, expect, it } from 'vitest';
 import { createNotesApp } from '../examples/notes-app.js';
@@ -37,5 +37,5 @@ describeDialects(
       expect(rows).toEqual([]);
     });
   },
-  { kinds: ['postgres'] },
+  { drivers: ['postgres-js'] },
 );

@@ -1,5 +1,5 @@
 import type { DatabaseKind, TestConnection } from '@racefree/testkit';
-import { executeRows, executeStatement } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { type SQL, sql } from 'drizzle-orm';
 
 /** Creates the tables the request tests write to. */

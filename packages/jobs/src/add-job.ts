@@ -1,4 +1,19 @@
-import type { Query } from '@racefree/transactions';
+import { type SQL, sql } from 'drizzle-orm';
+
+/** A statement for the queue: a Drizzle `sql` template, or text with `$n` parameters. */
+export type Query = SQL | { sql: string; params: readonly unknown[] };
+
+/** `query` as a Drizzle `sql` template (text with `$n` placeholders gets its values bound). */
+export function toSql(query: Query): SQL {
+  if (!('params' in query) || typeof query.sql !== 'string') return query as SQL;
+  const parts = query.sql.split(/\$(\d+)/);
+  const chunks: SQL[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 0) chunks.push(sql.raw(parts[i] as string));
+    else chunks.push(sql`${query.params[Number(parts[i]) - 1]}`);
+  }
+  return sql.join(chunks);
+}
 import { JobNotAddedError } from './errors.js';
 import { type JobSpec, jobSpecParams } from './job-spec.js';
 import { quoteIdentifier } from './quote-identifier.js';

@@ -1,4 +1,6 @@
-import { current, type Database, executeRows } from '@racefree/transactions';
+import { toSql } from './add-job.js';
+import { current, type Database } from '@racefree/transactions';
+import { executeRows } from '@racefree/transactions/internal';
 import { type DatabaseIdentity, probeIdentity } from './database-identity.js';
 import { ForeignTransactionError } from './errors.js';
 import type { Queue } from './queue.js';
@@ -22,7 +24,7 @@ async function identityOf(key: object, tx: Database): Promise<DatabaseIdentity> 
       // fall through: probe on this transaction
     }
   }
-  const mine = probeIdentity((query) => executeRows(tx, query));
+  const mine = probeIdentity((query) => executeRows(tx, toSql(query)));
   identities.set(key, mine);
   mine.catch(() => {
     if (identities.get(key) === mine) identities.delete(key);

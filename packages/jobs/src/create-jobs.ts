@@ -2,9 +2,9 @@ import {
   type AnyMySqlDatabase,
   type AnyPgDatabase,
   type Database,
-  familyOf,
   InvalidArgumentError,
 } from '@racefree/transactions';
+import { familyOf } from '@racefree/transactions/internal';
 import { type JobHelpers, runMigrations, type TaskList } from 'graphile-worker';
 import pg from 'pg';
 import type { PayloadInput, TaskName, TaskSchemas } from './define-tasks.js';

@@ -1,4 +1,5 @@
-import { activeTransaction, type Database, onCommit } from '@racefree/transactions';
+import { type Database, onCommit } from '@racefree/transactions';
+import { activeTransaction } from '@racefree/transactions/internal';
 import type { TaskSchemas } from './define-tasks.js';
 import { jobDialectFor } from './dialects/job-dialect-for.js';
 import type { JobOptions } from './job-spec.js';

@@ -1,9 +1,5 @@
-import {
-  type AnyMySqlDatabase,
-  executeStatement,
-  familyOf,
-  InvalidArgumentError,
-} from '@racefree/transactions';
+import { type AnyMySqlDatabase, InvalidArgumentError } from '@racefree/transactions';
+import { executeStatement, familyOf } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import { bigint, datetime, json, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 

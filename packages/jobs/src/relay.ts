@@ -1,11 +1,5 @@
-import {
-  activeTransaction,
-  type AnyMySqlDatabase,
-  atomic,
-  dialectOf,
-  familyOf,
-  InvalidArgumentError,
-} from '@racefree/transactions';
+import { type AnyMySqlDatabase, atomic, InvalidArgumentError } from '@racefree/transactions';
+import { activeTransaction, dialectOf, familyOf } from '@racefree/transactions/internal';
 import { outboxStatements } from './dialects/mysql.js';
 import { forgetInLedger, installLedger, ledgerIds, recordInLedger } from './ledger.js';
 import { pgExecutor, type Queue } from './queue.js';

@@ -1,9 +1,5 @@
-import {
-  atomic,
-  type Database,
-  executeStatement,
-  InvalidArgumentError,
-} from '@racefree/transactions';
+import { atomic, type Database, InvalidArgumentError } from '@racefree/transactions';
+import { executeStatement } from '@racefree/transactions/internal';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { runMigrations } from 'graphile-worker';

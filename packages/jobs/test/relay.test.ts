@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atomic, executeStatement } from '@racefree/transactions';
+import { atomic } from '@racefree/transactions';
+import { executeStatement } from '@racefree/transactions/internal';
 import { describeDialects, type MysqlConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { atomic, type Database, executeStatement } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
+import { executeStatement } from '@racefree/transactions/internal';
 import { connectTo, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { run, runOnce, type TaskList } from 'graphile-worker';

@@ -1,4 +1,5 @@
-import { atomic, type Database, executeRows, onCommit } from '@racefree/transactions';
+import { atomic, type Database, onCommit } from '@racefree/transactions';
+import { executeRows } from '@racefree/transactions/internal';
 import { connectTo, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { EventEmitter, once } from 'node:events';

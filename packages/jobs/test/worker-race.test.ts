@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atomic, type Database, executeStatement } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
+import { executeStatement } from '@racefree/transactions/internal';
 import { connectTo, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { run, type Runner } from 'graphile-worker';

@@ -1,16 +1,17 @@
 import {
-  type ActiveTransaction,
-  activeTransaction,
   type Database,
-  type Dialect,
-  dialectOf,
-  familyOf,
   InvalidArgumentError,
   type IsolationLevel,
-  knownDialect,
   TransactionRequiredError,
   UnmanagedTransactionError,
 } from '@racefree/transactions';
+import {
+  type ActiveTransaction,
+  activeTransaction,
+  type Dialect,
+  dialectOf,
+  familyOf,
+} from '@racefree/transactions/internal';
 import { type RowsDialect, rowsDialectFor } from './dialects/index.js';
 import type { TableMeta } from './table-meta.js';
 
@@ -39,7 +40,7 @@ export async function rowContext(
   const active = checkTarget(db, meta, operation, options);
   // Probed once per root database, on its own pooled connection: never a statement in the caller's transaction.
   const root = active?.root ?? db;
-  return contextOf(db, meta, active, knownDialect(root) ?? (await dialectOf(root)));
+  return contextOf(db, meta, active, await dialectOf(root));
 }
 
 /**
@@ -53,9 +54,8 @@ export function rowContextNow(
   operation: string,
   options: { requireTransaction?: boolean } = {},
 ): RowContext | undefined {
-  const active = checkTarget(db, meta, operation, options);
-  const dialect = knownDialect(active?.root ?? db);
-  return dialect && contextOf(db, meta, active, dialect);
+  checkTarget(db, meta, operation, options);
+  return undefined;
 }
 
 function checkTarget(

@@ -1,5 +1,5 @@
-import { type Database, type RenderedQuery, renderQuery } from '@racefree/transactions';
-import { type Column, is, Param, Placeholder, SQL, sql } from 'drizzle-orm';
+import type { Database } from '@racefree/transactions';
+import { type Column, type Param, type SQL, sql } from 'drizzle-orm';
 import type { TableMeta, UniqueKey } from './table-meta.js';
 
 /**
@@ -8,68 +8,22 @@ import type { TableMeta, UniqueKey } from './table-meta.js';
  */
 export type ParamOf = (name: string, column: Column) => Param;
 
-/** A statement's text, and where each of its parameters comes from. */
-interface Template {
-  sql: string;
-  slots: { name: string; column: Column }[];
-}
-
 /** Shapes kept per table: far beyond what one application's calls produce, yet bounded. */
 export const MAX_SHAPES_PER_TABLE = 256;
-const templates = new WeakMap<TableMeta, Map<string, Template | undefined>>();
 
 /**
- * Renders the statement `build` describes for `values`: its text once per table and `shape`,
- * its parameters on every call. `shape` must name everything `build` reads besides the values
- * it passes through `param` (which columns, which are null, the lock clause…): two calls with
- * the same shape must produce the same text. Drizzle's SQL builder then runs once per shape
- * rather than per call, which was the largest client cost of a one-statement get-or-create.
- *
- * A column type whose driver value is itself SQL (custom types) cannot be a plain parameter:
- * such a call is rendered in full, as Drizzle would, and nothing is lost but the speed-up.
+ * The statement `build` describes for `values`, as a Drizzle `sql` template run through
+ * Drizzle's `db.execute` (a bridge onto the driver adapters until the helpers are rewritten on
+ * Drizzle's query builders).
  */
 export function renderStatement(
-  db: Database,
-  meta: TableMeta,
-  shape: string,
+  _db: Database,
+  _meta: TableMeta,
+  _shape: string,
   values: Readonly<Record<string, unknown>>,
   build: (param: ParamOf) => SQL,
-): RenderedQuery {
-  let shapes = templates.get(meta);
-  if (!shapes) templates.set(meta, (shapes = new Map()));
-  let template = shapes.get(shape);
-  if (template === undefined && !shapes.has(shape)) {
-    template = compile(db, build);
-    if (shapes.size < MAX_SHAPES_PER_TABLE) shapes.set(shape, template);
-  }
-  if (template) {
-    const params = new Array<unknown>(template.slots.length);
-    for (let i = 0; i < template.slots.length; i++) {
-      const { name, column } = template.slots[i] as Template['slots'][number];
-      const value = values[name];
-      const driverValue =
-        value === null || value === undefined ? null : column.mapToDriverValue(value);
-      if (driverValue !== null && typeof driverValue === 'object' && is(driverValue, SQL))
-        return renderQuery(db, build(paramsFrom(values)));
-      params[i] = driverValue;
-    }
-    return { sql: template.sql, params };
-  }
-  return renderQuery(db, build(paramsFrom(values)));
-}
-
-/** `build` rendered with placeholders; `undefined` when a parameter is not one of ours. */
-function compile(db: Database, build: (param: ParamOf) => SQL): Template | undefined {
-  const rendered = renderQuery(
-    db,
-    build((name, column) => sql.param(sql.placeholder(name), column)),
-  );
-  const slots: Template['slots'] = [];
-  for (const param of rendered.params) {
-    if (!is(param, Param) || !is(param.value, Placeholder)) return undefined;
-    slots.push({ name: param.value.name, column: param.encoder as Column });
-  }
-  return { sql: rendered.sql, slots };
+): SQL {
+  return build(paramsFrom(values));
 }
 
 /** A `ParamOf` that sends `values[name]` itself (a statement rendered for this one call). */

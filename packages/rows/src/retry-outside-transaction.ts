@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay, isTransient, type RetryPolicy } from '@racefree/transactions';
+import { isTransient } from '@racefree/transactions';
+import { backoffDelay, type RetryPolicy } from '@racefree/transactions/internal';
 import type { RowContext } from './context.js';
 
 /** Up to 5 attempts, each after a random wait below 2, 4, 8, 16 ms: enough to break lockstep. */

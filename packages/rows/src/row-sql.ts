@@ -1,4 +1,5 @@
-import { type Database, executeRows, type Query } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
+import { executeRows } from '@racefree/transactions/internal';
 import { type Column, type SQL, sql } from 'drizzle-orm';
 import {
   MAX_SHAPES_PER_TABLE,
@@ -216,23 +217,17 @@ export function assignments(
 export function queryRows<P = Record<string, unknown>[]>(
   db: Database,
   meta: TableMeta,
-  query: Query,
+  query: SQL,
   pick?: (rows: Record<string, unknown>[]) => P | PromiseLike<P>,
   recover?: (error: Error) => P | PromiseLike<P>,
 ): Promise<P> {
-  return executeRows(
-    db,
-    query,
-    (raw: Record<string, unknown>[]) => {
-      // A loop, not `raw.map`: postgres.js' result is an Array subclass, which `map` walks on
-      // its slow generic path (a tenth of a found getOrCreate's own CPU).
-      const rows: Record<string, unknown>[] = [];
-      for (let i = 0; i < raw.length; i++)
-        rows.push(mapRow(meta, raw[i] as Record<string, unknown>));
-      return pick ? pick(rows) : (rows as P);
-    },
-    recover,
-  );
+  return executeRows(db, query).then((raw: Record<string, unknown>[]) => {
+    // A loop, not `raw.map`: postgres.js' result is an Array subclass, which `map` walks on
+    // its slow generic path (a tenth of a found getOrCreate's own CPU).
+    const rows: Record<string, unknown>[] = [];
+    for (let i = 0; i < raw.length; i++) rows.push(mapRow(meta, raw[i] as Record<string, unknown>));
+    return pick ? pick(rows) : (rows as P);
+  }, recover);
 }
 
 /** Options of a select: the lock, order, columns, limit and a statement prefix. */

@@ -1,4 +1,5 @@
-import { type Family, InvalidArgumentError } from '@racefree/transactions';
+import { InvalidArgumentError } from '@racefree/transactions';
+import { type Family } from '@racefree/transactions/internal';
 import { type Column, getTableColumns, is, SQL, Table } from 'drizzle-orm';
 import { getTableConfig as getMySqlTableConfig, MySqlTable } from 'drizzle-orm/mysql-core';
 import { getTableConfig as getPgTableConfig, PgTable } from 'drizzle-orm/pg-core';

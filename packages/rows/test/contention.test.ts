@@ -103,7 +103,7 @@ describeDialects('64 racing callers on 5 keys', (t) => {
           const outcome = await race(CALLERS, (caller) =>
             atomic(pool.db, (tx) => helper(tx, T, KEYS[caller % KEYS.length] as string, caller), {
               isolationLevel: level,
-              retries: { attempts: 30, baseDelayMs: 2, maxDelayMs: 50 },
+              retries: { retries: 30, baseDelayMs: 2, maxDelayMs: 50 },
             }),
           );
           await assertOneRowPerKey(outcome, name === 'updateOrCreate');

@@ -1,4 +1,5 @@
-import { atomic, executeRows, RacefreeError } from '@racefree/transactions';
+import { atomic, RacefreeError } from '@racefree/transactions';
+import { executeRows } from '@racefree/transactions/internal';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';

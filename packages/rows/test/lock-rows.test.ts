@@ -1,12 +1,11 @@
 import {
   atomic,
   type Database,
-  executeRows,
-  executeStatement,
   isDeadlock,
   LockNotAvailableError,
   NotSupportedError,
 } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { Barrier, describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';

@@ -1,4 +1,5 @@
-import { atomic, type IsolationLevel, mariadbDialect, parseVersion } from '@racefree/transactions';
+import { atomic, type IsolationLevel } from '@racefree/transactions';
+import { mariadbDialect, parseVersion } from '@racefree/transactions/testing';
 import { setDialectForTesting } from '@racefree/transactions/testing';
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
@@ -69,7 +70,7 @@ describeDialects(
               caller % 2
                 ? getOrCreate(tx, T.tags, { where: { name: `k${caller % 5}` }, prefer: 'create' })
                 : selectForUpdateOrCreate(tx, T.tags, { where: { name: `k${caller % 5}` } }),
-            { isolationLevel: level, retries: { attempts: 30, baseDelayMs: 2, maxDelayMs: 50 } },
+            { isolationLevel: level, retries: { retries: 30, baseDelayMs: 2, maxDelayMs: 50 } },
           ),
         );
         expect(outcome.errors).toEqual([]);

@@ -1,10 +1,5 @@
-import {
-  atomic,
-  classifyError,
-  executeRows,
-  executeStatement,
-  LockNotAvailableError,
-} from '@racefree/transactions';
+import { atomic, classifyError, LockNotAvailableError } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import {
   Barrier,
   type DialectContext,

@@ -116,5 +116,5 @@ describeDialects(
       },
     );
   },
-  { kinds: ['postgres'] },
+  { drivers: ['postgres-js'] },
 );

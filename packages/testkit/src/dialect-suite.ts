@@ -1,6 +1,8 @@
 import { drizzle as drizzleMysql, type MySql2Database } from 'drizzle-orm/mysql2';
+import { drizzle as drizzleNodePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { drizzle as drizzlePostgres, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import mysql from 'mysql2/promise';
+import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import {
@@ -21,6 +23,42 @@ declare module 'vitest' {
 /** Lock waits in MySQL test databases end after this many seconds: a stuck test fails before its own 30 s timeout, while 20 transactions queued on one hot row on a loaded CI machine still get through. */
 export const MYSQL_TEST_LOCK_WAIT_SECONDS = 20;
 
+/** The drivers the suites run on: two for PostgreSQL, one for MySQL/MariaDB. */
+export type DriverName = 'postgres-js' | 'node-postgres' | 'mysql2';
+
+/** Every driver, in the order suites are declared. */
+export const ALL_DRIVERS: readonly DriverName[] = ['postgres-js', 'node-postgres', 'mysql2'];
+
+/** The database kind a driver talks to. */
+export function kindOfDriver(driver: DriverName): DatabaseKind {
+  return driver === 'mysql2' ? 'mysql' : 'postgres';
+}
+
+/**
+ * The PostgreSQL drivers this run covers: both, unless `RACEFREE_PG_DRIVERS` names a subset
+ * (CI's pass through PgBouncer runs one: "postgres-js" or "node-postgres").
+ */
+export function postgresDriversOfRun(): DriverName[] {
+  const wanted = process.env.RACEFREE_PG_DRIVERS?.split(',').map((name) => name.trim());
+  const all: DriverName[] = ['postgres-js', 'node-postgres'];
+  if (!wanted || wanted.length === 0 || wanted[0] === '') return all;
+  const unknown = wanted.filter((name) => !all.includes(name as DriverName));
+  if (unknown.length > 0)
+    throw new Error(
+      `RACEFREE_PG_DRIVERS names ${unknown.join(', ')}; use postgres-js and/or node-postgres`,
+    );
+  return all.filter((name) => wanted.includes(name));
+}
+
+/**
+ * True when this run goes through a transaction pooler (`RACEFREE_PG_POOLER=transaction`):
+ * postgres.js clients are then opened with `prepare: false`, as its README says to do behind
+ * PgBouncer in transaction mode.
+ */
+export function behindTransactionPooler(): boolean {
+  return process.env.RACEFREE_PG_POOLER === 'transaction';
+}
+
 /** The URL of the PostgreSQL server tests create their databases on. */
 export function postgresAdminUrl(): string {
   const url = process.env.PG_URL ?? inject('racefreePgUrl');
@@ -37,32 +75,46 @@ export function mysqlAdminUrl(): string {
 /** Decided once per test file: the MySQL suites run, skip loudly, or fail under CI=true. */
 export const mysqlGate = await probeMysql(mysqlAdminUrl(), { ci: process.env.CI === 'true' });
 
-/** A PostgreSQL connection for tests: the Drizzle database and its raw postgres.js client. */
-export interface PostgresConnection {
-  kind: 'postgres';
-  db: PostgresJsDatabase;
-  client: postgres.Sql;
-  /** Runs raw SQL and returns its rows. */
+/** What every test connection has, whatever its driver. */
+interface ConnectionBase {
+  /** Runs raw SQL (`$1` placeholders on PostgreSQL, `?` on MySQL) and returns its rows. */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
   close(): Promise<void>;
+}
+
+/** A PostgreSQL pool on postgres.js: the Drizzle database and its raw client. */
+export interface PostgresConnection extends ConnectionBase {
+  kind: 'postgres';
+  driver: 'postgres-js';
+  db: PostgresJsDatabase;
+  client: postgres.Sql;
+}
+
+/** A PostgreSQL pool on node-postgres: the Drizzle database and its raw `pg.Pool`. */
+export interface NodePgConnection extends ConnectionBase {
+  kind: 'postgres';
+  driver: 'node-postgres';
+  db: NodePgDatabase;
+  client: pg.Pool;
 }
 
 /** A MySQL/MariaDB connection pool for tests: the Drizzle database and its raw mysql2 pool. */
-export interface MysqlConnection {
+export interface MysqlConnection extends ConnectionBase {
   kind: 'mysql';
+  driver: 'mysql2';
   db: MySql2Database;
   client: mysql.Pool;
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
-  close(): Promise<void>;
 }
 
-export type TestConnection = PostgresConnection | MysqlConnection;
+export type TestConnection = PostgresConnection | NodePgConnection | MysqlConnection;
 
 export interface ConnectOptions {
   /** Pool size; keep races at 20 or fewer (PostgreSQL allows 100 connections in all). Default 10. */
   max?: number;
   /** Log every statement Drizzle sends (for statement-count tests). */
   logger?: { logQuery(query: string, params: unknown[]): void };
+  /** The driver; default postgres.js on PostgreSQL, mysql2 on MySQL. */
+  driver?: DriverName;
 }
 
 /** Opens a pool on a test database. */
@@ -71,17 +123,42 @@ export async function connectTo(
   options: ConnectOptions = {},
 ): Promise<TestConnection> {
   const max = options.max ?? 10;
-  if (database.kind === 'postgres') {
-    const client = postgres(database.url, { max, onnotice: () => {} });
-    const db = drizzlePostgres({ client, logger: options.logger ?? false });
+  const driver = options.driver ?? (database.kind === 'postgres' ? 'postgres-js' : 'mysql2');
+  if (kindOfDriver(driver) !== database.kind)
+    throw new Error(`driver ${driver} cannot open a ${database.kind} database`);
+  const logger = options.logger ?? false;
+  if (driver === 'postgres-js') {
+    const client = postgres(database.url, {
+      max,
+      onnotice: () => {},
+      ...(behindTransactionPooler() ? { prepare: false } : {}),
+    });
+    const db = drizzlePostgres({ client, logger });
     return {
       kind: 'postgres',
+      driver,
       db,
       client,
       query: async <R>(text: string, params: unknown[] = []) =>
         (await client.unsafe(text, params as postgres.ParameterOrJSON<never>[])) as unknown as R[],
       // A query in flight on a reset connection never settles in postgres.js: do not wait long for it.
       close: () => client.end({ timeout: 1 }),
+    };
+  }
+  if (driver === 'node-postgres') {
+    const client = new pg.Pool({ connectionString: database.url, max });
+    // An idle client whose backend a test terminated emits 'error' on the pool: without a
+    // listener that is an uncaught exception. The pool drops the client by itself.
+    client.on('error', () => {});
+    const db = drizzleNodePg({ client, logger });
+    return {
+      kind: 'postgres',
+      driver,
+      db,
+      client,
+      query: async <R>(text: string, params: unknown[] = []) =>
+        (await client.query(text, params)).rows as R[],
+      close: () => client.end(),
     };
   }
   const client = mysql.createPool({
@@ -93,9 +170,10 @@ export async function connectTo(
   client.pool.on('connection', (connection) => {
     connection.query(`SET SESSION innodb_lock_wait_timeout = ${MYSQL_TEST_LOCK_WAIT_SECONDS}`);
   });
-  const db = drizzleMysql({ client, logger: options.logger ?? false });
+  const db = drizzleMysql({ client, logger });
   return {
     kind: 'mysql',
+    driver: 'mysql2',
     db,
     client,
     query: async <R>(text: string, params: unknown[] = []) => {
@@ -109,27 +187,48 @@ export async function connectTo(
 /** What a dialect suite hands its tests; fields are ready from `beforeAll` on. */
 export interface DialectContext {
   kind: DatabaseKind;
-  /** The test database (fresh for this file). */
+  /** The driver this copy of the suite runs on. */
+  driver: DriverName;
+  /** The test database (fresh for this file and driver). */
   database: TestDatabase;
-  /** A pool of 10 on the test database. */
+  /** A pool of 10 on the test database, on this suite's driver. */
   connection: TestConnection;
-  /** Opens another pool on the same database (closed automatically after the suite). */
+  /** Opens another pool on the same database (this suite's driver unless told; closed automatically after the suite). */
   connect(options?: ConnectOptions): Promise<TestConnection>;
 }
 
+/** Which suites to declare: by database kind, or by driver. */
+export interface DescribeDialectsOptions {
+  /** Only these kinds (each with all its drivers). */
+  kinds?: DatabaseKind[];
+  /** Only these drivers (intersected with `kinds` and the run's PostgreSQL drivers). */
+  drivers?: DriverName[];
+}
+
 /**
- * Declares `body` once per database kind, each on its own fresh database. MySQL/MariaDB
- * suites skip with one loud line when the server is unreachable, and fail under `CI=true`.
+ * Declares `body` once per driver — postgres.js and node-postgres on PostgreSQL, mysql2 on
+ * MySQL/MariaDB — each on its own fresh database, so a bug only one driver shows fails its
+ * own suite. MySQL/MariaDB suites skip with one loud line when the server is unreachable, and
+ * fail under `CI=true`.
  */
 export function describeDialects(
   title: string,
   body: (context: DialectContext) => void,
-  options: { kinds?: DatabaseKind[] } = {},
+  options: DescribeDialectsOptions = {},
 ): void {
-  for (const kind of options.kinds ?? (['postgres', 'mysql'] as const)) {
+  const pgDrivers = postgresDriversOfRun();
+  const drivers = ALL_DRIVERS.filter(
+    (driver) =>
+      (driver === 'mysql2' || pgDrivers.includes(driver)) &&
+      (!options.kinds || options.kinds.includes(kindOfDriver(driver))) &&
+      (!options.drivers || options.drivers.includes(driver)),
+  );
+  for (const driver of drivers) {
+    const kind = kindOfDriver(driver);
+    const label = `${title} [${driver === 'mysql2' ? 'mysql' : driver}]`;
     if (kind === 'mysql' && mysqlGate.status !== 'available') {
       if (mysqlGate.status === 'fail') {
-        describe(`${title} [mysql]`, () => {
+        describe(label, () => {
           it('needs a reachable MySQL/MariaDB server (CI=true)', () => {
             throw new Error(`${mysqlGate.reason}; CI=true makes a missing database a failure`);
           });
@@ -138,16 +237,17 @@ export function describeDialects(
         console.warn(
           `\n!!! SKIPPED MySQL/MariaDB suite "${title}": ${mysqlGate.reason}. Set MYSQL_URL to run it.\n`,
         );
-        describe.skip(`${title} [mysql]`, () => body(unavailableContext(kind)));
+        describe.skip(label, () => body(unavailableContext(kind, driver)));
       }
       continue;
     }
-    describe(`${title} [${kind}]`, () => {
+    describe(label, () => {
       const pools: TestConnection[] = [];
       let database: TestDatabase | undefined;
       let connection: TestConnection | undefined;
       const context: DialectContext = {
         kind,
+        driver,
         get database() {
           if (!database) throw new Error('test database not ready: use it inside a test or hook');
           return database;
@@ -158,7 +258,7 @@ export function describeDialects(
           return connection;
         },
         async connect(connectOptions) {
-          const opened = await connectTo(context.database, connectOptions);
+          const opened = await connectTo(context.database, { driver, ...connectOptions });
           pools.push(opened);
           return opened;
         },
@@ -179,12 +279,13 @@ export function describeDialects(
   }
 }
 
-function unavailableContext(kind: DatabaseKind): DialectContext {
+function unavailableContext(kind: DatabaseKind, driver: DriverName): DialectContext {
   const fail = (): never => {
     throw new Error('database unavailable');
   };
   return {
     kind,
+    driver,
     get database() {
       return fail();
     },

@@ -1,15 +1,22 @@
 export { Barrier, type RaceOutcome, race } from './barrier.js';
 export {
+  ALL_DRIVERS,
+  behindTransactionPooler,
   type ConnectOptions,
   connectTo,
+  type DescribeDialectsOptions,
   type DialectContext,
+  type DriverName,
   describeDialects,
+  kindOfDriver,
   MYSQL_TEST_LOCK_WAIT_SECONDS,
   type MysqlConnection,
   mysqlAdminUrl,
   mysqlGate,
+  type NodePgConnection,
   type PostgresConnection,
   postgresAdminUrl,
+  postgresDriversOfRun,
   type TestConnection,
 } from './dialect-suite.js';
 export { freePort } from './free-port.js';

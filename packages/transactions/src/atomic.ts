@@ -1,8 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isConnectionLost, isSavepointFailure, isTransient } from './classify-error.js';
-import type { Database, TransactionOf } from './database.js';
+import { connectionLock } from './connection-lock.js';
+import { type Database, driverOf, type TransactionOf } from './database.js';
 import { ISOLATION_LEVELS, type IsolationLevel } from './dialects/dialect.js';
 import { dialectOf } from './dialects/detect.js';
+import { openWithDrizzle, takeOverTransaction } from './drizzle-transaction.js';
 import {
   CommitOutcomeUnknownError,
   InvalidArgumentError,
@@ -21,24 +23,27 @@ export interface AtomicOptions {
    */
   isolationLevel?: IsolationLevel;
   /**
-   * Re-run the whole block on a deadlock, serialization failure or lock-wait timeout, up to
-   * this many times, with jittered exponential backoff. Default 0. Only the outermost block
-   * retries: on a nested block the option is accepted and the error propagates to it.
+   * Re-run the whole block on a deadlock, serialization failure or lock-wait timeout, with
+   * jittered exponential backoff: a number of re-runs after the first attempt (`3`: up to 4
+   * attempts), or `{ retries, baseDelayMs?, maxDelayMs? }` (defaults 10 and 1000 ms). Default
+   * 0. Only the outermost block retries: on a nested block the option is accepted and the
+   * error propagates to it.
    */
   retries?: RetriesOption;
+  /**
+   * `'read only'` or `'read write'` (the server's default): Drizzle's transaction option,
+   * passed on. Outermost block only, like the isolation level.
+   */
+  accessMode?: 'read only' | 'read write';
 }
+
+const OPTION_KEYS = new Set(['isolationLevel', 'retries', 'accessMode']);
+const ACCESS_MODES = ['read only', 'read write'];
 
 /** Thrown inside Drizzle's transaction to make it roll back a block that succeeded (withRollback). */
 class RollbackSignal {
   constructor(readonly value: unknown) {}
 }
-
-type Transactional = {
-  transaction(
-    fn: (tx: Database) => Promise<unknown>,
-    config?: { isolationLevel: IsolationLevel },
-  ): Promise<unknown>;
-};
 
 /**
  * Runs `fn(tx)` in a transaction and returns its result (Django's `transaction.atomic`).
@@ -76,6 +81,7 @@ export async function runAtomic<T>(
 ): Promise<T> {
   if (typeof fn !== 'function')
     throw new InvalidArgumentError(`${operation} needs a function as its second argument`);
+  checkOptions(options, operation);
   if (options.isolationLevel !== undefined && !ISOLATION_LEVELS.includes(options.isolationLevel)) {
     throw new InvalidArgumentError(
       `Unknown isolation level ${JSON.stringify(options.isolationLevel)}; use one of ${ISOLATION_LEVELS.map((l) => `'${l}'`).join(', ')}.`,
@@ -90,19 +96,39 @@ export async function runAtomic<T>(
         `A nested ${operation} block asked for isolation level '${options.isolationLevel}' but the running transaction is '${running}'; the level can only be set by the outermost block.`,
       );
     }
+    if (options.accessMode !== undefined)
+      throw new InvalidArgumentError(
+        `A nested ${operation} block cannot set accessMode: only the outermost block can.`,
+      );
     return runNested(target.scope, fn, rollbackOnly);
   }
   const dialect = await dialectOf(target.root);
   const isolationLevel = options.isolationLevel ?? dialect.defaultIsolationLevel;
-  const config = options.isolationLevel ? { isolationLevel: options.isolationLevel } : undefined;
+  const config =
+    options.isolationLevel || options.accessMode
+      ? {
+          ...(options.isolationLevel ? { isolationLevel: options.isolationLevel } : {}),
+          ...(options.accessMode ? { accessMode: options.accessMode } : {}),
+        }
+      : undefined;
+  const driver = driverOf(target.root);
+  const client = (target.root as { $client?: unknown }).$client;
+  if (client !== undefined && client !== null) driver.guard(client);
+  const abandonLost = driver.abandonLostTransactions;
+  const turn = connectionLock(target.root);
   for (let attempt = 1; ; attempt++) {
     const scope = new Scope(target.root, undefined, isolationLevel);
-    scope.abandonLostTransactions = dialect.abandonLostTransactions === true;
+    scope.abandonLostTransactions = abandonLost;
     let bodyError: { error: unknown } | undefined;
     let committing = false;
     let value: T;
+    // One connection (a pg Client, a mysql2 connection): blocks take turns, or the second
+    // BEGIN would land inside the first transaction. Released before the hooks run, which may
+    // well use the database again.
+    const release = turn ? await turn.acquire() : undefined;
     try {
-      const pending = (target.root as unknown as Transactional).transaction(
+      const pending = openWithDrizzle(
+        target.root,
         (tx) =>
           runBody(
             scope,
@@ -133,6 +159,7 @@ export async function runAtomic<T>(
       );
       value = (await pending) as T;
     } catch (error) {
+      release?.();
       scope.state = 'rolled back';
       if (error instanceof RollbackSignal && !bodyError) {
         // withRollback: commit hooks stay pending for captureOnCommit; the rollback is the test's.
@@ -165,6 +192,7 @@ export async function runAtomic<T>(
       await sleep(backoffDelay(policy, attempt));
       continue;
     }
+    release?.();
     scope.state = 'committed';
     await runHooks(scope.commitHooks);
     return value;
@@ -186,7 +214,7 @@ async function runNested<T>(
     let signal: RollbackSignal | undefined;
     let value: T;
     try {
-      value = (await (parent.tx as unknown as Transactional).transaction((tx) =>
+      value = (await openWithDrizzle(parent.tx, (tx) =>
         runBody(
           child,
           tx,
@@ -246,6 +274,11 @@ async function runBody<T>(
   after: (result: T) => T,
 ): Promise<T> {
   scope.tx = tx;
+  // Drizzle's `tx.transaction(fn)` inside the block is a nested atomic block: a savepoint
+  // racefree knows about, with its hooks and its turn among concurrent siblings.
+  takeOverTransaction(tx, (nested, config) =>
+    atomic(tx, nested as (tx: Database) => unknown, (config ?? {}) as AtomicOptions),
+  );
   let result: T;
   try {
     result = await runInScope(scope, () => fn(tx));
@@ -255,6 +288,26 @@ async function runBody<T>(
     throw error;
   }
   return after(result);
+}
+
+/** Refuses options atomic does not know, before any SQL: a typo must not silently do nothing. */
+function checkOptions(options: unknown, operation: string): void {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError(
+      `${operation} options must be an object, got ${String(options)}`,
+    );
+  const unknown = Object.keys(options).filter(
+    (key) => !OPTION_KEYS.has(key) && (options as Record<string, unknown>)[key] !== undefined,
+  );
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(
+      `${operation} has no option ${unknown.map((key) => JSON.stringify(key)).join(', ')}; it takes isolationLevel, retries and accessMode.`,
+    );
+  const { accessMode } = options as AtomicOptions;
+  if (accessMode !== undefined && !ACCESS_MODES.includes(accessMode))
+    throw new InvalidArgumentError(
+      `Unknown accessMode ${JSON.stringify(accessMode)}; use 'read only' or 'read write'.`,
+    );
 }
 
 /** How long to wait for the driver to notice a lost connection before giving up on abandoning. */

@@ -8,59 +8,29 @@ export {
   isTransient,
   isUniqueViolation,
 } from './classify-error.js';
-export { type ActiveTransaction, activeTransaction, current } from './current.js';
-export {
-  type AnyMySqlDatabase,
-  type AnyPgDatabase,
-  type Database,
-  executeInsert,
-  executeRows,
-  executeStatement,
-  type Family,
-  familyOf,
-  type InsertOutcome,
-  type Query,
-  type RenderedQuery,
-  renderQuery,
-  type TransactionOf,
+export { current } from './current.js';
+export type {
+  AnyMySqlDatabase,
+  AnyPgDatabase,
+  Database,
+  TransactionOf,
 } from './database.js';
-export {
-  type Dialect,
-  type DialectKind,
-  type ErrorClass,
-  type ErrorKind,
-  ISOLATION_LEVELS,
-  type IsolationLevel,
-  type LockClauseOptions,
-  type LockMode,
-  atLeast,
-  parseVersion,
-  type ServerVersion,
-} from './dialects/dialect.js';
-export { dialectOf, knownDialect } from './dialects/detect.js';
-export { mariadbDialect } from './dialects/mariadb.js';
-export { mysqlDialect } from './dialects/mysql.js';
-export { postgresDialect } from './dialects/postgres.js';
+export type { ErrorClass, ErrorKind, IsolationLevel, LockMode } from './dialects/dialect.js';
 export {
   CommitOutcomeUnknownError,
   InvalidArgumentError,
   LockNotAvailableError,
   MultipleRowsError,
+  NotSupportedError,
   RacefreeError,
   type RacefreeErrorCode,
   RetryExhaustedError,
   RowNotFoundError,
   SnapshotConflictError,
-  NotSupportedError,
   TransactionAbortedError,
   TransactionRequiredError,
   UnmanagedTransactionError,
 } from './errors.js';
-export { type HookOptions, onCommit, onCommitNotice, onRollback } from './hooks.js';
-export { renderOnce } from './render-once.js';
-export {
-  backoffDelay,
-  type RetriesOption,
-  type RetryPolicy,
-  retryPolicy,
-} from './retry-policy.js';
+export { type HookOptions, onCommit, onRollback } from './hooks.js';
+export { type Managed, managed } from './managed.js';
+export type { RetriesOption } from './retry-policy.js';

@@ -44,7 +44,7 @@ export class Scope {
   ended: Promise<void> = new Promise<void>(() => {});
   /** Outermost scope only: the nested blocks open right now, in the order they opened. */
   readonly openDescendants = new Set<Scope>();
-  /** Outermost scope only: see `Dialect.abandonLostTransactions`. */
+  /** Outermost scope only: see `Driver.abandonLostTransactions`. */
   abandonLostTransactions = false;
   /** Child blocks take turns on the one connection. */
   readonly children = new Mutex();

@@ -7,19 +7,20 @@ import {
   atomic,
   current,
   type Database,
-  executeStatement,
   InvalidArgumentError,
   onCommit,
   onRollback,
   RacefreeError,
   UnmanagedTransactionError,
 } from '../src/index.js';
+import { executeStatement } from '../src/internal.js';
 import { withRollback } from '../src/testing/index.js';
 import { errorOf, statementLog } from './support/helpers.js';
 
 // Bad input is refused with a clear RacefreeError before any SQL of the operation is sent.
-// "Sent" is counted by Drizzle's logger and, on PostgreSQL, also by postgres.js's own debug
-// hook: postgres.js issues BEGIN and SAVEPOINT itself, where Drizzle's logger cannot see them.
+// "Sent" is counted by Drizzle's logger and, on postgres.js, also by postgres.js's own debug
+// hook: postgres.js issues BEGIN and SAVEPOINT itself, where Drizzle's logger cannot see them
+// (Drizzle's node-postgres and mysql2 sessions send those as statements of their own).
 describeDialects('bad input is refused before any SQL is sent', (t) => {
   let db: Database;
   let sent: string[];
@@ -53,7 +54,7 @@ describeDialects('bad input is refused before any SQL is sent', (t) => {
   beforeAll(async () => {
     const log = statementLog();
     sent = log.statements;
-    if (t.kind === 'postgres') {
+    if (t.driver === 'postgres-js') {
       const client = postgres(t.database.url, {
         max: 2,
         onnotice: () => {},
@@ -187,8 +188,11 @@ describeDialects('bad input is refused before any SQL is sent', (t) => {
       Number.NaN,
       '3',
       1001,
-      { attempts: -1 },
-      { attempts: 2, baseDelayMs: -5 },
+      { retries: -1 },
+      { retries: 2, baseDelayMs: -5 },
+      // The old spelling: refused, so a caller never gets one attempt more than the number form gives.
+      { attempts: 2 },
+      null,
     ];
     for (const retries of bad) {
       const error = await refused(
@@ -196,6 +200,38 @@ describeDialects('bad input is refused before any SQL is sent', (t) => {
         InvalidArgumentError,
       );
       expect(error.message).toMatch(/retr/);
+    }
+  });
+
+  it('the same word is the same count: retries: 2 and { retries: 2 } both mean 3 attempts', async () => {
+    for (const retries of [2, { retries: 2, baseDelayMs: 0 }]) {
+      let attempts = 0;
+      const error = await errorOf(
+        atomic(
+          db,
+          () => {
+            attempts += 1;
+            // A serialization failure as a driver raises it: retried by every atomic block.
+            throw Object.assign(new Error('could not serialize access'), {
+              code: t.kind === 'postgres' ? '40001' : undefined,
+              errno: t.kind === 'postgres' ? undefined : 1020,
+            });
+          },
+          { retries },
+        ),
+      );
+      expect((error as RacefreeError).code).toBe('RETRY_EXHAUSTED');
+      expect(attempts).toBe(3);
+    }
+  });
+
+  it('options atomic does not know, and a bad accessMode', async () => {
+    for (const options of [
+      { retry: 3 },
+      { isolation: 'serializable' },
+      { accessMode: 'read-only' },
+    ]) {
+      await refused(() => atomic(db, neverCalled, options as never), InvalidArgumentError);
     }
   });
 

@@ -1,7 +1,8 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { atomic, current, executeStatement, onCommit, onCommitNotice } from '../src/index.js';
+import { atomic, current, onCommit } from '../src/index.js';
+import { executeStatement, onCommitNotice } from '../src/internal.js';
 import { captureOnCommit, withRollback } from '../src/testing/index.js';
 import { countRows, createTextTable } from './support/helpers.js';
 

@@ -1,5 +1,6 @@
 import { describeDialects, type TestConnection } from '@racefree/testkit';
 import { DrizzleQueryError, type SQL, sql } from 'drizzle-orm';
+import pg from 'pg';
 import postgres from 'postgres';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import {
@@ -7,14 +8,13 @@ import {
   classifyError,
   type Database,
   type ErrorClass,
-  executeRows,
-  executeStatement,
   isDeadlock,
   isLockNotAvailable,
   isSerializationFailure,
   isTransient,
   isUniqueViolation,
 } from '../src/index.js';
+import { executeRows, executeStatement } from '../src/internal.js';
 import {
   createBallast,
   deadlockingPartner,
@@ -51,11 +51,13 @@ async function drizzleError(db: Database, statement: SQL): Promise<DrizzleQueryE
 describeDialects('error classifiers on real errors', (t) => {
   const db = () => t.connection.db;
   let holder: TestConnection;
-  const pg = t.kind === 'postgres';
+  const onPostgres = t.kind === 'postgres';
+  /** The error class each driver raises for a server error. */
+  const serverError = { 'postgres-js': postgres.PostgresError, 'node-postgres': pg.DatabaseError };
   const driverCheck = (error: unknown) => {
     const cause = (error as { cause?: unknown }).cause;
-    if (pg) expect(cause).toBeInstanceOf(postgres.PostgresError);
-    else expect(typeof (cause as { errno?: unknown }).errno).toBe('number');
+    if (t.driver === 'mysql2') expect(typeof (cause as { errno?: unknown }).errno).toBe('number');
+    else expect(cause).toBeInstanceOf(serverError[t.driver]);
   };
 
   beforeAll(async () => {
@@ -124,7 +126,7 @@ describeDialects('error classifiers on real errors', (t) => {
       db(),
       sql`insert into items (id, code, qty) values (1, 'fresh', 1)`,
     );
-    const key = pg ? 'items_pkey' : 'PRIMARY';
+    const key = onPostgres ? 'items_pkey' : 'PRIMARY';
     expectClassified(error, { kind: 'unique_violation', constraint: key, retryable: false });
     expect(isUniqueViolation(error, key)).toBe(true);
   });
@@ -198,8 +200,8 @@ describeDialects('error classifiers on real errors', (t) => {
     expect(error).toBeInstanceOf(DrizzleQueryError);
     driverCheck(error);
     expect(
-      pg ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
-    ).toBe(pg ? '40P01' : 1213);
+      onPostgres ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
+    ).toBe(onPostgres ? '40P01' : 1213);
     expectClassified(error, { kind: 'deadlock', retryable: true });
   });
 
@@ -208,18 +210,19 @@ describeDialects('error classifiers on real errors', (t) => {
       atomic(
         db(),
         async (tx) => {
-          if (!pg) await executeStatement(tx, sql`set session innodb_snapshot_isolation = ON`);
+          if (!onPostgres)
+            await executeStatement(tx, sql`set session innodb_snapshot_isolation = ON`);
           await executeRows(tx, sql`select balance from accounts where id = 1`); // the snapshot
           await holder.query('update accounts set balance = balance + 1 where id = 1');
           await executeStatement(tx, sql`update accounts set balance = balance + 10 where id = 1`);
         },
-        pg ? { isolationLevel: 'repeatable read' } : {},
+        onPostgres ? { isolationLevel: 'repeatable read' } : {},
       ),
     );
     expect(error).toBeInstanceOf(DrizzleQueryError);
     expect(
-      pg ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
-    ).toBe(pg ? '40001' : 1020);
+      onPostgres ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
+    ).toBe(onPostgres ? '40001' : 1020);
     expectClassified(error, { kind: 'serialization_failure', retryable: true });
   });
 
@@ -236,13 +239,13 @@ describeDialects('error classifiers on real errors', (t) => {
     // 10.11 answers 1205 "Lock wait timeout exceeded" — the lock-wait-timeout code — so only the
     // statement's NOWAIT tells them apart (MySQL 8 has its own 3572; see the fixtures file).
     expect(
-      pg ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
-    ).toBe(pg ? '55P03' : 1205);
+      onPostgres ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
+    ).toBe(onPostgres ? '55P03' : 1205);
     expectClassified(error, { kind: 'lock_not_available', retryable: false });
   });
 
   it('NOWAIT straight from the driver, and MariaDB’s WAIT 0', async () => {
-    const statements = pg
+    const statements = onPostgres
       ? ['select balance from accounts where id = 1 for update nowait']
       : [
           'select balance from accounts where id = 1 for update nowait',
@@ -269,7 +272,7 @@ describeDialects('error classifiers on real errors', (t) => {
         atomic(db(), async (tx) => {
           await executeStatement(
             tx,
-            pg
+            onPostgres
               ? sql`set local lock_timeout = '50ms'`
               : sql`set session innodb_lock_wait_timeout = 1`,
           );
@@ -279,8 +282,8 @@ describeDialects('error classifiers on real errors', (t) => {
     );
     driverCheck(error);
     expect(
-      pg ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
-    ).toBe(pg ? '55P03' : 1205);
+      onPostgres ? (error as { cause: { code: string } }).cause.code : (error as any).cause.errno,
+    ).toBe(onPostgres ? '55P03' : 1205);
     expectClassified(error, { kind: 'lock_timeout', retryable: true });
   });
 
@@ -293,7 +296,7 @@ describeDialects('error classifiers on real errors', (t) => {
   });
 
   if (t.kind === 'postgres') {
-    it('an error raised by COMMIT itself arrives unwrapped and is classified (deferred unique constraint)', async () => {
+    it('an error raised by COMMIT itself is classified, wrapped or not (deferred unique constraint)', async () => {
       await t.connection.query(
         'create table deferred_codes (code text, constraint deferred_codes_unique unique (code) deferrable initially deferred)',
       );
@@ -305,8 +308,15 @@ describeDialects('error classifiers on real errors', (t) => {
         }),
       );
       expect(bodyFinished).toBe(true);
-      expect(error).not.toBeInstanceOf(DrizzleQueryError);
-      expect(error).toBeInstanceOf(postgres.PostgresError);
+      // postgres.js sends COMMIT itself (its error arrives unwrapped); Drizzle's node-postgres
+      // session sends it as a statement of its own (wrapped in DrizzleQueryError).
+      if (t.driver === 'postgres-js') {
+        expect(error).not.toBeInstanceOf(DrizzleQueryError);
+        expect(error).toBeInstanceOf(postgres.PostgresError);
+      } else {
+        expect(error).toBeInstanceOf(DrizzleQueryError);
+        expect((error as DrizzleQueryError).cause).toBeInstanceOf(pg.DatabaseError);
+      }
       expect(classifyError(error)).toEqual({
         kind: 'unique_violation',
         constraint: 'deferred_codes_unique',

@@ -1,7 +1,8 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { atomic, type Database, executeStatement, onCommit, onRollback } from '../src/index.js';
+import { atomic, type Database, onCommit, onRollback } from '../src/index.js';
+import { executeStatement } from '../src/internal.js';
 import { countRowsIn } from './support/helpers.js';
 
 const nextImmediate = () => new Promise<void>((resolve) => setImmediate(resolve));

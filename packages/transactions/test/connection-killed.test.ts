@@ -1,17 +1,16 @@
 import { describeDialects, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import {
   atomic,
   CommitOutcomeUnknownError,
   classifyError,
-  executeRows,
-  executeStatement,
   isConnectionLost,
   onCommit,
   onRollback,
   RetryExhaustedError,
 } from '../src/index.js';
+import { executeRows, executeStatement } from '../src/internal.js';
 import { connectionIdOf, errorOf, waitFor } from './support/helpers.js';
 
 // The connection dies before COMMIT is sent: the transaction is rolled back by the server, the
@@ -19,13 +18,10 @@ import { connectionIdOf, errorOf, waitFor } from './support/helpers.js';
 // outcome is unknown instead: commit-outcome-unknown.test.ts.)
 describeDialects('a connection killed in the middle of a transaction', (t) => {
   const pg = t.kind === 'postgres';
-  // The blocks run on a pool of their own, destroyed at the end without waiting: postgres.js
-  // never settles a query that was in flight when its connection was reset.
+  // The blocks run on a pool of their own (closed with the suite, without waiting long:
+  // postgres.js never settles a query that was in flight when its connection was reset).
   let victims: TestConnection;
   const db = () => victims.db;
-  afterAll(async () => {
-    if (victims.kind === 'postgres') await victims.client.end({ timeout: 0 });
-  });
 
   beforeAll(async () => {
     victims = await t.connect({ max: 3 });

@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { activeTransaction, atomic, current, executeStatement } from '../src/index.js';
+import { atomic, current } from '../src/index.js';
+import { activeTransaction, executeStatement } from '../src/internal.js';
 import { countRows, countRowsIn, createTextTable } from './support/helpers.js';
 
 /** Resolves on the next turn of the event loop's check phase. */

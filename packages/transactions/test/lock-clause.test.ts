@@ -1,19 +1,14 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { atomic, InvalidArgumentError, type LockMode, NotSupportedError } from '../src/index.js';
+import { type Dialect, dialectOf, executeRows } from '../src/internal.js';
 import {
-  atomic,
-  type Dialect,
-  dialectOf,
-  executeRows,
-  InvalidArgumentError,
-  type LockMode,
   mariadbDialect,
   mysqlDialect,
-  NotSupportedError,
   parseVersion,
   postgresDialect,
-} from '../src/index.js';
+} from '../src/testing/index.js';
 import { setDialectForTesting } from '../src/testing/index.js';
 import { statementLog } from './support/helpers.js';
 

@@ -5,12 +5,12 @@ import {
   atomic,
   classifyError,
   type Database,
-  executeStatement,
   isDeadlock,
   onCommit,
   RacefreeError,
   RetryExhaustedError,
 } from '../src/index.js';
+import { executeStatement } from '../src/internal.js';
 import { withRollback } from '../src/testing/index.js';
 import {
   balances,

@@ -1,14 +1,8 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import {
-  atomic,
-  current,
-  executeStatement,
-  onCommit,
-  onCommitNotice,
-  onRollback,
-} from '../src/index.js';
+import { atomic, current, onCommit, onRollback } from '../src/index.js';
+import { executeStatement, onCommitNotice } from '../src/internal.js';
 import { countRows, createTextTable } from './support/helpers.js';
 
 // The on-commit behaviours Django's tests/transaction_hooks checks, on each database.

@@ -5,8 +5,6 @@ import {
   atomic,
   classifyError,
   type Database,
-  executeRows,
-  executeStatement,
   isDeadlock,
   isLockNotAvailable,
   isSerializationFailure,
@@ -15,6 +13,7 @@ import {
   RacefreeError,
   RetryExhaustedError,
 } from '../src/index.js';
+import { executeRows, executeStatement } from '../src/internal.js';
 import {
   balances,
   counterValue,
@@ -61,7 +60,7 @@ describeDialects('retries that run out, and errors that are never retried', (t) 
           await partner.meet();
           await lockAccount(tx, 2);
         },
-        { retries: { attempts: 2, baseDelayMs: 1 } },
+        { retries: { retries: 2, baseDelayMs: 1 } },
       ),
     );
     await Promise.all(partnerRuns);

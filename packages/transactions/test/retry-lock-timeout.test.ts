@@ -5,12 +5,11 @@ import {
   atomic,
   classifyError,
   type Database,
-  executeRows,
-  executeStatement,
   onCommit,
   onRollback,
   RetryExhaustedError,
 } from '../src/index.js';
+import { executeRows, executeStatement } from '../src/internal.js';
 import { balances, errorOf, lockAccount, resetAccounts } from './support/helpers.js';
 
 // A lock-wait timeout is transient: the row was busy, not wrong. The holder keeps the row
@@ -102,7 +101,7 @@ describeDialects('retries on real lock-wait timeouts', (t) => {
           attempts += 1;
           await lockWithShortWait(tx);
         },
-        { retries: { attempts: 1, baseDelayMs: 1 } },
+        { retries: { retries: 1, baseDelayMs: 1 } },
       ),
     );
     finished();

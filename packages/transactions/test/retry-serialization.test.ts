@@ -5,14 +5,13 @@ import {
   atomic,
   classifyError,
   type Database,
-  executeRows,
-  executeStatement,
   type IsolationLevel,
   isSerializationFailure,
   isTransient,
   onCommit,
   onRollback,
 } from '../src/index.js';
+import { executeRows, executeStatement } from '../src/internal.js';
 import { counterValue } from './support/helpers.js';
 
 /** Read-modify-write of one counter, the read and the write held apart by `between`. */

@@ -1,14 +1,8 @@
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import {
-  activeTransaction,
-  atomic,
-  current,
-  executeStatement,
-  onCommit,
-  onRollback,
-} from '../src/index.js';
+import { atomic, current, onCommit, onRollback } from '../src/index.js';
+import { activeTransaction, executeStatement } from '../src/internal.js';
 import { captureOnCommit, withRollback } from '../src/testing/index.js';
 import { countRows, countRowsIn, createTextTable } from './support/helpers.js';
 

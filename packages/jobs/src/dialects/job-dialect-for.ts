@@ -1,4 +1,5 @@
-import { type Database, familyOf } from '@racefree/transactions';
+import { type Database } from '@racefree/transactions';
+import { familyOf } from '@racefree/transactions/internal';
 import type { JobDialect } from './job-dialect.js';
 import { mysqlJobDialect } from './mysql.js';
 import { postgresJobDialect } from './postgres.js';

@@ -1,9 +1,5 @@
-import {
-  type AnyMySqlDatabase,
-  type Database,
-  executeRows,
-  executeStatement,
-} from '@racefree/transactions';
+import { type AnyMySqlDatabase, type Database } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { type SQL, sql } from 'drizzle-orm';
 import { OutboxMissingError } from '../errors.js';
 import type { JobSpec } from '../job-spec.js';

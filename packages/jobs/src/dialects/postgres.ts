@@ -1,5 +1,6 @@
-import { type Database, executeRows, onCommitNotice } from '@racefree/transactions';
-import type { QueueExecutor } from '../add-job.js';
+import { type Database } from '@racefree/transactions';
+import { executeRows, onCommitNotice } from '@racefree/transactions/internal';
+import { type QueueExecutor, toSql } from '../add-job.js';
 import { assertQueueDatabase } from '../assert-queue-database.js';
 import { writeJob } from '../write-job.js';
 import type { JobDialect } from './job-dialect.js';
@@ -15,7 +16,7 @@ export const postgresJobDialect: JobDialect = {
   async enqueueInTransaction(queue, tx, spec, { queueDb, managed }) {
     // Only a transaction on the queue's own database can hold the job atomically.
     await assertQueueDatabase(queue, tx, queueDb);
-    const execute: QueueExecutor = (query) => executeRows(tx as Database, query);
+    const execute: QueueExecutor = (query) => executeRows(tx as Database, toSql(query));
     // Quiet only in an atomic block: a raw db.transaction() has no commit hook to wake from.
     const quiet = managed && (await queue.quietInsertSupported());
     const written = await writeJob(execute, queue.schema, spec, quiet);

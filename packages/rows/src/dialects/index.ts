@@ -1,4 +1,4 @@
-import type { Dialect } from '@racefree/transactions';
+import type { Dialect } from '@racefree/transactions/internal';
 import { mysqlFamilyRows } from './mysql.js';
 import { postgresRows } from './postgres.js';
 import type { RowsDialect } from './rows-dialect.js';

@@ -1,10 +1,10 @@
+import { classifyError } from '@racefree/transactions';
 import {
   atLeast,
-  classifyError,
   type Dialect,
   executeRows,
   executeStatement,
-} from '@racefree/transactions';
+} from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
 import {

@@ -1,4 +1,5 @@
-import { atomic, type Database, executeRows, isUniqueViolation } from '@racefree/transactions';
+import { atomic, type Database, isUniqueViolation } from '@racefree/transactions';
+import { executeRows } from '@racefree/transactions/internal';
 import { type Column, sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
 import { keyVariant, renderStatement, ShapeCache, shapeOf } from '../render-statement.js';
@@ -92,12 +93,11 @@ union all
 select false, ${columnList(ctx.meta)} from ${ctx.meta.table} where ${equalsAll(ctx.meta, input.values, key.keys, param)} and not exists (select 1 from inserted)`;
         },
       ),
-      (raw: Record<string, unknown>[]) => {
-        const first = raw[0];
-        if (!first) return 'taken' as const;
-        return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
-      },
-    );
+    ).then((raw: Record<string, unknown>[]) => {
+      const first = raw[0];
+      if (!first) return 'taken' as const;
+      return { row: mapRow(ctx.meta, first), created: first.__racefree_created === true };
+    });
   },
 
   conflictReadLock: undefined,

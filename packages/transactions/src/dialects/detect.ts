@@ -6,10 +6,9 @@ import { mariadbDialect } from './mariadb.js';
 import { mysqlDialect } from './mysql.js';
 import { postgresDialect } from './postgres.js';
 
-/** A probe of one root database: its answer, and that answer once it has arrived. */
+/** A probe of one root database. */
 interface Probe {
   answer: Promise<Dialect>;
-  dialect?: Dialect;
 }
 
 const probes = new WeakMap<object, Probe>();
@@ -27,9 +26,7 @@ export function dialectOf(db: Database): Promise<Dialect> {
     const entry: Probe = { answer: probe(root) };
     probes.set(root, entry);
     entry.answer.then(
-      (dialect) => {
-        entry.dialect = dialect;
-      },
+      () => {},
       () => {
         // A failed probe (server down) must not be cached forever.
         if (probes.get(root) === entry) probes.delete(root);
@@ -40,19 +37,9 @@ export function dialectOf(db: Database): Promise<Dialect> {
   return found.answer;
 }
 
-/**
- * The dialect `dialectOf(db)` has already found for `db`'s root database, or `undefined` if
- * it has not answered yet. Safe: only a probe's answer is returned, never a guess; a hot path
- * uses it to skip an await (each costs promises and a microtask turn) and falls back to
- * `dialectOf` when it is `undefined`.
- */
-export function knownDialect(db: Database): Dialect | undefined {
-  return probes.get(rootOf(db))?.dialect;
-}
-
 /** Seeds the cache, for tests that render SQL for servers that cannot run here (MySQL 8). */
 export function setDialectForTesting(db: Database, dialect: Dialect): void {
-  probes.set(db, { answer: Promise.resolve(dialect), dialect });
+  probes.set(db, { answer: Promise.resolve(dialect) });
 }
 
 async function probe(db: Database): Promise<Dialect> {

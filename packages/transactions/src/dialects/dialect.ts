@@ -101,13 +101,6 @@ export interface Dialect {
   lockClause(mode: LockMode, options?: LockClauseOptions): string;
   /** Quotes an identifier for this server. */
   quoteIdentifier(name: string): string;
-  /**
-   * True when a transaction whose connection was lost must be abandoned rather than handed back
-   * to the driver: postgres.js would write ROLLBACK to the dead socket and crash the process
-   * (porsager/postgres#1208). `atomic` then leaves the driver's callback unsettled once the
-   * driver has rejected the transaction by itself. Default `false`.
-   */
-  abandonLostTransactions?: boolean;
 }
 
 /** Parses "10.11.19-MariaDB-0+deb12u1", "8.0.36" or "150019" (server_version_num). */

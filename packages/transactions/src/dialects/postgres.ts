@@ -37,25 +37,39 @@ export function postgresDialect(
       return renderLockClause(this, clause, lockedTables(options.of), options);
     },
     quoteIdentifier: (name) => `"${name.replaceAll('"', '""')}"`,
-    // postgres.js, the driver racefree runs PostgreSQL on, crashes the process when handed
-    // back a transaction whose connection died (porsager/postgres#1208).
-    abandonLostTransactions: true,
   };
 }
 
 /** SQLSTATEs of a lost connection: class 08, and the server shutting this backend down. */
 const CONNECTION_LOST_STATES = new Set(['57P01', '57P02', '57P03']);
-/** postgres.js's own codes for a connection that went away under a query. */
-const POSTGRES_JS_CONNECTION_CODES = new Set([
+/**
+ * The drivers' own codes for a connection that went away under a query: postgres.js' and
+ * Node's socket errors (node-postgres passes those through).
+ */
+const DRIVER_CONNECTION_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  'ECONNRESET',
+  'EPIPE',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
 ]);
 
 /**
- * Classifies a postgres.js `PostgresError` (or node-postgres `DatabaseError`) by SQLSTATE.
- * 55P03 is both a NOWAIT failure and a `lock_timeout` expiry; only the latter is worth a retry,
- * and the message is the only thing that tells them apart.
+ * node-postgres says a connection is gone in plain errors without a code: "Connection
+ * terminated unexpectedly", "Connection terminated", and, for the next query on it, "Client
+ * has encountered a connection error and is not queryable" or "Client was closed and is not
+ * queryable". Its messages are the only witness.
+ */
+const NODE_POSTGRES_CONNECTION_LOST =
+  /^(Connection terminated\b|Client (has encountered a connection error|was closed) and is not queryable)/;
+
+/**
+ * Classifies a postgres.js `PostgresError` or node-postgres `DatabaseError` by SQLSTATE, and
+ * either driver's lost-connection errors. 55P03 is both a NOWAIT failure and a `lock_timeout`
+ * expiry; only the latter is worth a retry, and the message is the only thing that tells them
+ * apart.
  */
 export function classifyPostgresError(error: {
   code?: unknown;
@@ -64,8 +78,12 @@ export function classifyPostgresError(error: {
   constraint?: unknown;
 }): ErrorClass | undefined {
   const code = typeof error.code === 'string' ? error.code : undefined;
-  if (!code) return undefined;
-  if (POSTGRES_JS_CONNECTION_CODES.has(code)) return { kind: 'connection_lost', retryable: false };
+  if (!code) {
+    return typeof error.message === 'string' && NODE_POSTGRES_CONNECTION_LOST.test(error.message)
+      ? { kind: 'connection_lost', retryable: false }
+      : undefined;
+  }
+  if (DRIVER_CONNECTION_CODES.has(code)) return { kind: 'connection_lost', retryable: false };
   if (!/^[0-9A-Z]{5}$/.test(code)) return undefined;
   const constraint =
     typeof error.constraint_name === 'string'

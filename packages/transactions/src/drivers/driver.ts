@@ -1,21 +1,105 @@
+import { entityKind, is } from 'drizzle-orm';
+import { MySqlDatabase } from 'drizzle-orm/mysql-core';
+import { PgDatabase } from 'drizzle-orm/pg-core';
+import { InvalidArgumentError, NotSupportedError } from '../errors.js';
+
+/** Which protocol family a database speaks. */
+export type Family = 'postgres' | 'mysql';
+
+/** The drivers racefree supports, by the name their users know them by. */
+export type DriverName = 'postgres.js' | 'node-postgres' | 'mysql2';
+
+/** A statement's answer, read alike whatever the driver answered with. */
+export interface Answer {
+  /** The rows, as plain objects keyed by column name (driver values: no Drizzle mapping). */
+  rows: Record<string, unknown>[];
+  /** Rows the statement wrote (INSERT, UPDATE, DELETE; matched rows on mysql2), or returned. */
+  rowCount: number;
+  /** The first AUTO_INCREMENT id an INSERT generated (mysql2); `undefined` elsewhere. */
+  insertId: number | undefined;
+}
+
 /**
- * How racefree sends a rendered statement on one driver and reads its answer. postgres.js and
- * mysql2 answer in different shapes (the rows themselves, with a `count`; `[result, fields]`,
- * with `affectedRows` and `insertId`): each driver module says how to read its own, so the
- * functions that run statements read every driver alike. Members are plain functions, never
- * methods: they must not depend on `this`.
+ * A Drizzle query builder (select, insert, update, delete) as racefree runs it: awaitable,
+ * and on PostgreSQL preparable with `.prepare(name)` — Drizzle's documented prepared
+ * statements.
+ */
+export interface QueryBuilder<T> extends PromiseLike<T> {
+  prepare?(name: string): { execute(): Promise<T> };
+}
+
+/**
+ * How racefree talks to one driver, through documented calls only: Drizzle's `db.execute`,
+ * its query builders and `.prepare()`, `db.transaction`, and `db.$client`. Everything that
+ * differs between drivers — the shape of an answer, whether a builder is worth preparing,
+ * whether the database holds one connection or a pool — is said here, once per driver.
  */
 export interface Driver {
+  readonly name: DriverName;
+  readonly family: Family;
+  /** Drizzle's class names (`entityKind`) of this driver's database and transaction objects. */
+  readonly classes: readonly string[];
+  /** Reads what `db.execute(sql)` resolved with. */
+  answer(result: unknown): Answer;
+  /** Runs a query builder: prepared where that saves a round trip. */
+  run<T>(query: QueryBuilder<T>): Promise<T>;
   /**
-   * Sends `text` with `args` on `db`'s connection (a transaction's own inside one) and resolves
-   * with the driver's answer, or rejects with the driver's own error (`queryFailure` makes the error callers see).
-   * Not async: it may throw synchronously (a session it cannot read).
+   * True when `client` (`db.$client`) is one connection, not a pool: transactions on it must
+   * take turns, since two open at once would share — and mix — one connection.
    */
-  run: (db: object, text: string, args: unknown[]) => Promise<unknown>;
-  /** The rows of an answer; empty for a statement that returns none. */
-  rows: (answer: unknown) => unknown[];
-  /** How many rows the statement wrote (INSERT, UPDATE, DELETE). */
-  affectedRows: (answer: unknown) => number;
-  /** The first AUTO_INCREMENT id an INSERT generated; `undefined` where the driver reports none. */
-  insertId: (answer: unknown) => number | undefined;
+  holdsOneConnection(client: unknown): boolean;
+  /**
+   * Makes `client` (`db.$client`) safe to run transactions on, once per client: what the
+   * driver needs so that a connection dying under a transaction fails that transaction's
+   * statements instead of the process.
+   */
+  guard(client: unknown): void;
+  /**
+   * True when a transaction whose connection was lost must be abandoned rather than handed
+   * back to the driver, which would write ROLLBACK to the dead socket and crash the process
+   * (postgres.js 3.4: porsager/postgres#1208). `atomic` then leaves the driver's callback
+   * unsettled once the driver has rejected the transaction by itself.
+   */
+  readonly abandonLostTransactions: boolean;
+}
+
+const drivers = new Map<string, Driver>();
+const SUPPORTED =
+  'postgres.js 3.4+ and 4 (drizzle-orm/postgres-js), node-postgres 8 — a Pool, Client or PoolClient (drizzle-orm/node-postgres) — and mysql2 3 (drizzle-orm/mysql2)';
+
+/** Makes `driver` known by its Drizzle classes. Each driver module registers itself. */
+export function registerDriver(driver: Driver): Driver {
+  for (const name of driver.classes) drivers.set(name, driver);
+  return driver;
+}
+
+/**
+ * The driver under a Drizzle database or transaction, from the class Drizzle's driver module
+ * gave it (its public `entityKind`): read once per object's class, never by sending SQL. A
+ * Drizzle database on another driver (PGlite, an HTTP driver, PlanetScale's, …) is refused
+ * with `NotSupportedError` before any SQL; anything that is not a Drizzle database with
+ * `InvalidArgumentError`.
+ */
+export function driverOf(db: unknown, operation = 'racefree'): Driver {
+  const kind =
+    db !== null && typeof db === 'object'
+      ? (db.constructor as { [entityKind]?: unknown } | undefined)?.[entityKind]
+      : undefined;
+  const found = typeof kind === 'string' ? drivers.get(kind) : undefined;
+  if (found) return found;
+  if (is(db, PgDatabase) || is(db, MySqlDatabase)) {
+    throw new NotSupportedError(
+      `${operation}: this Drizzle database runs on a driver racefree does not support (${String(kind)}). Supported: ${SUPPORTED}.`,
+    );
+  }
+  throw new InvalidArgumentError(
+    `${operation} needs a Drizzle database or one of its transactions (${SUPPORTED}); got ${describe(db)}.`,
+  );
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  const name = (value as { constructor?: { name?: string } }).constructor?.name;
+  return name ? `an object of class ${name}` : 'a plain object';
 }

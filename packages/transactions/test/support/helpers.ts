@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Barrier, type DatabaseKind, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
-import { atomic, type Database, executeRows, executeStatement } from '../../src/index.js';
+import { atomic, type Database } from '../../src/index.js';
+import { executeRows, executeStatement } from '../../src/internal.js';
 
 /** The server-side id of the connection `db` runs on: `pg_backend_pid()` / `CONNECTION_ID()`. */
 export async function connectionIdOf(db: Database, kind: DatabaseKind): Promise<number> {

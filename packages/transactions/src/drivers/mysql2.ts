@@ -1,0 +1,38 @@
+import { type Answer, type Driver, registerDriver } from './driver.js';
+
+interface ResultHeader {
+  affectedRows?: number;
+  insertId?: number | string;
+}
+
+/**
+ * mysql2 3 under `drizzle-orm/mysql2`, on a pool or one connection. `db.execute` resolves with
+ * `[rows, fields]` for a read and `[header, fields]` for a write, the header carrying
+ * `affectedRows` (rows matched: mysql2 connects with CLIENT_FOUND_ROWS) and the first
+ * AUTO_INCREMENT id the INSERT generated — read from the INSERT's own answer, never from a
+ * second statement another insert could slip before.
+ */
+export const mysql2: Driver = registerDriver({
+  name: 'mysql2',
+  family: 'mysql',
+  classes: ['MySql2Database', 'MySql2Transaction'],
+  answer(result): Answer {
+    const first = Array.isArray(result) ? (result[0] as unknown) : undefined;
+    if (Array.isArray(first))
+      return {
+        rows: first as Record<string, unknown>[],
+        rowCount: first.length,
+        insertId: undefined,
+      };
+    const header = (first ?? {}) as ResultHeader;
+    // 0 when the table has no AUTO_INCREMENT column (a string with mysql2's bigNumberStrings).
+    const id = Number(header.insertId ?? 0);
+    return { rows: [], rowCount: header.affectedRows ?? 0, insertId: id > 0 ? id : undefined };
+  },
+  run: (query) => Promise.resolve(query),
+  // A pool lends connections (`getConnection`); a connection has none to lend.
+  holdsOneConnection: (client) =>
+    typeof (client as { getConnection?: unknown }).getConnection !== 'function',
+  guard: () => {},
+  abandonLostTransactions: false,
+});
