@@ -1,5 +1,4 @@
 export { KeyMismatchError, NoUniqueKeyError } from './errors.js';
-export type { RowResult } from './find-or-insert.js';
 export {
   type DefaultsOf,
   type GetOrCreateOptions,
@@ -8,6 +7,7 @@ export {
   type RowOf,
   type WhereOf,
 } from './get-or-create.js';
+export type { RowResult } from './insert-or-read-winner.js';
 export { type KeyValues, type LockRowsOptions, lockRows } from './lock-rows.js';
 export { type RefreshOptions, refresh } from './refresh.js';
 export {

@@ -1,10 +1,11 @@
 import { type Database, InvalidArgumentError, type LockMode } from '@racefree/transactions';
 import type { SQL } from 'drizzle-orm';
+import { anyOf, matching } from './conditions.js';
 import { type RowContext, rowContext } from './context.js';
+import type { Row } from './dialects/rows-dialect.js';
 import type { RowOf, WhereOf } from './get-or-create.js';
-import { checkValues } from './input.js';
+import { checkOptions, checkValues } from './input.js';
 import { requirePrimaryKey } from './resolve-key.js';
-import { anyOfKeys, equalsAll, orderByKey, selectRows } from './row-sql.js';
 import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
 import { withNoWait } from './with-no-wait.js';
 
@@ -16,7 +17,7 @@ export interface LockRowsOptions {
   noWait?: boolean;
   /** Leave out rows held by other transactions instead of waiting. Default `false`. */
   skipLocked?: boolean;
-  /** Wait at most this long for the locks (this call only; the previous setting is restored). */
+  /** Wait at most this long for the locks (this call only; the previous setting is restored). Default: the server's setting. */
   timeoutMs?: number;
 }
 
@@ -25,23 +26,27 @@ export type KeyValues<T extends AnyTable> = ReadonlyArray<
   RowOf<T>[keyof RowOf<T>] | Partial<RowOf<T>>
 >;
 
+const OPTIONS = ['mode', 'noWait', 'skipLocked', 'timeoutMs'] as const;
+const MAX_KEYS = 10_000;
+
 /**
- * Locks rows until the transaction ends and returns them, in primary-key order — by primary-key
- * values (`[1, 2, 3]`, or objects for composite keys) or by a `where` object. Needs a
- * transaction.
+ * Locks rows until the transaction ends and returns them — given primary-key values (`[1, 2]`,
+ * or objects for composite keys), in the order of those values, one entry per key found (a key
+ * with no row is left out); given a `where` object, in primary-key order. Needs a transaction.
  *
- * Why it is safe: every caller takes its locks in the same global order (ascending primary
- * key), so two callers locking overlapping sets queue behind each other instead of each
- * holding a row the other wants — the classic lock-ordering deadlock cannot form. PostgreSQL
- * sorts before it locks; on MySQL/MariaDB the lock is taken by a primary-key range scan, so a
- * `where` lookup first resolves the keys without locking and then locks by key.
- * Options the server cannot do (SKIP LOCKED on MariaDB < 10.6, PostgreSQL-only modes) raise
- * `NotSupportedError` before any SQL.
+ * Why it is safe: whatever order the caller names them in, every caller takes its locks in the
+ * same global order (ascending primary key), so two callers locking overlapping sets queue
+ * behind each other instead of each holding a row the other wants — the classic lock-ordering
+ * deadlock cannot form. PostgreSQL sorts before it locks; on MySQL/MariaDB the lock is taken by
+ * a primary-key scan, so a `where` lookup first resolves the keys without locking and then
+ * locks by key. Options the server cannot do (SKIP LOCKED on MariaDB < 10.6, PostgreSQL-only
+ * modes) raise `NotSupportedError` before any SQL.
  *
  * @example
  * await atomic(db, async (tx) => {
- *   const [from, to] = await lockRows(tx, accounts, [fromId, toId].sort());
- *   …
+ *   const [from, to] = await lockRows(tx, accounts, [fromId, toId]); // whichever id is smaller
+ *   await tx.update(accounts).set({ balance: from.balance - 10 }).where(eq(accounts.id, from.id));
+ *   await tx.update(accounts).set({ balance: to.balance + 10 }).where(eq(accounts.id, to.id));
  * });
  */
 export async function lockRows<T extends AnyTable>(
@@ -51,58 +56,89 @@ export async function lockRows<T extends AnyTable>(
   options: LockRowsOptions = {},
 ): Promise<RowOf<T>[]> {
   const meta = tableMeta(table);
+  checkOptions(options, 'lockRows', OPTIONS, ['noWait', 'skipLocked']);
   const pk = requirePrimaryKey(meta, 'lockRows');
-  const byKeys = Array.isArray(target);
-  const keyRows = byKeys ? checkKeys(meta, pk.keys, target) : undefined;
-  const where = byKeys ? undefined : checkValues(meta, target, 'where');
+  const keyRows = Array.isArray(target) ? checkKeys(meta, pk.keys, target) : undefined;
+  const where = keyRows ? undefined : checkValues(meta, target, 'where');
+  const { timeoutMs } = options;
   if (
-    options.timeoutMs !== undefined &&
-    !(Number.isFinite(options.timeoutMs) && options.timeoutMs > 0)
-  ) {
+    timeoutMs !== undefined &&
+    !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs > 0)
+  )
     throw new InvalidArgumentError(
-      `lockRows: timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`,
+      `lockRows: timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`,
     );
-  }
   const ctx = await rowContext(db, meta, 'lockRows', { requireTransaction: true });
-  const lockClause = ctx.dialect.lockClause(options.mode ?? 'update', options);
-  if (keyRows?.length === 0) return [];
-  const order = orderByKey(meta, pk.keys);
-
-  const lockBy = async (c: RowContext, prefix: SQL | undefined): Promise<RowOf<T>[]> => {
-    let condition = keyRows
-      ? anyOfKeys(meta, pk.keys, keyRows)
-      : equalsAll(meta, where ?? {}, Object.keys(where ?? {}));
-    if (!keyRows && c.rows.lockWhereByPrimaryKey) {
-      // Resolve the keys first, then lock through the primary key, in its order.
-      const found = await selectRows(c.db, meta, condition, { columns: pk.keys, order });
-      if (found.length === 0) return [];
-      condition = anyOfKeys(meta, pk.keys, found);
-      const locked = await selectRows(c.db, meta, condition, { order, lockClause, prefix });
-      // A row may have changed while unlocked: keep only those that still match.
-      return locked.filter((row) =>
-        Object.keys(where ?? {}).every((k) => sameScalar(row[k], where?.[k])),
-      ) as RowOf<T>[];
-    }
-    return (await selectRows(c.db, meta, condition, { order, lockClause, prefix })) as RowOf<T>[];
+  const lock = {
+    mode: options.mode ?? 'update',
+    noWait: options.noWait,
+    skipLocked: options.skipLocked,
   };
+  // Refuses before any SQL what the server cannot do.
+  ctx.dialect.lockClause(lock.mode, lock);
+  if (keyRows?.length === 0) return [];
+  const orderBy = pk.columns;
 
+  const lockBy = async (c: RowContext, prefix: SQL | undefined): Promise<Row[]> => {
+    if (keyRows)
+      return c.rows.select(c, { where: anyOf(meta, pk.keys, keyRows), orderBy, lock, prefix });
+    const condition = matching(meta, where ?? {}, Object.keys(where ?? {}));
+    if (!c.rows.lockWhereByPrimaryKey)
+      return c.rows.select(c, { where: condition, orderBy, lock, prefix });
+    // Resolve the keys first, then lock through the primary key, in its order.
+    const found = await c.rows.select(c, { where: condition, columns: pk.keys, orderBy });
+    if (found.length === 0) return [];
+    const locked = await c.rows.select(c, {
+      where: anyOf(meta, pk.keys, found),
+      orderBy,
+      lock,
+      prefix,
+    });
+    // A row may have changed while unlocked: keep only those that still match.
+    return locked.filter((row) =>
+      Object.keys(where ?? {}).every((k) => sameValue(row[k], where?.[k])),
+    );
+  };
   const attempt = (c: RowContext) =>
-    options.timeoutMs !== undefined
-      ? c.rows.withLockTimeout(c, options.timeoutMs, (db2, prefix) =>
-          lockBy({ ...c, db: db2 }, prefix),
-        )
+    timeoutMs !== undefined
+      ? c.rows.withLockTimeout(c, timeoutMs, (timed, prefix) => lockBy({ ...c, db: timed }, prefix))
       : lockBy(c, undefined);
-  return withNoWait(ctx, options.noWait, attempt);
+  const rows = await withNoWait(ctx, options.noWait, attempt);
+  return (keyRows ? inKeyOrder(meta, pk.keys, keyRows, rows) : rows) as RowOf<T>[];
 }
 
-function checkKeys(
+/** `rows` in the order `keyRows` names them (each key's row once; keys without a row left out). */
+function inKeyOrder(
   meta: TableMeta,
-  pkKeys: string[],
-  keys: readonly unknown[],
-): Record<string, unknown>[] {
-  if (keys.length > 10_000)
+  keys: readonly string[],
+  keyRows: readonly Row[],
+  rows: readonly Row[],
+): Row[] {
+  const identity = (row: Row) => JSON.stringify(keys.map((k) => driverValue(meta, k, row[k])));
+  const byKey = new Map(rows.map((row) => [identity(row), row]));
+  const ordered: Row[] = [];
+  const seen = new Set<string>();
+  for (const keyRow of keyRows) {
+    const id = identity(keyRow);
+    const row = byKey.get(id);
+    if (row && !seen.has(id)) {
+      seen.add(id);
+      ordered.push(row);
+    }
+  }
+  return ordered;
+}
+
+/** A key value as the server compares it (a Date, a bigint, a string of digits alike). */
+function driverValue(meta: TableMeta, key: string, value: unknown): unknown {
+  const mapped = meta.columns.get(key)?.mapToDriverValue(value) ?? value;
+  return mapped instanceof Date ? mapped.toISOString() : String(mapped);
+}
+
+function checkKeys(meta: TableMeta, pkKeys: string[], keys: readonly unknown[]): Row[] {
+  if (keys.length > MAX_KEYS)
     throw new InvalidArgumentError(
-      `lockRows: ${keys.length} keys in one call; lock in batches of at most 10000`,
+      `lockRows: ${keys.length} keys in one call; lock in batches of at most ${MAX_KEYS}`,
     );
   return keys.map((value, index) => {
     if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
@@ -122,7 +158,7 @@ function checkKeys(
   });
 }
 
-function sameScalar(a: unknown, b: unknown): boolean {
+function sameValue(a: unknown, b: unknown): boolean {
   return (
     a === b ||
     (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) ||

@@ -1,8 +1,9 @@
 import { type Database, InvalidArgumentError, RowNotFoundError } from '@racefree/transactions';
+import { matching } from './conditions.js';
 import { rowContext } from './context.js';
 import type { RowOf } from './get-or-create.js';
+import { checkOptions } from './input.js';
 import { requirePrimaryKey } from './resolve-key.js';
-import { equalsAll, queryStatement, selectSql } from './row-sql.js';
 import { type AnyTable, tableMeta } from './table-meta.js';
 
 /** Options of `refresh`. */
@@ -33,6 +34,7 @@ export async function refresh<T extends AnyTable>(
   options: RefreshOptions<T> = {},
 ): Promise<RowOf<T>> {
   const meta = tableMeta(table);
+  checkOptions(options, 'refresh', ['lock', 'columns']);
   const pk = requirePrimaryKey(meta, 'refresh');
   if (row === null || typeof row !== 'object')
     throw new InvalidArgumentError('refresh needs the row object to reload');
@@ -43,26 +45,24 @@ export async function refresh<T extends AnyTable>(
       throw new InvalidArgumentError(`refresh: the row has no value for primary-key column ${k}`);
     key[k] = value;
   }
+  if (options.columns !== undefined && !Array.isArray(options.columns))
+    throw new InvalidArgumentError('refresh: columns must be an array of column names');
   const columns = options.columns?.map(String);
   for (const c of columns ?? [])
     if (!meta.columns.has(c))
       throw new InvalidArgumentError(`refresh: ${c} is not a column of ${meta.displayName}`);
-  if (options.lock !== undefined && options.lock !== 'update' && options.lock !== 'share') {
+  if (options.lock !== undefined && options.lock !== 'update' && options.lock !== 'share')
     throw new InvalidArgumentError(
       `refresh: lock must be 'update' or 'share', got ${JSON.stringify(options.lock)}`,
     );
-  }
   const ctx = await rowContext(db, meta, 'refresh', {
     requireTransaction: options.lock !== undefined,
   });
-  const lockClause = options.lock ? ctx.dialect.lockClause(options.lock) : undefined;
-  const [fresh] = await queryStatement(
-    ctx.db,
-    meta,
-    `refresh|${columns ?? ''}|${lockClause ?? ''}`,
-    key,
-    (param) => selectSql(meta, equalsAll(meta, key, pk.keys, param), { columns, lockClause }),
-  );
+  const [fresh] = await ctx.rows.select(ctx, {
+    where: matching(meta, key, pk.keys),
+    columns,
+    lock: options.lock ? { mode: options.lock } : undefined,
+  });
   if (!fresh) throw new RowNotFoundError(meta.displayName, key);
   return (columns ? { ...row, ...fresh } : fresh) as RowOf<T>;
 }

@@ -1,8 +1,9 @@
 import type { Database } from '@racefree/transactions';
-import { type RowContext, rowContext } from './context.js';
-import { insertOrReadWinner, readByKey, type RowResult } from './find-or-insert.js';
+import { rowContext } from './context.js';
 import type { DefaultsOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, createValues } from './input.js';
+import { insertOrReadWinner, type RowResult } from './insert-or-read-winner.js';
+import { readByKey } from './read-by-key.js';
 import type { AnyTable } from './table-meta.js';
 import { withNoWait } from './with-no-wait.js';
 
@@ -33,6 +34,8 @@ export interface SkippedRow {
   skipped: true;
 }
 
+const OPTIONS = ['where', 'defaults', 'noWait', 'skipLocked', 'allowWithoutUniqueKey'] as const;
+
 /**
  * Returns the row matching `where`, locked `FOR UPDATE` until the transaction ends, creating it
  * when missing (Django's `select_for_update()` + `get_or_create`). Needs a transaction:
@@ -41,12 +44,10 @@ export interface SkippedRow {
  *
  * Why it is safe: an existing row is locked by the first read; a missing one is inserted (the
  * new row is ours, invisible and locked until commit), and a caller that loses the insert race
- * waits on the winner's row lock and then gets that row, locked. On MySQL/MariaDB at
- * REPEATABLE READ, two callers that both found the key missing hold gap locks that can
- * deadlock each other on insert: the deadlock surfaces as a transient error that
- * `atomic(db, fn, { retries })` absorbs by re-running the whole transaction.
- *
- * Statements (PostgreSQL, READ COMMITTED): found 1; created 2; lost the race 3.
+ * waits on the winner's row lock and then gets that row, locked. A failed insert leaves the
+ * transaction usable, as in `getOrCreate`. On MySQL/MariaDB at REPEATABLE READ, two callers
+ * that both found the key missing hold gap locks that can deadlock each other on insert: a
+ * transient error that `atomic(db, fn, { retries })` absorbs by re-running the whole transaction.
  *
  * @example
  * await atomic(db, async (tx) => {
@@ -69,18 +70,21 @@ export async function selectForUpdateOrCreate<T extends AnyTable>(
   table: T,
   options: SelectForUpdateOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>> | SkippedRow> {
-  const { meta, where, key } = checkLookup(table, options);
+  const operation = 'selectForUpdateOrCreate';
+  const { meta, where, key } = checkLookup(table, options, operation, OPTIONS, [
+    'noWait',
+    'skipLocked',
+  ]);
   const values = createValues(meta, where, options.defaults);
-  const ctx = await rowContext(db, meta, 'selectForUpdateOrCreate', { requireTransaction: true });
+  const ctx = await rowContext(db, meta, operation, { requireTransaction: true });
   const lock = { mode: 'update' as const, noWait: options.noWait, skipLocked: options.skipLocked };
-  const lockClause = ctx.dialect.lockClause('update', lock);
-  const run = async (c: RowContext) => {
-    const row = await readByKey(c, where, key, lockClause);
-    if (row) return { row, created: false };
+  // Refuses before any SQL what the server cannot do (SKIP LOCKED before MariaDB 10.6, …).
+  ctx.dialect.lockClause(lock.mode, lock);
+  return withNoWait(ctx, options.noWait, async (c) => {
+    const row = await readByKey(c, where, key, lock);
+    if (row) return { row: row as RowOf<T>, created: false };
     const outcome = await insertOrReadWinner(c, where, key, values, lock);
-    return 'skipped' in outcome
-      ? { row: undefined, created: false as const, skipped: true as const }
-      : outcome;
-  };
-  return (await withNoWait(ctx, options.noWait, run)) as RowResult<RowOf<T>> | SkippedRow;
+    if ('skipped' in outcome) return { row: undefined, created: false, skipped: true };
+    return outcome as RowResult<RowOf<T>>;
+  });
 }

@@ -4,10 +4,12 @@ import {
   InvalidArgumentError,
   SnapshotConflictError,
 } from '@racefree/transactions';
+import { matching } from './conditions.js';
 import { type RowContext, rowContext } from './context.js';
-import { insertOrReadWinner, type RowResult } from './find-or-insert.js';
 import type { DefaultsOf, InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, checkValues, createValues } from './input.js';
+import { insertOrReadWinner, type RowResult } from './insert-or-read-winner.js';
+import { checkMatches } from './resolve-key.js';
 import type { AnyTable } from './table-meta.js';
 
 /** Options of `updateOrCreate`. */
@@ -22,7 +24,10 @@ export interface UpdateOrCreateOptions<T extends AnyTable> {
   allowWithoutUniqueKey?: boolean;
 }
 
+const OPTIONS = ['where', 'set', 'createDefaults', 'allowWithoutUniqueKey'] as const;
 const ROUNDS = 3;
+/** Re-runs of the transaction updateOrCreate opens itself, on a deadlock or serialization failure. */
+const OWN_TRANSACTION_RETRIES = 5;
 
 /**
  * Updates the row matching `where` with `set`, or creates it from `where` + `set` +
@@ -31,12 +36,11 @@ const ROUNDS = 3;
  *
  * Why it is safe: the UPDATE runs first and locks the row it changes, so two callers serialize
  * on the row lock instead of losing each other's update; a missing row is created through the
- * same insert-or-read-winner step as `getOrCreate`, and a caller that loses that race updates
- * the winner's row. MySQL/MariaDB gap-lock deadlocks between two creators are transient errors
- * that the surrounding `atomic({ retries })` absorbs (and, when this call opened the
- * transaction itself, it retries them).
- *
- * Statements (PostgreSQL, READ COMMITTED, inside a transaction): updated 1; created 2.
+ * same insert-or-read-winner step as `getOrCreate` (a failed insert leaves the transaction
+ * usable), and a caller that loses that race updates the winner's row. MySQL/MariaDB gap-lock
+ * deadlocks between two creators are transient errors that the surrounding
+ * `atomic({ retries })` absorbs (and, when this call opened the transaction itself, it retries
+ * them).
  *
  * @example
  * const { row, created } = await updateOrCreate(db, settings, { where: { userId, name: 'theme' }, set: { value: 'dark' } });
@@ -46,21 +50,23 @@ export async function updateOrCreate<T extends AnyTable>(
   table: T,
   options: UpdateOrCreateOptions<T>,
 ): Promise<RowResult<RowOf<T>>> {
-  const { meta, where, key } = checkLookup(table, options);
-  const set = checkValues(meta, options?.set, 'set');
-  for (const pk of meta.primaryKey?.keys ?? []) {
-    if (pk in set && !(pk in where && where[pk] === set[pk])) {
+  const { meta, where, key } = checkLookup(table, options, 'updateOrCreate', OPTIONS);
+  const set = checkValues(meta, options.set, 'set');
+  for (const pk of meta.primaryKey?.keys ?? [])
+    if (pk in set && !(pk in where && where[pk] === set[pk]))
       throw new InvalidArgumentError(
         `updateOrCreate: set must not change the primary key (${pk}) of ${meta.displayName}`,
       );
-    }
-  }
   const values = createValues(meta, { ...set, ...where }, options.createDefaults, 'createDefaults');
-  const probe = await rowContext(db, meta, 'updateOrCreate');
   const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
     for (let round = 1; round <= ROUNDS; round++) {
-      const [updated] = await ctx.rows.updateReturning(ctx, where, set);
-      if (updated) return { row: updated as RowOf<T>, created: false };
+      const [updated] = await ctx.rows.update(
+        ctx,
+        matching(ctx.meta, where, Object.keys(where)),
+        set,
+      );
+      if (updated)
+        return { row: checkMatches(meta, where, key, updated) as RowOf<T>, created: false };
       // Missing: create it — or, when a concurrent caller created it first, lock the winner's
       // row (KeyMismatchError if the rest of where does not match) and update it next round.
       const outcome = await insertOrReadWinner(ctx, where, key, values, { mode: 'update' });
@@ -70,6 +76,7 @@ export async function updateOrCreate<T extends AnyTable>(
       `${meta.displayName}: the row kept changing under updateOrCreate; re-run it.`,
     );
   };
+  const probe = await rowContext(db, meta, 'updateOrCreate');
   if (probe.inTransaction) return run(probe);
   // Its own transaction, and on MySQL/MariaDB at READ COMMITTED: there an UPDATE that finds no
   // row takes no gap lock. At REPEATABLE READ every caller of a missing key locks the gap around
@@ -79,8 +86,8 @@ export async function updateOrCreate<T extends AnyTable>(
   // caller then finds the row. Nothing else runs in this transaction, so the level changes
   // nothing else: the UPDATE and the locking reads see the latest committed row at any level.
   const isolationLevel = probe.rows.ownTransactionIsolation;
-  return atomic(db, (tx) => rowContext(tx, meta, 'updateOrCreate').then(run), {
-    retries: 5,
+  return atomic(db, async (tx) => run(await rowContext(tx, meta, 'updateOrCreate')), {
+    retries: OWN_TRANSACTION_RETRIES,
     ...(isolationLevel ? { isolationLevel } : {}),
   });
 }

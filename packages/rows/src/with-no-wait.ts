@@ -17,22 +17,16 @@ export async function withNoWait<T>(
   try {
     return await ctx.rows.contained(ctx, (db) => run({ ...ctx, db }));
   } catch (error) {
-    throw asLockNotAvailable(ctx, error);
+    const { kind } = classifyError(error);
+    // MySQL's and MariaDB's messages follow the server's language: the code tells, not the text.
+    if (
+      kind === 'lock_not_available' ||
+      (kind === 'lock_timeout' && ctx.rows.noWaitTimeoutMeansHeld)
+    )
+      throw new LockNotAvailableError(
+        `A row of ${ctx.meta.displayName} is locked by another transaction (noWait).`,
+        { cause: error },
+      );
+    throw error;
   }
-}
-
-/**
- * A NOWAIT failure as `LockNotAvailableError`, told by the error's code (MySQL's and MariaDB's
- * messages follow the server's language; PostgreSQL's 55P03 needs its message to tell NOWAIT
- * from `lock_timeout`, see `classifyError`). Where the dialect says so (InnoDB), a lock-wait
- * timeout in the step means the same: the key is held by someone.
- */
-function asLockNotAvailable(ctx: RowContext, error: unknown): unknown {
-  const { kind } = classifyError(error);
-  if (kind === 'lock_not_available' || (kind === 'lock_timeout' && ctx.rows.noWaitTimeoutMeansHeld))
-    return new LockNotAvailableError(
-      `A row of ${ctx.meta.displayName} is locked by another transaction (noWait).`,
-      { cause: error },
-    );
-  return error;
 }

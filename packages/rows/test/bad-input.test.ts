@@ -111,6 +111,47 @@ describeDialects('bad input is refused before any SQL', (t) => {
       { opensTransaction: true },
     ],
     [
+      "prefer that is neither 'get' nor 'create'",
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x' }, prefer: 'fast' as never }),
+    ],
+    [
+      'prefer that is a number',
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x' }, prefer: 42 as never }),
+    ],
+    [
+      'an option getOrCreate does not take (a typo)',
+      () => getOrCreate(counted.db, T.tags, { where: { name: 'x' }, defualts: {} } as never),
+    ],
+    [
+      'a flag that is not a boolean',
+      inTransaction((tx) =>
+        selectForUpdateOrCreate(tx, T.tags, { where: { name: 'x' }, skipLocked: 'yes' as never }),
+      ),
+      { opensTransaction: true },
+    ],
+    [
+      'lockRows with an option it does not take',
+      inTransaction((tx) => lockRows(tx, T.accounts, [1], { nowait: true } as never)),
+      { opensTransaction: true },
+    ],
+    [
+      'refresh with an unknown lock',
+      inTransaction((tx) =>
+        refresh(tx, T.accounts, { id: 1, balance: 0 }, { lock: 'exclusive' as never }),
+      ),
+      { opensTransaction: true },
+    ],
+    [
+      'a transaction atomic did not open',
+      () =>
+        (
+          counted.db as unknown as {
+            transaction(fn: (tx: Database) => Promise<unknown>): Promise<unknown>;
+          }
+        ).transaction((tx) => getOrCreate(tx, T.tags, { where: { name: 'x' } })),
+      { opensTransaction: true },
+    ],
+    [
       'lockRows with a composite key given scalars',
       inTransaction((tx) => lockRows(tx, T.pairs, [1, 2])),
       { opensTransaction: true },

@@ -7,9 +7,8 @@ import {
 } from '@racefree/transactions';
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getOrCreate, selectForUpdateOrCreate, updateOrCreate } from '../src/index.js';
-import { pinPreferCreate } from './pin-prefer-create.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
 const CALLERS = 64;
@@ -26,11 +25,7 @@ type Helper = (
 const helpers: Record<string, Helper> = {
   'getOrCreate (prefer get)': (db, T, name) =>
     getOrCreate(db, T.tags, { where: { name }, defaults: { color: 'c' } }),
-  // PostgreSQL picks prefer: 'create''s statement by how often the key was taken lately
-  // (conflictRate): each statement is raced on its own, the choice pinned for the race.
-  'getOrCreate (prefer create, bare insert)': (db, T, name) =>
-    getOrCreate(db, T.tags, { where: { name }, prefer: 'create' }),
-  'getOrCreate (prefer create, insert-or-select)': (db, T, name) =>
+  'getOrCreate (prefer create)': (db, T, name) =>
     getOrCreate(db, T.tags, { where: { name }, prefer: 'create' }),
   selectForUpdateOrCreate: (db, T, name) =>
     selectForUpdateOrCreate(db, T.tags, { where: { name } }),
@@ -43,14 +38,9 @@ const helpers: Record<string, Helper> = {
 describeDialects('64 racing callers on 5 keys', (t) => {
   let T: Tables;
   let pool: TestConnection;
-  /** The first word of every statement the pool sends, for the pinned-statement checks. */
-  const statements: string[] = [];
   beforeAll(async () => {
     T = await createTables(t.connection);
-    pool = await t.connect({
-      max: 16,
-      logger: { logQuery: (query) => statements.push(query.trim().split(/\s+/, 1)[0] ?? '') },
-    });
+    pool = await t.connect({ max: 16 });
   });
   beforeEach(() => truncateAll(t.connection));
 
@@ -75,29 +65,7 @@ describeDialects('64 racing callers on 5 keys', (t) => {
   }
 
   for (const [name, helper] of Object.entries(helpers)) {
-    // MySQL has one prefer: 'create' statement: the bare insert's race covers it.
-    if (name.includes('insert-or-select') && t.kind !== 'postgres') continue;
     describe(name, () => {
-      const pinned = name.includes('prefer create') ? name.includes('insert-or-select') : undefined;
-      if (pinned !== undefined) {
-        beforeEach(() => {
-          pinPreferCreate(T.tags, { name: 'any' }, pinned);
-          statements.length = 0;
-        });
-        afterAll(() => pinPreferCreate(T.tags, { name: 'any' }, undefined));
-      }
-      /**
-       * The race sent the statement pinned (PostgreSQL). At REPEATABLE READ there is only the
-       * insert in a savepoint, pinned or not; outside a transaction the server's default,
-       * READ COMMITTED, holds.
-       */
-      const expectPinnedStatement = (level: IsolationLevel | undefined) => {
-        if (pinned === undefined || t.kind !== 'postgres') return;
-        const firstWords = new Set(statements);
-        const combined = pinned && level !== 'repeatable read';
-        expect(firstWords.has('with')).toBe(combined);
-        expect(firstWords.has('insert')).toBe(!combined);
-      };
       for (const level of LEVELS) {
         it(`inside atomic at ${level}: one row per key, a row for every caller, no errors`, async () => {
           const outcome = await race(CALLERS, (caller) =>
@@ -107,7 +75,6 @@ describeDialects('64 racing callers on 5 keys', (t) => {
             }),
           );
           await assertOneRowPerKey(outcome, name === 'updateOrCreate');
-          expectPinnedStatement(level);
         });
       }
       if (name.startsWith('getOrCreate') || name === 'updateOrCreate') {
@@ -116,7 +83,6 @@ describeDialects('64 racing callers on 5 keys', (t) => {
             helper(pool.db, T, KEYS[caller % KEYS.length] as string, caller),
           );
           await assertOneRowPerKey(outcome, name === 'updateOrCreate');
-          expectPinnedStatement(undefined);
         });
       }
     });

@@ -63,7 +63,7 @@ describeDialects('lockRows', (t) => {
       atomic(pool.db, async (tx) => {
         const ids = sets[caller] as number[];
         const locked = await lockRows(tx, T.accounts, ids);
-        expect(locked.map((r) => r.id)).toEqual([...ids].sort((a, b) => a - b));
+        expect(locked.map((r) => r.id)).toEqual(ids); // the order the caller named them in
         await bump(tx, ids);
       }),
     );
@@ -105,7 +105,29 @@ describeDialects('lockRows', (t) => {
     const rows = await atomic(t.connection.db, (tx) =>
       lockRows(tx, T.accounts, [2, 1], { mode: 'share' }),
     );
-    expect(rows.map((r) => r.id)).toEqual([1, 2]);
+    expect(rows.map((r) => r.id)).toEqual([2, 1]);
+  });
+
+  it('given keys, answers in their order (a transfer reads from and to right either way), each key once, missing ones left out', async () => {
+    await t.connection.query('update accounts set balance = id * 10 where id in (3, 8)');
+    for (const [fromId, toId] of [
+      [8, 3],
+      [3, 8],
+    ] as const) {
+      const [from, to] = await atomic(t.connection.db, (tx) =>
+        lockRows(tx, T.accounts, [fromId, toId]),
+      );
+      expect([from?.id, from?.balance, to?.id, to?.balance]).toEqual([
+        fromId,
+        fromId * 10,
+        toId,
+        toId * 10,
+      ]);
+    }
+    const rows = await atomic(t.connection.db, (tx) =>
+      lockRows(tx, T.accounts, [9, 4, 9, 9999, 2]),
+    );
+    expect(rows.map((r) => r.id)).toEqual([9, 4, 2]);
   });
 
   it('noWait: a held row fails at once with LockNotAvailableError, and the transaction stays usable', async () => {

@@ -1,6 +1,8 @@
-import { atomic } from '@racefree/transactions';
-import { describeDialects, type TestConnection } from '@racefree/testkit';
-import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { atomic, type Database } from '@racefree/transactions';
+import { describeDialects } from '@racefree/testkit';
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import {
   getOrCreate,
   KeyMismatchError,
@@ -9,105 +11,126 @@ import {
   selectForUpdateOrCreate,
   updateOrCreate,
 } from '../src/index.js';
-import { pinPreferCreate } from './pin-prefer-create.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
-// Round trips are the cost of these helpers; the package README lists these numbers.
+// The statements each call sends, by first word, as the server receives them — transaction
+// control included (postgres.js sends BEGIN and SAVEPOINT itself, past Drizzle's logger: its
+// own debug hook sees them). They depend only on the call, the dialect and what the database
+// answers — never on what earlier calls did — so a bug report can be replayed. The package
+// README lists these sequences.
 describeDialects('statements per call', (t) => {
   let T: Tables;
-  let counted: TestConnection;
-  const log: string[] = [];
-  const count = async (fn: () => Promise<unknown>) => {
-    const before = log.length;
-    await fn();
-    return log
-      .slice(before)
-      .filter((q) => !/^(begin|commit|savepoint|release|rollback)/i.test(q.trim())).length;
+  let db: Database;
+  const sent: string[] = [];
+  const record = (query: string) => {
+    const word = query.trim().split(/\s+/, 1)[0]?.toLowerCase() ?? '';
+    // mysql2 and node-postgres: Drizzle sends BEGIN itself as `begin`; MySQL may `start`.
+    sent.push(word === 'start' ? 'begin' : word);
   };
+  let close = async () => {};
+  afterAll(() => close());
   beforeAll(async () => {
     T = await createTables(t.connection);
-    counted = await t.connect({ max: 2, logger: { logQuery: (query) => log.push(query) } });
-    await getOrCreate(counted.db, T.tags, { where: { name: 'warm-up' } });
+    if (t.driver === 'postgres-js') {
+      const client = postgres(t.database.url, {
+        max: 2,
+        onnotice: () => {},
+        debug: (_connection, query) => record(query),
+      });
+      db = drizzle({ client });
+      close = () => client.end({ timeout: 5 });
+    } else {
+      db = (await t.connect({ max: 2, logger: { logQuery: record } })).db;
+    }
+    await getOrCreate(db, T.tags, { where: { name: 'warm-up' } }); // the one-time dialect probe
   });
   beforeEach(() => truncateAll(t.connection));
-  // A pin or a learnt choice on tags' name key (pinPreferCreate) ends with its test, failed or not.
-  afterEach(() => pinPreferCreate(T.tags, { name: 'any' }, undefined));
 
-  it('getOrCreate: the fast path (row exists) is one statement', async () => {
-    await t.connection.query("insert into tags (name) values ('here')");
-    expect(await count(() => getOrCreate(counted.db, T.tags, { where: { name: 'here' } }))).toBe(1);
-  });
-
-  it('getOrCreate: creating is two statements (read, insert returning), one with prefer: create', async () => {
-    expect(await count(() => getOrCreate(counted.db, T.tags, { where: { name: 'new' } }))).toBe(2);
-    pinPreferCreate(T.tags, { name: 'new2' }, false);
-    const preferCreate = await count(() =>
-      getOrCreate(counted.db, T.tags, { where: { name: 'new2' }, prefer: 'create' }),
-    );
-    expect(preferCreate).toBe(1);
-    // The bare insert (pinned) reports the taken key, a SELECT reads it.
-    const existing = await count(() =>
-      getOrCreate(counted.db, T.tags, { where: { name: 'new2' }, prefer: 'create' }),
-    );
-    expect(existing).toBe(2);
-  });
-
-  /** The first word of each statement one `prefer: 'create'` call on `tags` sends. */
-  const preferCreateStatements = async (where: Record<string, unknown>) => {
-    const before = log.length;
-    await getOrCreate(counted.db, T.tags, { where, prefer: 'create' });
-    return log.slice(before).map((q) => q.trim().split(/\s+/, 1)[0]?.toLowerCase());
+  /** The statements `fn` sends, by first word. */
+  const statements = async (fn: () => Promise<unknown>) => {
+    const before = sent.length;
+    await fn();
+    return sent.slice(before);
   };
+  const pg = () => t.kind === 'postgres';
+  /**
+   * An insert inside a transaction: in a savepoint on PostgreSQL (#20463), bare on InnoDB.
+   * postgres.js keeps a savepoint that succeeded open until the transaction ends (it sends no
+   * RELEASE); Drizzle's node-postgres session releases it.
+   */
+  const insertInTransaction = () =>
+    t.driver === 'postgres-js'
+      ? ['savepoint', 'insert']
+      : t.driver === 'node-postgres'
+        ? ['savepoint', 'insert', 'release']
+        : ['insert', 'select'];
+  const insertOutside = () => (pg() ? ['insert'] : ['insert', 'select']);
 
-  it('getOrCreate with prefer: create picks its statement by how often the key was taken', async () => {
-    const statements = (name: string) => preferCreateStatements({ name });
-    const taken = ['insert', 'select'];
-    expect(await statements('g')).toEqual(['insert']);
-    // The first calls that find the row: still the bare insert, then a read.
-    expect(await statements('g')).toEqual(taken);
-    for (let i = 0; i < 7; i++) await statements('g');
-    // Eight of the last calls found their row: PostgreSQL switches to its one insert-or-select
-    // statement, for existing rows and new ones alike; MySQL has no such statement.
-    expect(await statements('g')).toEqual(t.kind === 'postgres' ? ['with'] : taken);
-    expect(await statements('g-new')).toEqual(t.kind === 'postgres' ? ['with'] : ['insert']);
-    // A run of creates brings back the bare insert.
-    for (let i = 0; i < 40; i++) await statements(`g${i}`);
-    expect(await statements('g')).toEqual(taken);
+  it('getOrCreate: found is one read; created adds the insert, in a savepoint only inside a transaction', async () => {
+    await t.connection.query("insert into tags (name) values ('here')");
+    const options = (name: string) => ({ where: { name } });
+    expect(await statements(() => getOrCreate(db, T.tags, options('here')))).toEqual(['select']);
+    expect(await statements(() => getOrCreate(db, T.tags, options('new')))).toEqual([
+      'select',
+      ...insertOutside(),
+    ]);
+    expect(
+      await statements(() =>
+        atomic(db, async (tx) => {
+          await getOrCreate(tx, T.tags, options('here'));
+          await getOrCreate(tx, T.tags, options('new in tx'));
+        }),
+      ),
+    ).toEqual(['begin', 'select', 'select', ...insertInTransaction(), 'commit']);
   });
 
-  it('getOrCreate with prefer: create learns nothing from calls that fail', async () => {
+  it("getOrCreate with prefer: 'create': the insert first, a read only when the key is taken", async () => {
+    const options = (name: string) => ({ where: { name }, prefer: 'create' as const });
+    expect(await statements(() => getOrCreate(db, T.tags, options('c')))).toEqual(insertOutside());
+    // The taken key: PostgreSQL's ON CONFLICT reports it, InnoDB's duplicate-key error does.
+    const taken = pg() ? ['insert', 'select'] : ['insert', 'select'];
+    expect(await statements(() => getOrCreate(db, T.tags, options('c')))).toEqual(taken);
+  });
+
+  it('the same call sends the same statements, whatever the calls before it met', async () => {
+    const options = (name: string) => ({ where: { name }, prefer: 'create' as const });
+    await getOrCreate(db, T.tags, options('seen'));
+    const first = await statements(() => getOrCreate(db, T.tags, options('seen')));
+    // A history that once taught the process to send another statement: forty calls that all
+    // found their row, and twenty that failed on a mismatched row.
+    for (let i = 0; i < 40; i++) await getOrCreate(db, T.tags, options('seen'));
     await t.connection.query("insert into tags (name, color) values ('m', 'blue')");
-    // Twenty calls whose key is taken by a row with another color: each fails (KeyMismatchError).
-    for (let i = 0; i < 20; i++) {
-      const failed = await getOrCreate(counted.db, T.tags, {
-        where: { name: 'm', color: 'red' },
-        prefer: 'create',
-      }).catch((e: unknown) => e);
-      expect(failed).toBeInstanceOf(KeyMismatchError);
-    }
-    // Had they counted as found rows, the next call would send the insert-or-select statement.
-    expect(await preferCreateStatements({ name: 'm' })).toEqual(['insert', 'select']);
+    for (let i = 0; i < 20; i++)
+      await expect(
+        getOrCreate(db, T.tags, { where: { name: 'm', color: 'red' }, prefer: 'create' }),
+      ).rejects.toBeInstanceOf(KeyMismatchError);
+    expect(await statements(() => getOrCreate(db, T.tags, options('seen')))).toEqual(first);
+    expect(await statements(() => getOrCreate(db, T.tags, options('fresh')))).toEqual(
+      insertOutside(),
+    );
   });
 
   it('selectForUpdateOrCreate / updateOrCreate / lockRows / refresh', async () => {
     await t.connection.query("insert into tags (name) values ('row')");
     await t.connection.query('insert into accounts (id, balance) values (1, 0), (2, 0)');
-    await atomic(counted.db, async (tx) => {
-      expect(
-        await count(() => selectForUpdateOrCreate(tx, T.tags, { where: { name: 'row' } })),
-      ).toBe(1);
-      expect(
-        await count(() => selectForUpdateOrCreate(tx, T.tags, { where: { name: 'fresh' } })),
-      ).toBe(2);
-      expect(
-        await count(() =>
-          updateOrCreate(tx, T.tags, { where: { name: 'row' }, set: { color: 'x' } }),
-        ),
-      ).toBe(t.kind === 'postgres' ? 1 : 2);
-      expect(await count(() => lockRows(tx, T.accounts, [2, 1]))).toBe(1);
-      expect(
-        await count(() => refresh(tx, T.accounts, { id: 1, balance: 0 }, { lock: 'update' })),
-      ).toBe(1);
-    });
+    const inside = await statements(() =>
+      atomic(db, async (tx) => {
+        await selectForUpdateOrCreate(tx, T.tags, { where: { name: 'row' } });
+        await selectForUpdateOrCreate(tx, T.tags, { where: { name: 'fresh' } });
+        await updateOrCreate(tx, T.tags, { where: { name: 'row' }, set: { color: 'x' } });
+        await lockRows(tx, T.accounts, [2, 1]);
+        await refresh(tx, T.accounts, { id: 1, balance: 0 }, { lock: 'update' });
+      }),
+    );
+    expect(inside).toEqual([
+      'begin',
+      'select',
+      'select',
+      ...insertInTransaction(),
+      ...(pg() ? ['update'] : ['update', 'select']),
+      'select',
+      'select',
+      'commit',
+    ]);
   });
 });
