@@ -30,3 +30,4 @@ export {
   probeMysql,
   type TestDatabase,
 } from './test-databases.js';
+export { type ReadmeCode, type ReadmeSnippet, readmeCode } from './readme-snippets.js';
