@@ -21,6 +21,14 @@ import { createSignUp } from './sign-up-service.js';
  * DATABASE_CONNECT_ATTEMPTS (default 8) bounds the start-up retries of an unreachable server.
  * Configuration mistakes — and a PORT already in use — end in one line and exit code 1.
  */
+// `pnpm demo` starts this process with an IPC channel, which closes when the supervisor is gone
+// (however it ended, SIGKILL included). Watched from the first line: while starting, there is
+// nothing to finish, so the process exits at once; once serving, `main` replaces this.
+let onSupervisorGone = (): void => process.exit(0);
+if (process.send) process.on('disconnect', () => onSupervisorGone());
+// Gone while the modules were loading: the event has passed, the state tells.
+if (process.send && !process.connected) onSupervisorGone();
+
 async function main(): Promise<void> {
   const config = loadDatabaseConfig();
   const port = Number(process.env.PORT ?? 3000);
@@ -64,7 +72,7 @@ async function main(): Promise<void> {
     `racefree bookstore (${config.databaseKind}) listening on http://${hostname}:${shown}/`,
   );
   let stopping = false;
-  const stop = (signal: string) => {
+  const stop = (signal: string, deadlineMs = 10_000) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing in-flight requests…`);
@@ -76,13 +84,13 @@ async function main(): Promise<void> {
         .then(() => process.exit(0));
     });
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 10_000).unref();
+    setTimeout(() => process.exit(0), deadlineMs).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // `pnpm demo` starts this process with an IPC channel: when the supervisor is gone (however
-  // it ended, SIGKILL included), the channel closes, and the app stops rather than live on.
-  if (process.send) process.on('disconnect', () => stop('supervisor gone'));
+  // Serving: stop rather than live on, within 3 s (the embedded database is going away too).
+  onSupervisorGone = () => stop('supervisor gone', 3000);
+  if (process.send && !process.connected) onSupervisorGone();
 }
 
 main().catch((error: unknown) => {

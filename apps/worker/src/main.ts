@@ -16,6 +16,16 @@ function fail(message: string, fields: Record<string, unknown> = {}): never {
 // A database blip must not crash the worker through graphile-worker's unawaited "job done".
 guardUnhandledRejections(log, (error) => fail('unhandled rejection', { error }));
 
+// `pnpm demo` starts the worker with an IPC channel: it closes when the supervisor is gone,
+// however it ended (SIGKILL included). Watched from the first line, since that can happen
+// while the worker is still starting (nothing to finish then: exit at once). Once running,
+// it stops as for SIGTERM, but within 3 s: nobody is left to wait for the jobs in flight, and
+// a job cut short runs again (delivery is at-least-once).
+let onSupervisorGone = (): void => process.exit(0);
+if (process.send) process.on('disconnect', () => onSupervisorGone());
+// Gone while the modules were loading: the event has passed, the state tells.
+if (process.send && !process.connected) onSupervisorGone();
+
 let config: WorkerConfig;
 try {
   config = loadConfig();
@@ -47,6 +57,11 @@ function shutdown(signal: NodeJS.Signals): void {
 }
 process.on('SIGINT', shutdown);
 process.on('SIGTERM', shutdown);
+onSupervisorGone = () => {
+  if (!stopping) shutdown('SIGTERM');
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+if (process.send && !process.connected) onSupervisorGone();
 
 worker.done.catch((error: unknown) => {
   if (!stopping) fail('graphile-worker stopped unexpectedly', { error });

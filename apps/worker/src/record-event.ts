@@ -1,5 +1,5 @@
 import type { AtomicJobHelpers } from '@racefree/jobs';
-import { type AnyPgDatabase, executeStatement } from '@racefree/transactions';
+import type { AnyPgDatabase } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 
@@ -26,8 +26,7 @@ export async function recordEvent(
   payload: z.output<typeof recordEventPayload>,
   { tx }: AtomicJobHelpers<AnyPgDatabase>,
 ): Promise<void> {
-  await executeStatement(
-    tx,
+  await tx.execute(
     sql`insert into worker_events (event_id, name) values (${payload.eventId}, ${payload.name})
         on conflict (event_id) do nothing`,
   );

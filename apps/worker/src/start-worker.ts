@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createJobs, installOutbox, type Jobs, type RelayLoop } from '@racefree/jobs';
-import { atomic, executeStatement } from '@racefree/transactions';
+import { atomic } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -92,11 +92,8 @@ export async function startWorker(config: WorkerConfig, log: Log): Promise<Runni
     // TABLE IF NOT EXISTS` can still collide (a unique violation in pg_type): one worker at a
     // time creates the tables, under a transaction-scoped advisory lock.
     await atomic(db, async (tx) => {
-      await executeStatement(
-        tx,
-        sql`select pg_advisory_xact_lock(hashtext('racefree.worker.tables'))`,
-      );
-      for (const statement of WORKER_TABLES_SQL) await executeStatement(tx, sql.raw(statement));
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('racefree.worker.tables'))`);
+      for (const statement of WORKER_TABLES_SQL) await tx.execute(sql.raw(statement));
     });
     const mysqlDb = mysqlPool ? drizzleMysql({ client: mysqlPool }) : undefined;
     // The bookstore's tables: migrated here too (under a server-side lock), so jobs never wait

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { OUTBOX_TABLE_NAME } from '@racefree/jobs';
-import { atomic, executeRows } from '@racefree/transactions';
+import { outboxTable } from '@racefree/jobs';
+import { atomic } from '@racefree/transactions';
 import {
   createPostgresTestDatabase,
   describeDialects,
   postgresAdminUrl,
   type TestDatabase,
 } from '@racefree/testkit';
-import { sql } from 'drizzle-orm';
+import { getTableName } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -59,9 +59,8 @@ describeDialects(
       // Wait until nothing is left anywhere — outbox and queue — so a leaked job for the
       // rolled-back transaction would have run by the time the events are compared.
       const drained = async () => {
-        const [outbox] = await executeRows<{ n: number | string }>(
-          t.connection.db,
-          sql`select count(*) as n from ${sql.identifier(OUTBOX_TABLE_NAME)}`,
+        const [outbox] = await t.connection.query<{ n: number | string }>(
+          `select count(*) as n from \`${getTableName(outboxTable)}\``,
         );
         const { rows } = await queuePool.query<{ n: string }>(
           'select count(*) as n from graphile_worker._private_jobs',

@@ -57,6 +57,9 @@ export async function startLabQueue(options: {
 }): Promise<LabQueue> {
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
   pool.on('error', (error) => console.error('[lab] idle queue connection failed:', error.message));
+  pool.on('connect', (client) =>
+    client.on('error', (error) => console.error('[lab] queue connection failed:', error.message)),
+  );
   const jobs = createJobs({
     tasks: labTasks,
     pool,
