@@ -1,22 +1,31 @@
-// A runnable example of @racefree/hono (the README shows this file). Run it against any
-// PostgreSQL: DATABASE_URL=postgres://… npx tsx examples/notes-app.ts
+// A runnable example of @racefree/hono (the README shows its regions; the tests run it).
+// Against any PostgreSQL: DATABASE_URL=postgres://… node --experimental-strip-types examples/notes-app.ts
 import { serve } from '@hono/node-server';
-import { type AnyPgDatabase, atomic, current, onCommit } from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/postgres-js';
-import { Hono } from 'hono';
-import postgres from 'postgres';
 import { atomicRequests, nonAtomic } from '@racefree/hono';
+import { type AnyPgDatabase, atomic, current, managed, onCommit } from '@racefree/transactions';
+import { asc, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/node-postgres';
+import { pgTable, serial, text } from 'drizzle-orm/pg-core';
+import { Hono } from 'hono';
+import pg from 'pg';
+
+export const notes = pgTable('notes', {
+  id: serial('id').primaryKey(),
+  body: text('body').notNull(),
+});
 
 /** The example app: every /api request is one transaction. */
 export function createNotesApp(db: AnyPgDatabase): Hono {
   const app = new Hono();
+  // #region usage
   app.use('/api/*', atomicRequests(db, { retries: 3 }));
 
   app.post('/api/notes', async (c) => {
     const { body } = await c.req.json<{ body?: unknown }>();
     // current(db) is this request's transaction.
-    await current(db).execute(sql`insert into notes (body) values (${String(body ?? '')})`);
+    await current(db)
+      .insert(notes)
+      .values({ body: String(body ?? '') });
     // A 4xx rolls the request back: the insert above never happened.
     if (typeof body !== 'string' || body.trim() === '')
       return c.json({ error: 'body: a non-empty string is required' }, 400);
@@ -25,30 +34,27 @@ export function createNotesApp(db: AnyPgDatabase): Hono {
     return c.json({ saved: body }, 201);
   });
 
-  app.get('/api/notes', async (c) => {
-    const notes = await current(db).execute<{ id: number; body: string }>(
-      sql`select id, body from notes order by id`,
-    );
-    return c.json([...notes]);
-  });
-
-  // Opted out: each statement commits on its own, so the log line stays even if a later step fails.
+  // Opted out: each statement commits on its own, so earlier notes stay if a later one fails.
   app.post('/api/import', nonAtomic(), async (c) => {
     const { bodies } = await c.req.json<{ bodies: string[] }>();
-    for (const body of bodies) {
-      await atomic(db, (tx) => tx.execute(sql`insert into notes (body) values (${body})`));
-    }
+    for (const body of bodies) await atomic(db, (tx) => tx.insert(notes).values({ body }));
     return c.json({ imported: bodies.length });
   });
+  // #endregion usage
 
+  app.get('/api/notes', async (c) =>
+    c.json(await current(db).select().from(notes).orderBy(asc(notes.id))),
+  );
   return app;
 }
 
 // Started directly (not imported by the tests): create the table and serve on PORT or 3000.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const db = drizzle({
-    client: postgres(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
-  });
+  // #region setup
+  const db = managed(
+    drizzle({ client: new pg.Pool({ connectionString: process.env.DATABASE_URL }) }),
+  );
+  // #endregion setup
   await db.execute(
     sql`create table if not exists notes (id serial primary key, body text not null)`,
   );

@@ -1,18 +1,25 @@
-import { describeDialects } from '@racefree/testkit';
-import { executeRows, executeStatement } from '@racefree/transactions/internal';
-import { sql } from 'drizzle-orm';
-import { beforeAll, expect, it } from 'vitest';
+import { describeDialects, readmeCode } from '@racefree/testkit';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createNotesApp } from '../examples/notes-app.js';
 
-// The README's example, run as written.
+const packageDir = fileURLToPath(new URL('..', import.meta.url));
+
+describe('README', () => {
+  it('shows the example file word for word, and no code that is not in it', () => {
+    const { snippets, unmarked } = readmeCode(packageDir);
+    expect(snippets.length).toBeGreaterThan(0);
+    for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
+    expect(unmarked).toEqual([]);
+  });
+});
+
+// The README's example, run as written, on each PostgreSQL driver.
 describeDialects(
   'README example',
   (t) => {
     beforeAll(async () => {
-      await executeStatement(
-        t.connection.db,
-        sql`create table notes (id serial primary key, body text not null)`,
-      );
+      await t.connection.query('create table notes (id serial primary key, body text not null)');
     });
 
     it('commits good requests, rolls back the 400, and autocommits the opted-out route', async () => {
@@ -33,9 +40,9 @@ describeDialects(
         { id: expect.any(Number), body: 'a' },
         { id: expect.any(Number), body: 'b' },
       ]);
-      const rows = await executeRows(t.connection.db, sql`select body from notes where body = ''`);
+      const rows = await t.connection.query("select body from notes where body = ''");
       expect(rows).toEqual([]);
     });
   },
-  { drivers: ['postgres-js'] },
+  { kinds: ['postgres'] },
 );
