@@ -1,85 +1,14 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { freePort } from '@racefree/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo, type Demo, running, startDemo, tree, waitForHealthy } from './demo-process.js';
 
 // `pnpm demo`'s supervisor, for real: the built web and worker, an embedded PostgreSQL on a
 // scratch data directory, real signals. (Linux: the process tree is read from /proc.)
-const root = new URL('../../../', import.meta.url).pathname;
-const demoScript = join(root, 'scripts/demo.mjs');
-
-/** Every live process: pid → [parent pid, state]. A zombie ('Z') no longer runs. */
-function processes(): Map<number, [number, string]> {
-  const found = new Map<number, [number, string]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const [state = '', parent = ''] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state !== 'Z') found.set(Number(entry), [Number(parent), state]);
-    } catch {
-      // Gone while being read.
-    }
-  }
-  return found;
-}
-
-/** `pid` and all its descendants that are running now. */
-function tree(pid: number): number[] {
-  const all = processes();
-  const result = all.has(pid) ? [pid] : [];
-  for (let i = 0; i < result.length; i++)
-    for (const [child, [parent]] of all) if (parent === result[i]) result.push(child);
-  return result;
-}
-
-const running = (pids: number[]) => {
-  const all = processes();
-  return pids.filter((pid) => all.has(pid));
-};
-
-interface Demo {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startDemo(env: Record<string, string>): Demo {
-  let output = '';
-  const child = spawn(process.execPath, [demoScript], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: '', QUEUE_DATABASE_URL: '', DEMO_SKIP_BUILD: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, output: () => output, exited };
-}
-
-async function waitForHealthy(url: string, demo: Demo, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (demo.child.exitCode !== null) throw new Error(`the demo exited early:\n${demo.output()}`);
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.status === 200) return;
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(200);
-  }
-  throw new Error(`the demo did not answer /healthz within ${timeoutMs} ms:\n${demo.output()}`);
-}
 
 describe('pnpm demo supervisor', () => {
   let dataDir: string;
@@ -88,20 +17,7 @@ describe('pnpm demo supervisor', () => {
   const started: Demo[] = [];
 
   beforeAll(async () => {
-    // The demo runs the built apps: build them (turbo: cached when nothing changed).
-    await promisify(execFile)(
-      'pnpm',
-      [
-        'exec',
-        'turbo',
-        'run',
-        'build',
-        '--filter=web...',
-        '--filter=worker...',
-        '--output-logs=errors-only',
-      ],
-      { cwd: root },
-    );
+    await buildDemo();
     dataDir = mkdtempSync(join(tmpdir(), 'racefree-demo-pg-'));
     port = await freePort();
     url = `http://127.0.0.1:${port}`;
