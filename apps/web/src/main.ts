@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   await migrate(database.db);
   await seed(database.db);
   const signUp = await createSignUp(database, config, { attempts });
-  const labQueue = await startLabQueue({
+  const labQueue = startLabQueue({
     connectionString: config.queueUrl,
     db: database.db,
     ...(database.kind === 'postgres' ? { queueDb: database.db as AnyPgDatabase } : {}),

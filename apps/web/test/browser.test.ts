@@ -44,7 +44,7 @@ if (!available && process.env.CI === 'true') {
         pool = await t.connect({ max: 16 });
         queue = await withQueue(t, pool);
         runner = await queue.startWorker();
-        labQueue = await startLabQueue({
+        labQueue = startLabQueue({
           connectionString: queue.url,
           db: pool.db,
           queueDb: pool.db as AnyPgDatabase,

@@ -28,7 +28,7 @@ describeDialects('the race lab', (t) => {
   beforeAll(async () => {
     pool = await t.connect({ max: 10 });
     queue = await withQueue(t, pool);
-    labQueue = await startLabQueue({
+    labQueue = startLabQueue({
       connectionString: queue.url,
       db: pool.db,
       ...(t.kind === 'postgres' ? { queueDb: pool.db as AnyPgDatabase } : {}),

@@ -43,60 +43,62 @@ export const earlyJobRace: Race<Strategy> = {
     const { labSignUps } = bookstoreTables(db);
     const watch = queue.watch(context.runId);
     try {
-      // Jobs that exist whatever the transaction did: naive's, added before the commit.
-      let addedEarly = 0;
-      const outcomes = await runInWaves(
-        clients,
-        context.concurrency,
-        ({ index, sync }) =>
-          atomic(db, async (tx) => {
-            const { row } = await getOrCreate(tx, labSignUps, {
-              where: { email: `${emailPrefix(context.runId)}${index}@lab.example` },
-              defaults: { name: 'Lab sign-up' },
-            });
-            const payload = { runId: context.runId, id: row.id };
-            if (strategy === 'naive') {
-              await queue.addJobElsewhere(payload);
-              addedEarly += 1;
-            } else if (strategy === 'enqueue') {
-              await queue.jobs.enqueue(tx, 'lab_find_sign_up', payload);
-            } else {
-              await queue.jobs.enqueueOnCommit('lab_find_sign_up', payload);
-            }
-            await sync();
-            await context.faults.afterSync?.('early-job', index);
-            return row.id;
-          }),
-        () => queue.drainVisible(),
-      );
-      await context.faults.beforeCount?.('early-job');
-      const { values, failures, errors } = tally(outcomes, () => 'failed');
-      // On MySQL the transactional jobs wait in the outbox: move them now rather than at the
-      // worker app's next relay pass (both may run; the relay's ledger adds each job once).
-      if (context.server.kind !== 'postgres' && strategy === 'enqueue')
-        await queue.jobs.relay(db as AnyMySqlDatabase);
-      const expected = strategy === 'naive' ? addedEarly : values.length;
-      const ran = await watch.until(expected, JOBS_WAIT_MS);
-      const missing = [...ran.values()].filter((found) => !found).length;
-      const neverRan = Math.max(0, expected - ran.size);
-      return {
-        anomalies: missing + neverRan,
-        counts: {
-          'sign-ups': clients,
-          committed: values.length,
-          'jobs enqueued': expected,
-          'jobs that ran': ran.size,
-          'ran before their row existed': missing,
-          'found their row': ran.size - missing,
-          'never ran': neverRan,
-          'rolled back': failures.failed ?? 0,
-        },
-        summary:
-          missing + neverRan === 0
-            ? `Every job ran after its sign-up committed and found its row.`
-            : `${missing} of ${ran.size} jobs ran before their sign-up was committed and found nothing.`,
-        errors,
-      };
+      return await queue.withWorker(async () => {
+        // Jobs that exist whatever the transaction did: naive's, added before the commit.
+        let addedEarly = 0;
+        const outcomes = await runInWaves(
+          clients,
+          context.concurrency,
+          ({ index, sync }) =>
+            atomic(db, async (tx) => {
+              const { row } = await getOrCreate(tx, labSignUps, {
+                where: { email: `${emailPrefix(context.runId)}${index}@lab.example` },
+                defaults: { name: 'Lab sign-up' },
+              });
+              const payload = { runId: context.runId, id: row.id };
+              if (strategy === 'naive') {
+                await queue.addJobElsewhere(payload);
+                addedEarly += 1;
+              } else if (strategy === 'enqueue') {
+                await queue.jobs.enqueue(tx, 'lab_find_sign_up', payload);
+              } else {
+                await queue.jobs.enqueueOnCommit('lab_find_sign_up', payload);
+              }
+              await sync();
+              await context.faults.afterSync?.('early-job', index);
+              return row.id;
+            }),
+          () => queue.drainVisible(),
+        );
+        await context.faults.beforeCount?.('early-job');
+        const { values, failures, errors } = tally(outcomes, () => 'failed');
+        // On MySQL the transactional jobs wait in the outbox: move them now rather than at the
+        // worker app's next relay pass (both may run; the relay's ledger adds each job once).
+        if (context.server.kind !== 'postgres' && strategy === 'enqueue')
+          await queue.jobs.relay(db as AnyMySqlDatabase);
+        const expected = strategy === 'naive' ? addedEarly : values.length;
+        const ran = await watch.until(expected, JOBS_WAIT_MS);
+        const missing = [...ran.values()].filter((found) => !found).length;
+        const neverRan = Math.max(0, expected - ran.size);
+        return {
+          anomalies: missing + neverRan,
+          counts: {
+            'sign-ups': clients,
+            committed: values.length,
+            'jobs enqueued': expected,
+            'jobs that ran': ran.size,
+            'ran before their row existed': missing,
+            'found their row': ran.size - missing,
+            'never ran': neverRan,
+            'rolled back': failures.failed ?? 0,
+          },
+          summary:
+            missing + neverRan === 0
+              ? `Every job ran after its sign-up committed and found its row.`
+              : `${missing} of ${ran.size} jobs ran before their sign-up was committed and found nothing.`,
+          errors,
+        };
+      });
     } finally {
       watch.stop();
     }

@@ -31,6 +31,14 @@ export interface RunWatch {
 export interface LabQueue {
   jobs: Jobs<typeof labTasks>;
   /**
+   * Runs `fn` while the lab's worker runs: graphile-worker is started for the lab's tasks only
+   * (it fetches only the tasks in its task list, so the worker app keeps the welcome emails),
+   * one job at a time — jobs run in the order they became visible, which is what makes the
+   * sentinel of `drainVisible` meaningful — and stopped afterwards, so nothing of the lab runs
+   * in the web process between runs.
+   */
+  withWorker<T>(fn: () => Promise<T>): Promise<T>;
+  /**
    * What the article's buggy code does: adds the job through graphile-worker's `WorkerUtils`,
    * on its own pooled connection — committed at once, whatever transaction the caller has open.
    */
@@ -43,18 +51,16 @@ export interface LabQueue {
 }
 
 /**
- * Starts the lab's queue on the queue database: a small node-postgres pool of its own, and a
- * graphile-worker runner for the lab's tasks only (graphile-worker fetches only the tasks in
- * its task list, so the worker app keeps the welcome emails). One job at a time: jobs run in
- * the order they became visible, which is what makes the sentinel meaningful. `db` is where
- * the sign-ups live (the bookstore's database).
+ * The lab's queue on the queue database, with a small node-postgres pool of its own (no
+ * connection is opened until a run needs one). `db` is where the sign-ups live (the
+ * bookstore's database).
  */
-export async function startLabQueue(options: {
+export function startLabQueue(options: {
   connectionString: string;
   db: Database;
   /** The Drizzle database on the queue's database, when the data lives there too. */
   queueDb?: AnyPgDatabase;
-}): Promise<LabQueue> {
+}): LabQueue {
   const pool = new pg.Pool({ connectionString: options.connectionString, max: 4 });
   pool.on('error', (error) => console.error('[lab] idle queue connection failed:', error.message));
   pool.on('connect', (client) =>
@@ -67,44 +73,50 @@ export async function startLabQueue(options: {
   });
   const watches = new Map<string, (id: number, found: boolean) => void>();
   const sentinels = new Map<string, () => void>();
-  let utils: WorkerUtils | undefined;
-  let runner: Runner | undefined;
-  try {
-    await jobs.migrate();
-    utils = await makeWorkerUtils({ pgPool: pool });
-    runner = await run({
-      pgPool: pool,
-      taskList: jobs.taskList({
-        lab_find_sign_up: async ({ runId, id }) => {
-          const rows = await queryRows(
-            options.db,
-            sql`select id from lab_sign_ups where id = ${id}`,
-          );
-          watches.get(runId)?.(id, rows.length > 0);
-        },
-        lab_sentinel: ({ token }) => {
-          sentinels.get(token)?.();
-        },
-      }),
-      concurrency: 1,
-      noHandleSignals: true,
-      parsedCronItems: [],
-      logger: new Logger(() => (level, message) => {
-        if (level === 'error') console.error(`[lab worker] ${message}`);
-      }),
-    });
-  } catch (error) {
-    await Promise.resolve(runner?.stop()).catch(() => undefined);
-    await Promise.resolve(utils?.release()).catch(() => undefined);
-    await pool.end().catch(() => undefined);
-    throw error;
-  }
-  const started = { utils, runner };
+  let ready: Promise<WorkerUtils> | undefined;
+  // graphile-worker's schema, once (the web's sign-up service migrates it too), and its utils.
+  const utils = () => {
+    ready ??= jobs
+      .migrate()
+      .then(() => makeWorkerUtils({ pgPool: pool }))
+      .catch((error: unknown) => {
+        ready = undefined;
+        throw error;
+      });
+    return ready;
+  };
+  const taskList = jobs.taskList({
+    lab_find_sign_up: async ({ runId, id }) => {
+      const rows = await queryRows(options.db, sql`select id from lab_sign_ups where id = ${id}`);
+      watches.get(runId)?.(id, rows.length > 0);
+    },
+    lab_sentinel: ({ token }) => {
+      sentinels.get(token)?.();
+    },
+  });
 
   return {
     jobs,
+    async withWorker(fn) {
+      await utils();
+      const runner: Runner = await run({
+        pgPool: pool,
+        taskList,
+        concurrency: 1,
+        noHandleSignals: true,
+        parsedCronItems: [],
+        logger: new Logger(() => (level, message) => {
+          if (level === 'error') console.error(`[lab worker] ${message}`);
+        }),
+      });
+      try {
+        return await fn();
+      } finally {
+        await runner.stop();
+      }
+    },
     async addJobElsewhere(payload) {
-      await started.utils.addJob('lab_find_sign_up', payload);
+      await (await utils()).addJob('lab_find_sign_up', payload);
     },
     async drainVisible() {
       const token = randomUUID();
@@ -123,7 +135,7 @@ export async function startLabQueue(options: {
           );
         });
         // Priority 1 runs after every visible job of the default priority 0.
-        await started.utils.addJob('lab_sentinel', { token }, { priority: 1 });
+        await (await utils()).addJob('lab_sentinel', { token }, { priority: 1 });
         await reached;
       } finally {
         clearTimeout(timer);
@@ -141,10 +153,12 @@ export async function startLabQueue(options: {
         async until(count, timeoutMs) {
           const deadline = Date.now() + timeoutMs;
           while (seen.size < count && Date.now() < deadline) {
+            let timer: NodeJS.Timeout | undefined;
             await new Promise<void>((resolve) => {
               wake = resolve;
-              setTimeout(resolve, Math.max(0, deadline - Date.now())).unref();
+              timer = setTimeout(resolve, deadline - Date.now());
             });
+            clearTimeout(timer);
           }
           return new Map(seen);
         },
@@ -152,8 +166,8 @@ export async function startLabQueue(options: {
       };
     },
     async close() {
-      await started.runner.stop();
-      await started.utils.release();
+      const opened = await ready?.catch(() => undefined);
+      await opened?.release();
       await pool.end();
     },
   };
