@@ -1,4 +1,3 @@
-import { toSql } from './add-job.js';
 import { current, type Database } from '@racefree/transactions';
 import { executeRows } from '@racefree/transactions/internal';
 import { type DatabaseIdentity, probeIdentity } from './database-identity.js';
@@ -24,7 +23,7 @@ async function identityOf(key: object, tx: Database): Promise<DatabaseIdentity> 
       // fall through: probe on this transaction
     }
   }
-  const mine = probeIdentity((query) => executeRows(tx, toSql(query)));
+  const mine = probeIdentity((query) => executeRows(tx, query));
   identities.set(key, mine);
   mine.catch(() => {
     if (identities.get(key) === mine) identities.delete(key);

@@ -1,13 +1,11 @@
-import {
-  type AnyMySqlDatabase,
-  type AnyPgDatabase,
-  type Database,
-  InvalidArgumentError,
-} from '@racefree/transactions';
+import { type AnyPgDatabase, type Database, InvalidArgumentError } from '@racefree/transactions';
 import { familyOf } from '@racefree/transactions/internal';
 import { type JobHelpers, runMigrations, type TaskList } from 'graphile-worker';
 import pg from 'pg';
+import { AfterCommitRelay } from './after-commit-relay.js';
+import { BackgroundWork } from './background-work.js';
 import type { PayloadInput, TaskName, TaskSchemas } from './define-tasks.js';
+import type { Delivery } from './dialects/job-dialect.js';
 import {
   type EnqueueContext,
   type EnqueueOnCommitOptions,
@@ -16,6 +14,7 @@ import {
   enqueueJobOnCommit,
 } from './enqueue.js';
 import type { JobOptions } from './job-spec.js';
+import { permanentlyFailAfterAttempt } from './permanently-fail-job.js';
 import { Queue } from './queue.js';
 import { type RelayOptions, relayOutbox } from './relay.js';
 import { type RelayLoop, type StartRelayOptions, startRelayLoop } from './start-relay.js';
@@ -26,6 +25,8 @@ import {
   type TaskHandlers,
   type TaskListOptions,
 } from './task-list.js';
+
+export type { Delivery } from './dialects/job-dialect.js';
 
 /** Options of `createJobs`. Give exactly one of `connectionString` and `pool`. */
 export interface CreateJobsOptions<T extends TaskSchemas> {
@@ -46,13 +47,32 @@ export interface CreateJobsOptions<T extends TaskSchemas> {
   /** A node-postgres pool on the queue's database (yours: `close()` leaves it open). */
   pool?: pg.Pool;
   /**
-   * The Drizzle (postgres.js) database on the queue's database, if your data lives there too.
-   * Optional: any transaction on the queue's database is accepted; with `db`, transactions
-   * opened by `atomic(db, …)` share one probe query (the first), instead of one each.
+   * The Drizzle PostgreSQL database (postgres.js or node-postgres) on the queue's database, if
+   * your data lives there too. Optional: any transaction on the queue's database is accepted;
+   * with `db`, transactions opened by `atomic(db, …)` share one identity probe (the first),
+   * instead of one each.
    */
   db?: AnyPgDatabase;
   /** graphile-worker's schema. Default `'graphile_worker'`. */
   schema?: string;
+  /**
+   * How `enqueue` puts a job into a PostgreSQL transaction. Default `'add_job'`: graphile-worker's
+   * `add_job` on the transaction (the transaction must be on the queue's database). `'outbox'`:
+   * a row in racefree's outbox table of the transaction's own database (any database; create
+   * it with `installOutbox`), relayed into the queue after the commit with one `add_jobs` per
+   * batch — for commit-heavy loads, since a transaction that calls `add_job` sends a NOTIFY,
+   * and PostgreSQL commits notifying transactions one at a time, server-wide. MySQL/MariaDB
+   * transactions always use the outbox.
+   */
+  delivery?: Delivery;
+  /**
+   * After an `atomic` transaction that wrote outbox rows commits, relay that outbox at once
+   * from this process (in the background: the commit does not wait for it). Default: `true`
+   * with `delivery: 'outbox'`, `false` otherwise — MySQL/MariaDB rows then wait for the
+   * `startRelay` loop, as they always did. Either way run `startRelay` in one process: it
+   * relays what a crash, a raw `db.transaction()` or an unreachable queue left behind.
+   */
+  relayAfterCommit?: boolean;
 }
 
 /** Typed access to one graphile-worker queue (see `createJobs`). */
@@ -63,20 +83,18 @@ export interface Jobs<T extends TaskSchemas> {
   readonly pgPool: pg.Pool;
   /** graphile-worker's schema. */
   readonly schema: string;
+  /** How `enqueue` puts a job into a PostgreSQL transaction (`createJobs({ delivery })`). */
+  readonly delivery: Delivery;
   /**
    * Enqueues a job so that it exists if and only if the surrounding transaction commits.
-   * - In a PostgreSQL transaction on the queue's database (`atomic(db, …)`, or a raw
-   *   `db.transaction()`), the job row is written *on that transaction*: no worker can see it
-   *   before your data commits, and a rollback removes it with the data. In an `atomic` block
-   *   a job without a `jobKey` is inserted without `add_job`'s NOTIFY (which would make every
-   *   notifying commit on the server wait for the previous one) and the workers are woken
-   *   right after the commit, before your own `onCommit` hooks run; keyed jobs, the first job
-   *   of a task or named queue, raw transactions and a queue schema newer than graphile-worker
-   *   0.17.3's use `add_job` itself.
-   * - In a PostgreSQL transaction on any other database: refused (`ForeignTransactionError`);
-   *   use `enqueueOnCommit` there.
-   * - In a MySQL/MariaDB transaction: an outbox row is written in it; `relay` adds the job
-   *   once it has committed (exactly once, even across relay crashes).
+   * - In a PostgreSQL transaction, default delivery (`'add_job'`): the job is added with
+   *   graphile-worker's `add_job` *on that transaction* (`atomic(db, …)` or a raw
+   *   `db.transaction()`): no worker can see it before your data commits, and a rollback
+   *   removes it with the data. The transaction must be on the queue's database; another one
+   *   is refused (`ForeignTransactionError`).
+   * - In a PostgreSQL transaction with `delivery: 'outbox'`, or in a MySQL/MariaDB
+   *   transaction: an outbox row is written in it (on any database); the relay adds the job
+   *   once it has committed — exactly once, even across relay crashes.
    * - Outside any transaction: added now.
    *
    * The payload is validated first (`InvalidPayloadError` names the field), so a bad payload
@@ -99,8 +117,8 @@ export interface Jobs<T extends TaskSchemas> {
    * Celery's `delay_on_commit`: validates now, adds the job in an `onCommit` hook — after the
    * innermost `atomic` block's transaction commits (on any database), never after a rollback;
    * at once outside a transaction. At-most-once: if the process dies between the commit and
-   * the hook, the job is lost; prefer `enqueue` where the data and queue share a database,
-   * or the outbox on MySQL. Hook defaults: not robust (a dispatch error is thrown from `atomic`).
+   * the hook, the job is lost; prefer `enqueue` (`add_job` or the outbox). Hook defaults: not
+   * robust (a dispatch error is thrown from `atomic`).
    *
    * @example
    * await atomic(otherPgDb, async () => {
@@ -113,36 +131,40 @@ export interface Jobs<T extends TaskSchemas> {
     options?: EnqueueOnCommitOptions,
   ): Promise<void>;
   /**
-   * Moves every committed outbox row of `mysqlDb` into the queue and resolves with the number
-   * of jobs added, once the outbox is empty. Batches are taken `FOR UPDATE SKIP LOCKED`, so
-   * relays run side by side safely. Each batch's jobs are added in one PostgreSQL transaction
-   * that also records the outbox ids in a ledger (`racefree_jobs.outbox_ledger`, created on
-   * first use); ids already there are skipped; the MySQL rows are deleted only after that
-   * commit. A crash anywhere neither loses nor doubles a job. Defaults: batches of 100.
+   * Moves every committed outbox row of `outboxDb` (MySQL/MariaDB, or PostgreSQL with
+   * `delivery: 'outbox'`) into the queue and resolves with the number of jobs added, once the
+   * outbox is empty. Batches are taken `FOR UPDATE SKIP LOCKED`, so relays run side by side
+   * safely. Each batch's jobs are added with one `add_jobs` in one queue transaction that also
+   * records the outbox ids in a ledger (`racefree_jobs.outbox_ledger`, created on first use);
+   * ids already there are skipped; the outbox rows are deleted only after that commit. A crash
+   * anywhere neither loses nor doubles a job. Defaults: batches of 100. An after-commit pass
+   * of this object on the same outbox is waited for first, so once this resolves every row
+   * committed before the call is in the queue (unless another process's relay holds it).
    *
    * @example
    * await installOutbox(mysqlDb);
    * const moved = await jobs.relay(mysqlDb);
    */
-  relay(mysqlDb: AnyMySqlDatabase, options?: RelayOptions): Promise<number>;
+  relay(outboxDb: Database, options?: RelayOptions): Promise<number>;
   /**
    * Runs `relay` in a loop until `stop()`: a pass whenever the last one found the outbox empty
    * and `pollIntervalMs` (default 1000) passed; failures are reported to `onError` and retried
    * with doubling pauses (at most `maxBackoffMs`, default 30 000). `stop()` lets the batch in
-   * flight finish.
+   * flight finish. With after-commit relays it is the safety net; without, the delivery.
    *
    * @example
-   * const loop = jobs.startRelay(mysqlDb, { onError: (e) => log.error(e) });
+   * const loop = jobs.startRelay(db, { onError: (e) => log.error(e) });
    * process.once('SIGTERM', () => void loop.stop());
    */
-  startRelay(mysqlDb: AnyMySqlDatabase, options?: StartRelayOptions): RelayLoop;
+  startRelay(outboxDb: Database, options?: StartRelayOptions): RelayLoop;
   /**
    * A graphile-worker task list for these tasks. Every payload is validated first: an invalid
    * one fails its job permanently — no attempts left, `last_error` names the field, never
-   * retried. With `{ atomic: db }` each handler runs in `atomic(db, …)` (receiving `tx`), so a
-   * failed attempt leaves no writes behind before graphile-worker retries it (exponential
-   * backoff). Delivery is at-least-once — a handler's commit and graphile-worker's completion
-   * are two transactions — so write handlers to be idempotent.
+   * retried (the attempt fails, then graphile-worker's `permanently_fail_jobs` retires the job
+   * before its retry is due). With `{ atomic: db }` each handler runs in `atomic(db, …)`
+   * (receiving `tx`), so a failed attempt leaves no writes behind before graphile-worker
+   * retries it (exponential backoff). Delivery is at-least-once — a handler's commit and
+   * graphile-worker's completion are two transactions — so write handlers to be idempotent.
    *
    * @example
    * const taskList = jobs.taskList({
@@ -158,14 +180,18 @@ export interface Jobs<T extends TaskSchemas> {
   /** Installs or upgrades graphile-worker's schema (its `runMigrations`). */
   migrate(): Promise<void>;
   /**
-   * Sends the wake-ups still owed for committed jobs (waiting at most 5 s: a job whose wake-up
-   * is not sent runs at the workers' next poll), then ends the pool if `createJobs` opened it.
+   * Stops this object's background work — after-commit relay passes finish their batch in
+   * flight, bad-payload jobs not yet failed for good are left to their retry — waiting at most
+   * 10 s, then ends the pool if `createJobs` opened it.
    */
   close(): Promise<void>;
 }
 
 /** The longest delay a Node timer keeps; a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long `close()` waits for background work (a queue database gone dark). */
+const CLOSE_WAIT_MS = 10_000;
+const DELIVERIES: readonly Delivery[] = ['add_job', 'outbox'];
 
 /**
  * A node-postgres client class whose connecting (TCP, startup, authentication, up to the first
@@ -187,11 +213,14 @@ function boundedClient(timeoutMs: number): typeof pg.Client {
 }
 
 /**
- * Binds typed tasks to a graphile-worker queue in PostgreSQL: `enqueue` (transactional),
- * `enqueueOnCommit`, the MySQL outbox `relay`, and `taskList` for the worker.
+ * Binds typed tasks to a graphile-worker queue in PostgreSQL: `enqueue` (transactional, through
+ * `add_job` or the outbox), `enqueueOnCommit`, the outbox `relay`, and `taskList` for the
+ * worker. Safe to create at start-up: nothing is sent to a database until the first call.
+ * Defaults: `delivery: 'add_job'`, schema `graphile_worker`, a pool of 10 for
+ * `connectionString`.
  *
  * @example
- * const jobs = createJobs({ tasks, connectionString: process.env.QUEUE_DATABASE_URL });
+ * const jobs = createJobs({ tasks, connectionString: process.env.DATABASE_URL, db });
  * await jobs.migrate();
  */
 export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptions<T>): Jobs<T> {
@@ -203,6 +232,7 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
     maxPoolSize = 10,
     connectTimeoutMs = 10_000,
     schema = 'graphile_worker',
+    delivery = 'add_job',
   } = options;
   if (!tasks || typeof tasks !== 'object')
     throw new InvalidArgumentError('createJobs needs { tasks } from defineTasks({ … }).');
@@ -233,33 +263,57 @@ export function createJobs<const T extends TaskSchemas>(options: CreateJobsOptio
     throw new InvalidArgumentError(
       'createJobs({ db }) is the Drizzle PostgreSQL database of the queue; MySQL databases are passed to enqueue and relay instead.',
     );
+  if (!DELIVERIES.includes(delivery))
+    throw new InvalidArgumentError(
+      `createJobs({ delivery }) must be 'add_job' or 'outbox', not ${JSON.stringify(delivery)}.`,
+    );
+  const relayAfterCommit = options.relayAfterCommit ?? delivery === 'outbox';
+  if (typeof relayAfterCommit !== 'boolean')
+    throw new InvalidArgumentError(
+      `createJobs({ relayAfterCommit }) must be true or false, not ${JSON.stringify(relayAfterCommit)}.`,
+    );
   const pgPool =
     pool ??
     new pg.Pool({ connectionString, max: maxPoolSize, Client: boundedClient(connectTimeoutMs) });
   const queue = new Queue(pgPool, schema, pool === undefined);
-  const context: EnqueueContext = { queue, tasks, queueDb: db };
+  const background = new BackgroundWork();
+  const context: EnqueueContext = {
+    queue,
+    tasks,
+    queueDb: db,
+    delivery,
+    afterCommit: relayAfterCommit ? new AfterCommitRelay(queue, background) : undefined,
+  };
 
   return {
     tasks,
     pgPool,
     schema,
+    delivery,
     enqueue: (target, name, payload, jobOptions) =>
       enqueueJob(context, target, name, payload, jobOptions),
     enqueueOnCommit: (name, payload, hookOptions) =>
       enqueueJobOnCommit(context, name, payload, hookOptions),
-    relay: (mysqlDb, relayOptions) => relayOutbox(queue, mysqlDb, relayOptions),
-    startRelay: (mysqlDb, loopOptions) => startRelayLoop(queue, mysqlDb, loopOptions),
+    relay: async (outboxDb, relayOptions) => {
+      // Rows an after-commit pass of ours holds would be skipped, not waited for.
+      await context.afterCommit?.idle(outboxDb);
+      return relayOutbox(queue, outboxDb, relayOptions);
+    },
+    startRelay: (outboxDb, loopOptions) => startRelayLoop(queue, outboxDb, loopOptions),
     taskList: (
       handlers: TaskHandlers<T, JobHelpers> | TaskHandlers<T, AtomicJobHelpers<Database>>,
       listOptions?: TaskListOptions<Database>,
     ) =>
       buildTaskList(
         tasks,
-        schema,
         handlers as unknown as Record<string, TaskHandler<never, never>>,
         listOptions,
+        (attempt, message) => permanentlyFailAfterAttempt(queue, background, attempt, message),
       ),
     migrate: () => runMigrations({ pgPool, schema }),
-    close: () => queue.close(),
+    close: async () => {
+      await background.stop(CLOSE_WAIT_MS);
+      await queue.close();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import { type Database, onCommit } from '@racefree/transactions';
-import { activeTransaction } from '@racefree/transactions/internal';
+import { activeTransaction, onCommitNotice } from '@racefree/transactions/internal';
+import type { AfterCommitRelay } from './after-commit-relay.js';
 import type { TaskSchemas } from './define-tasks.js';
+import type { Delivery } from './dialects/job-dialect.js';
 import { jobDialectFor } from './dialects/job-dialect-for.js';
 import type { JobOptions } from './job-spec.js';
 import { prepareJob } from './prepare-job.js';
@@ -10,7 +12,7 @@ import type { Queue } from './queue.js';
 export type EnqueueResult =
   /** Added on your PostgreSQL transaction: it exists if and only if that transaction commits. */
   | { queued: 'in-transaction'; jobId: string }
-  /** Written to the outbox in your MySQL/MariaDB transaction; the relay will add it. */
+  /** Written to the outbox in your transaction; the relay adds it once that has committed. */
   | { queued: 'outbox'; outboxId: string }
   /** No transaction was open: added to the queue at once. */
   | { queued: 'now'; jobId: string };
@@ -32,11 +34,14 @@ export interface EnqueueContext {
   tasks: TaskSchemas;
   /** The Drizzle database of the queue's database, when `createJobs` was given one. */
   queueDb: Database | undefined;
+  delivery: Delivery;
+  /** Relays an outbox right after its transaction commits; `undefined` when turned off. */
+  afterCommit: AfterCommitRelay | undefined;
 }
 
 /**
- * The transactional enqueue: the job joins whatever transaction `db` is in (PostgreSQL: on the
- * queue's database, refused elsewhere; MySQL/MariaDB: as an outbox row), or is added now.
+ * The transactional enqueue: the job joins whatever transaction `db` is in — through
+ * `add_job` or the outbox, as the dialect and `delivery` say — or is added now.
  */
 export async function enqueueJob(
   context: EnqueueContext,
@@ -49,10 +54,19 @@ export async function enqueueJob(
   const spec = await prepareJob(context.tasks, name, payload, options);
   const active = activeTransaction(db);
   if (!active) return { queued: 'now', jobId: await context.queue.addNow(spec) };
-  return dialect.enqueueInTransaction(context.queue, active.tx, spec, {
+  const result = await dialect.enqueueInTransaction(context.queue, active.tx, spec, {
     queueDb: context.queueDb,
-    managed: !active.unmanaged,
+    delivery: context.delivery,
   });
+  const { afterCommit } = context;
+  // A raw db.transaction() has no commit to hook: its rows wait for startRelay. Registered
+  // where the row was written (the innermost block), so a savepoint that rolls back drops the
+  // pass with the row; a notice runs before the caller's own hooks and can never fail them.
+  if (result.queued === 'outbox' && afterCommit && !active.unmanaged) {
+    const { root } = active;
+    await onCommitNotice(() => afterCommit.kick(root), { db: active.tx });
+  }
+  return result;
 }
 
 /** Celery's `delay_on_commit`: validate now, dispatch from an `onCommit` hook. */

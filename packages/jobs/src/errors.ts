@@ -44,22 +44,23 @@ export class UnknownTaskError extends RacefreeError {
 /**
  * `enqueue` was given a PostgreSQL transaction on a database other than the queue's: the job
  * cannot commit or roll back with that transaction, so enqueuing it there would reintroduce the
- * "job runs before its data commits" race. Use `jobs.enqueueOnCommit` for that database, or
+ * "job runs before its data commits" race. Use `delivery: 'outbox'` (the job goes to that
+ * database's outbox and is relayed exactly once), `jobs.enqueueOnCommit` for that database, or
  * keep the queue in the same database.
  */
 export class ForeignTransactionError extends RacefreeError {
   constructor(queue: string, given: string) {
     super(
       'FOREIGN_TRANSACTION',
-      `enqueue was given a PostgreSQL transaction on ${given}, but the job queue lives in ${queue}: a job added there could neither commit nor roll back with this transaction. Use jobs.enqueueOnCommit(name, payload) to dispatch after this transaction commits, or pass a transaction of the queue's database.`,
+      `enqueue was given a PostgreSQL transaction on ${given}, but the job queue lives in ${queue}: a job added there could neither commit nor roll back with this transaction. Use createJobs({ delivery: 'outbox' }) to write the job to that database's outbox (relayed exactly once after commit), jobs.enqueueOnCommit(name, payload) to dispatch after this transaction commits, or pass a transaction of the queue's database.`,
     );
   }
 }
 
 /**
- * `graphile_worker.add_job` returned no job even after retries: with a `jobKey`, graphile-worker
- * 0.17 returns nothing when the existing job with that key gets locked by a worker between its
- * two statements (graphile/worker issue 580). The enclosing transaction should be retried.
+ * graphile-worker's `add_job` (or `add_jobs`) returned no job even after retries: with a
+ * `jobKey`, it returns nothing when the existing job with that key gets locked by a worker
+ * between its two statements (graphile/worker issue 580). Retry the enclosing transaction.
  */
 export class JobNotAddedError extends RacefreeError {
   readonly attempts: number;
@@ -67,18 +68,22 @@ export class JobNotAddedError extends RacefreeError {
   constructor(task: string, jobKey: string | undefined, attempts: number) {
     super(
       'JOB_NOT_ADDED',
-      `graphile_worker.add_job returned no job for task "${task}"${jobKey === undefined ? '' : ` (jobKey ${JSON.stringify(jobKey)})`} on ${attempts} attempts: the job with that key kept being picked up by a worker at the same moment. Retry the transaction.`,
+      `graphile-worker's add_job returned no job for task "${task}"${jobKey === undefined ? '' : ` (jobKey ${JSON.stringify(jobKey)})`} on ${attempts} attempts: the job with that key kept being picked up by a worker at the same moment. Retry the transaction.`,
     );
     this.attempts = attempts;
   }
 }
 
-/** The outbox table is missing in the MySQL/MariaDB database. */
+/** The outbox table is missing in the database a job was written to, or a relay drains. */
 export class OutboxMissingError extends RacefreeError {
-  constructor(cause: unknown) {
+  constructor(cause: unknown, database: 'PostgreSQL' | 'MySQL/MariaDB' = 'MySQL/MariaDB') {
+    const [table, ddl] =
+      database === 'PostgreSQL'
+        ? ['pgOutboxTable', 'PG_OUTBOX_MIGRATION_SQL']
+        : ['outboxTable', 'OUTBOX_MIGRATION_SQL'];
     super(
       'OUTBOX_MISSING',
-      'The racefree_outbox table does not exist in this MySQL/MariaDB database. Run installOutbox(db) once at start-up, or add outboxTable (or OUTBOX_MIGRATION_SQL) to your migrations.',
+      `The racefree_outbox table does not exist in this ${database} database. Run installOutbox(db) once at start-up, or add ${table} (or ${ddl}) to your migrations.`,
       { cause },
     );
   }

@@ -1,7 +1,8 @@
 export {
-  type Jobs,
   type CreateJobsOptions,
   createJobs,
+  type Delivery,
+  type Jobs,
 } from './create-jobs.js';
 export {
   defineTasks,
@@ -10,6 +11,12 @@ export {
   type TaskName,
   type TaskSchemas,
 } from './define-tasks.js';
+export {
+  OUTBOX_MIGRATION_SQL,
+  OUTBOX_TABLE_NAME,
+  outboxTable,
+} from './dialects/outbox-table.js';
+export { PG_OUTBOX_MIGRATION_SQL, pgOutboxTable } from './dialects/pg-outbox-table.js';
 export type { EnqueueOnCommitOptions, EnqueueResult } from './enqueue.js';
 export {
   ForeignTransactionError,
@@ -19,14 +26,9 @@ export {
   type PayloadIssue,
   UnknownTaskError,
 } from './errors.js';
+export { installOutbox } from './install-outbox.js';
 export type { JobKeyMode, JobOptions, JobSpec } from './job-spec.js';
 export { LEDGER_MIGRATION_SQL, LEDGER_TABLE } from './ledger.js';
-export {
-  installOutbox,
-  OUTBOX_MIGRATION_SQL,
-  OUTBOX_TABLE_NAME,
-  outboxTable,
-} from './outbox-table.js';
 export type { RelayBatch, RelayFaults, RelayOptions } from './relay.js';
 export type { RelayLoop, StartRelayOptions } from './start-relay.js';
 export type {

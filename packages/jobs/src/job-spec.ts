@@ -5,7 +5,7 @@ export type JobKeyMode = 'replace' | 'preserve_run_at' | 'unsafe_dedupe';
 
 const JOB_KEY_MODES: readonly JobKeyMode[] = ['replace', 'preserve_run_at', 'unsafe_dedupe'];
 
-/** Options of one job; all optional, all passed to `graphile_worker.add_job` untouched. */
+/** Options of one job; all optional, all passed to graphile-worker's `add_job` untouched. */
 export interface JobOptions {
   /** Do not run before this moment. Default: now. Exclusive with `delayMs`. */
   runAt?: Date;
@@ -82,18 +82,17 @@ export function toJobSpec(identifier: string, payload: unknown, options: JobOpti
 }
 
 /**
- * The spec as statement parameters, in `add_job`'s argument order: identifier, payload (JSON
- * text), queue name, run at, max attempts, job key, priority, job key mode ($1 … $8).
+ * The spec as one element of graphile-worker's `job_spec` type, keyed by that type's field
+ * names, for `add_jobs` (the database maps it onto the type, whatever its field types).
  */
-export function jobSpecParams(spec: JobSpec): unknown[] {
-  return [
-    spec.identifier,
-    JSON.stringify(spec.payload ?? {}),
-    spec.queueName,
-    spec.runAt,
-    spec.maxAttempts,
-    spec.jobKey,
-    spec.priority,
-    spec.jobKeyMode,
-  ];
+export function jobSpecRecord(spec: JobSpec): Record<string, unknown> {
+  return {
+    identifier: spec.identifier,
+    payload: spec.payload ?? {},
+    queue_name: spec.queueName,
+    run_at: spec.runAt,
+    max_attempts: spec.maxAttempts,
+    job_key: spec.jobKey,
+    priority: spec.priority,
+  };
 }

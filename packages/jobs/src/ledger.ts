@@ -36,8 +36,8 @@ export function installLedger(queue: Queue): Promise<void> {
   return done;
 }
 
-/** A Postgres bigint[] literal of decimal ids (they come from the outbox's BIGINT column). */
-function idArray(ids: readonly string[]): SQL {
+/** A PostgreSQL bigint[] of decimal ids (they come from an outbox's BIGINT column). */
+export function idArray(ids: readonly string[]): SQL {
   for (const id of ids) if (!/^\d+$/.test(id)) throw new Error(`not an outbox id: ${id}`);
   return sql`${`{${ids.join(',')}}`}::bigint[]`;
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnyMySqlDatabase } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import type { Queue } from './queue.js';
 import { type RelayOptions, relayOutbox } from './relay.js';
 
@@ -26,7 +26,7 @@ export interface RelayLoop {
 /** Runs `relay` until stopped, pausing when the outbox is empty and backing off on errors. */
 export function startRelayLoop(
   queue: Queue,
-  mysqlDb: AnyMySqlDatabase,
+  outboxDb: Database,
   options: StartRelayOptions = {},
 ): RelayLoop {
   const {
@@ -42,7 +42,7 @@ export function startRelayLoop(
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const moved = await relayOutbox(queue, mysqlDb, { ...relayOptions, signal });
+        const moved = await relayOutbox(queue, outboxDb, { ...relayOptions, signal });
         failures = 0;
         if (moved > 0) onRelayed?.(moved);
       } catch (error) {

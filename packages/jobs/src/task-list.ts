@@ -8,7 +8,7 @@ import {
 import type { JobHelpers, TaskList } from 'graphile-worker';
 import { type PayloadOutput, type TaskName, type TaskSchemas, taskSchema } from './define-tasks.js';
 import { InvalidPayloadError } from './errors.js';
-import { failJobPermanently } from './fail-job-permanently.js';
+import type { FailedAttempt } from './permanently-fail-job.js';
 import { validatePayload } from './validate-payload.js';
 
 /** A task handler: the validated payload, and graphile-worker's helpers (plus `tx` when atomic). */
@@ -31,12 +31,15 @@ export interface TaskListOptions<D extends Database> extends AtomicOptions {
   atomic: D;
 }
 
-/** Builds the graphile-worker task list (see `Jobs.taskList`). */
+/**
+ * Builds the graphile-worker task list (see `Jobs.taskList`). `failForGood` is told of each
+ * attempt that found a bad payload, after which the task throws (see `permanentlyFailAfterAttempt`).
+ */
 export function buildTaskList(
   tasks: TaskSchemas,
-  schema: string,
   handlers: Record<string, TaskHandler<never, never>>,
   options: TaskListOptions<Database> | undefined,
+  failForGood: (attempt: FailedAttempt, message: string) => void,
 ): TaskList {
   const { atomic: atomicDb, ...atomicOptions } = options ?? {};
   const list: TaskList = {};
@@ -50,9 +53,10 @@ export function buildTaskList(
       try {
         value = await validatePayload(name, schemaOfTask, payload);
       } catch (error) {
-        // Retrying cannot fix a payload: take the job's attempts away, then fail it, so its
-        // last_error names the field and it is never rescheduled (no retry storm).
-        if (error instanceof InvalidPayloadError) await failJobPermanently(helpers, schema);
+        // Retrying cannot fix a payload. This attempt fails (graphile-worker records the error
+        // and unlocks the job), and the job is then failed for good before its retry is due:
+        // its last_error names the field, and it is never fetched again (no retry storm).
+        if (error instanceof InvalidPayloadError) failForGood(helpers.job, error.message);
         throw error;
       }
       if (!atomicDb) {

@@ -80,5 +80,12 @@ describe('defineTasks', () => {
     expect(() => createJobs({ tasks } as never)).toThrow(
       /exactly one of connectionString and pool/,
     );
+    const url = 'postgres://unused@127.0.0.1:1/none';
+    expect(() => createJobs({ tasks, connectionString: url, delivery: 'later' as never })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() =>
+      createJobs({ tasks, connectionString: url, relayAfterCommit: 'yes' as never }),
+    ).toThrow(/relayAfterCommit/);
   });
 });

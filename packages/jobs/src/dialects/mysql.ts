@@ -1,48 +1,46 @@
-import { type AnyMySqlDatabase, type Database } from '@racefree/transactions';
-import { executeRows, executeStatement } from '@racefree/transactions/internal';
+import type { Database } from '@racefree/transactions';
+import { execute, executeRows, executeStatement } from '@racefree/transactions/internal';
 import { type SQL, sql } from 'drizzle-orm';
 import { OutboxMissingError } from '../errors.js';
 import type { JobSpec } from '../job-spec.js';
-import { OUTBOX_TABLE_NAME } from '../outbox-table.js';
-import type { JobDialect } from './job-dialect.js';
+import type { JobDialect, OutboxStatements } from './job-dialect.js';
+import { OUTBOX_MIGRATION_SQL, OUTBOX_TABLE_NAME } from './outbox-table.js';
 
 const outbox = sql.identifier(OUTBOX_TABLE_NAME);
 
-/** MySQL 1146 / MariaDB: table doesn't exist. */
+/** MySQL / MariaDB: table doesn't exist. */
 const NO_SUCH_TABLE = 1146;
 
-/** MySQL and MariaDB: an outbox row in the caller's transaction, moved to the queue by the relay. */
-export const mysqlJobDialect: JobDialect = {
-  async enqueueInTransaction(_queue, tx, spec) {
-    let result: unknown;
-    try {
-      result = await (tx as AnyMySqlDatabase).execute(
-        sql`insert into ${outbox} (task_identifier, job) values (${spec.identifier}, ${JSON.stringify(spec)})`,
-      );
-    } catch (error) {
-      if (errnoOf(error) === NO_SUCH_TABLE) throw new OutboxMissingError(error);
-      throw error;
-    }
-    const header = (result as [{ insertId?: number | bigint }])[0];
-    return { queued: 'outbox', outboxId: String(header?.insertId) };
-  },
-};
-
-/** A row of the outbox, as the relay reads it. */
-export interface OutboxRow {
-  id: string;
-  spec: JobSpec;
+/** Runs `statement`, naming a missing outbox table as such. */
+async function onOutbox<T>(statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if (errnoOf(error) === NO_SUCH_TABLE) throw new OutboxMissingError(error, 'MySQL/MariaDB');
+    throw error;
+  }
 }
 
-/** The relay's statements, MySQL/MariaDB syntax. */
-export const outboxStatements = {
-  /** The next batch, locked; rows another relay holds are skipped, not waited for. */
-  async lockBatch(tx: Database, limit: number, lockClause: string): Promise<OutboxRow[]> {
+/** The MySQL/MariaDB outbox's statements. */
+const mysqlOutbox: OutboxStatements = {
+  database: 'MySQL/MariaDB',
+  async insert(tx, spec) {
+    const { insertId } = await onOutbox(() =>
+      execute(
+        tx,
+        sql`insert into ${outbox} (task_identifier, job) values (${spec.identifier}, ${JSON.stringify(spec)})`,
+      ),
+    );
+    return String(insertId);
+  },
+  async lockBatch(tx, limit, lockClause) {
     // CAST … AS CHAR: MySQL's JSON type comes back parsed from mysql2, MariaDB's (LONGTEXT) as
     // a string; casting makes both a string.
-    const rows = await executeRows<{ id: unknown; job: unknown }>(
-      tx,
-      sql`select id, cast(job as char) as job from ${outbox} order by id limit ${limit}${sql.raw(lockClause)}`,
+    const rows = await onOutbox(() =>
+      executeRows<{ id: unknown; job: unknown }>(
+        tx,
+        sql`select id, cast(job as char) as job from ${outbox} order by id limit ${limit}${sql.raw(lockClause)}`,
+      ),
     );
     return rows.map((row) => ({
       id: String(row.id),
@@ -50,18 +48,17 @@ export const outboxStatements = {
     }));
   },
   /**
-   * Deletes the batch's rows, one primary-key equality each. One `id IN (…)` statement looks
-   * equivalent but is not: on a small or freshly created outbox the optimizer may choose a full
-   * scan, and a scanning DELETE waits for every row it meets — rows that other relays hold —
-   * so two relays deadlock on each other's batches (seen on MariaDB 10.11). A PK equality is
-   * always a single-row lookup that locks only the row it deletes, which this relay holds.
+   * One primary-key equality each. One `id IN (…)` statement looks equivalent but is not: on a
+   * small or freshly created outbox the optimizer may choose a full scan, and a scanning DELETE
+   * waits for every row it meets — rows that other relays hold — so two relays deadlock on each
+   * other's batches (seen on MariaDB 10.11). A PK equality is always a single-row lookup that
+   * locks only the row it deletes, which this relay holds.
    */
-  async deleteRows(tx: Database, ids: readonly string[]): Promise<void> {
+  async deleteRows(tx, ids) {
     for (const id of ids)
       await executeStatement(tx, sql`delete from ${outbox} where id = ${sql.raw(checkedId(id))}`);
   },
-  /** Which of `ids` still exist (a plain, non-locking read). */
-  async existing(db: Database, ids: readonly string[]): Promise<Set<string>> {
+  async existing(db, ids) {
     if (ids.length === 0) return new Set();
     const rows = await executeRows<{ id: unknown }>(
       db,
@@ -69,13 +66,23 @@ export const outboxStatements = {
     );
     return new Set(rows.map((row) => String(row.id)));
   },
-  /** Names this outbox for the ledger: server and database, so two outboxes never share ids. */
-  async source(db: Database): Promise<string> {
+  async source(db) {
     const [row] = await executeRows<{ host: unknown; port: unknown; db: unknown }>(
       db,
       sql`select @@hostname as host, @@port as port, database() as db`,
     );
     return `mysql://${String(row?.host)}:${String(row?.port)}/${String(row?.db)}`;
+  },
+  async install(db) {
+    await executeStatement(db, sql.raw(OUTBOX_MIGRATION_SQL));
+  },
+};
+
+/** MySQL and MariaDB: an outbox row in the caller's transaction, moved to the queue by the relay. */
+export const mysqlJobDialect: JobDialect = {
+  outbox: mysqlOutbox,
+  async enqueueInTransaction(_queue, tx: Database, spec) {
+    return { queued: 'outbox', outboxId: await mysqlOutbox.insert(tx, spec) };
   },
 };
 

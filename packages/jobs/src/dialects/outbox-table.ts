@@ -1,17 +1,15 @@
-import { type AnyMySqlDatabase, InvalidArgumentError } from '@racefree/transactions';
-import { executeStatement, familyOf } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import { bigint, datetime, json, mysqlTable, varchar } from 'drizzle-orm/mysql-core';
 
-/** Name of the outbox table in the MySQL/MariaDB database. */
+/** Name of the outbox table: in MySQL/MariaDB, and in PostgreSQL with `delivery: 'outbox'`. */
 export const OUTBOX_TABLE_NAME = 'racefree_outbox';
 
 /**
  * The outbox as a Drizzle MySQL table, for projects whose drizzle-kit schema should own it
- * (export it from your schema file and generate a migration). Rows are written by
- * `jobs.enqueue(mysqlDb, …)` inside your transaction and moved into graphile-worker by
- * `jobs.relay`; never update or reuse them by hand, and never TRUNCATE the table while a relay
- * may run (the relay's ledger relies on ids never being reused).
+ * (export it from your schema file and generate a migration; `pgOutboxTable` is the PostgreSQL
+ * one). Rows are written by `jobs.enqueue(mysqlDb, …)` inside your transaction and moved into
+ * graphile-worker by `jobs.relay`; never update or reuse them by hand, and never TRUNCATE the
+ * table while a relay may run (the relay's ledger relies on ids never being reused).
  *
  * @example
  * // schema.ts
@@ -28,9 +26,10 @@ export const outboxTable = mysqlTable(OUTBOX_TABLE_NAME, {
 });
 
 /**
- * The DDL of the outbox, for projects that manage migrations by hand (idempotent: `IF NOT
- * EXISTS`). Works on MySQL ≥ 8.0 and MariaDB ≥ 10.6 (the relay needs `SKIP LOCKED`); both
- * keep AUTO_INCREMENT counters across restarts, so outbox ids are never reused.
+ * The DDL of the MySQL/MariaDB outbox, for projects that manage migrations by hand
+ * (idempotent: `IF NOT EXISTS`; `installOutbox(mysqlDb)` runs it). Works on MySQL ≥ 8.0 and
+ * MariaDB ≥ 10.6 (the relay needs `SKIP LOCKED`); both keep AUTO_INCREMENT counters across
+ * restarts, so outbox ids are never reused.
  */
 export const OUTBOX_MIGRATION_SQL = `CREATE TABLE IF NOT EXISTS ${OUTBOX_TABLE_NAME} (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
@@ -38,17 +37,3 @@ export const OUTBOX_MIGRATION_SQL = `CREATE TABLE IF NOT EXISTS ${OUTBOX_TABLE_N
   job JSON NOT NULL,
   created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
 ) ENGINE=InnoDB`;
-
-/**
- * Creates the outbox table if it does not exist. Idempotent and safe to call at every start-up.
- *
- * @example
- * await installOutbox(mysqlDb);
- */
-export async function installOutbox(mysqlDb: AnyMySqlDatabase): Promise<void> {
-  if (familyOf(mysqlDb, 'installOutbox') !== 'mysql')
-    throw new InvalidArgumentError(
-      'installOutbox needs a MySQL/MariaDB database: on PostgreSQL jobs are added in your transaction directly, no outbox is needed.',
-    );
-  await executeStatement(mysqlDb, sql.raw(OUTBOX_MIGRATION_SQL));
-}

@@ -1,29 +1,104 @@
-import { type Database } from '@racefree/transactions';
-import { executeRows, onCommitNotice } from '@racefree/transactions/internal';
-import { type QueueExecutor, toSql } from '../add-job.js';
+import { atomic, type Database } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
+import { sql } from 'drizzle-orm';
+import { addJob } from '../add-job.js';
 import { assertQueueDatabase } from '../assert-queue-database.js';
-import { writeJob } from '../write-job.js';
-import type { JobDialect } from './job-dialect.js';
+import { probeIdentity } from '../database-identity.js';
+import { OutboxMissingError } from '../errors.js';
+import type { JobSpec } from '../job-spec.js';
+import { idArray } from '../ledger.js';
+import type { JobDialect, OutboxStatements } from './job-dialect.js';
+import { OUTBOX_TABLE_NAME } from './outbox-table.js';
+import { PG_OUTBOX_MIGRATION_SQL } from './pg-outbox-table.js';
 
-/**
- * PostgreSQL: the job row is written on the caller's transaction. In an `atomic` block a job
- * without a key is inserted without `add_job`'s NOTIFY (which would serialize this commit with
- * every other notifying commit on the server) and the workers are woken once it committed;
- * a keyed job, the first job of a task or named queue, a raw `db.transaction()`, or a queue
- * schema other than graphile-worker 0.17.3's goes through `add_job`.
- */
-export const postgresJobDialect: JobDialect = {
-  async enqueueInTransaction(queue, tx, spec, { queueDb, managed }) {
-    // Only a transaction on the queue's own database can hold the job atomically.
-    await assertQueueDatabase(queue, tx, queueDb);
-    const execute: QueueExecutor = (query) => executeRows(tx as Database, toSql(query));
-    // Quiet only in an atomic block: a raw db.transaction() has no commit hook to wake from.
-    const quiet = managed && (await queue.quietInsertSupported());
-    const written = await writeJob(execute, queue.schema, spec, quiet);
-    // Registered where the insert ran (the innermost block on tx): a savepoint that rolls
-    // back drops the wake-up with the job. A notice runs before the caller's own hooks, so a
-    // slow or failing one cannot hold it back, and it cannot fail the block.
-    if (written.quiet) await onCommitNotice(() => queue.wakeUps.add(1), { db: tx });
-    return { queued: 'in-transaction', jobId: written.jobId };
+const outbox = sql.identifier(OUTBOX_TABLE_NAME);
+
+/** SQLSTATE undefined_table. */
+const UNDEFINED_TABLE = '42P01';
+
+/** Runs `statement`, naming a missing outbox table as such. */
+async function onOutbox<T>(statement: () => Promise<T>): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if (sqlStateOf(error) === UNDEFINED_TABLE) throw new OutboxMissingError(error, 'PostgreSQL');
+    throw error;
+  }
+}
+
+/** The PostgreSQL outbox's statements (`delivery: 'outbox'`). */
+const postgresOutbox: OutboxStatements = {
+  database: 'PostgreSQL',
+  async insert(tx, spec) {
+    const [row] = await onOutbox(() =>
+      executeRows<{ id: string }>(
+        tx,
+        sql`insert into ${outbox} (task_identifier, job) values (${spec.identifier}, ${JSON.stringify(spec)}::json) returning id::text as id`,
+      ),
+    );
+    return String(row?.id);
+  },
+  async lockBatch(tx, limit, lockClause) {
+    const rows = await onOutbox(() =>
+      executeRows<{ id: string; job: string }>(
+        tx,
+        // Ordered by the bigint column, not by the text it is read as ("10" < "9").
+        sql`select id::text as id, job::text as job from ${outbox} order by ${outbox}.id limit ${limit}${sql.raw(lockClause)}`,
+      ),
+    );
+    return rows.map((row) => ({ id: row.id, spec: JSON.parse(row.job) as JobSpec }));
+  },
+  // One statement: PostgreSQL finds each id by the primary key and locks only rows this relay
+  // already holds (MySQL's scanning DELETE, which waits on other relays' rows, is not a risk).
+  async deleteRows(tx, ids) {
+    await executeStatement(tx, sql`delete from ${outbox} where id = any(${idArray(ids)})`);
+  },
+  async existing(db, ids) {
+    if (ids.length === 0) return new Set();
+    const rows = await executeRows<{ id: string }>(
+      db,
+      sql`select id::text as id from ${outbox} where id = any(${idArray(ids)})`,
+    );
+    return new Set(rows.map((row) => row.id));
+  },
+  // The cluster's system identifier and the database name: stable whatever host reaches it.
+  async source(db) {
+    const identity = await probeIdentity((query) => executeRows(db, query));
+    return `postgres://${identity.key}`;
+  },
+  async install(db) {
+    // Two CREATE TABLE IF NOT EXISTS racing can both pass the check and collide on the
+    // catalog's unique index: the transaction-scoped advisory lock lets one in at a time.
+    await atomic(db, async (tx) => {
+      await executeStatement(tx, sql`select pg_advisory_xact_lock(hashtext(${OUTBOX_TABLE_NAME}))`);
+      await executeStatement(tx, sql.raw(PG_OUTBOX_MIGRATION_SQL));
+    });
   },
 };
+
+/**
+ * PostgreSQL: by default the job is added with graphile-worker's `add_job` on the caller's
+ * transaction (which must be on the queue's database); with `delivery: 'outbox'` it is
+ * written to the outbox of the transaction's own database and relayed after commit.
+ */
+export const postgresJobDialect: JobDialect = {
+  outbox: postgresOutbox,
+  async enqueueInTransaction(queue, tx: Database, spec, { queueDb, delivery }) {
+    if (delivery === 'outbox')
+      return { queued: 'outbox', outboxId: await postgresOutbox.insert(tx, spec) };
+    // Only a transaction on the queue's own database can hold the job atomically.
+    await assertQueueDatabase(queue, tx, queueDb);
+    const jobId = await addJob((query) => executeRows(tx, query), queue.schema, spec);
+    return { queued: 'in-transaction', jobId };
+  },
+};
+
+/** The SQLSTATE of a PostgreSQL error, through Drizzle's wrapping (`DrizzleQueryError.cause`). */
+function sqlStateOf(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -7,11 +7,21 @@ export const quietLogger = new Logger(() => (level, message) => {
   if (process.env.RACEFREE_DEBUG) console.log(`[graphile-worker ${level}] ${message}`);
 });
 
+/** Lets a test pool lose connections (a test terminating backends) without crashing the run. */
+export function quietPool(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
+}
+
 /** A fresh PostgreSQL database holding a migrated graphile-worker queue. */
 export interface QueueDatabase {
   database: TestDatabase;
   pool: pg.Pool;
-  /** Rows of graphile_worker._private_jobs for a task (completed jobs are deleted). */
+  /**
+   * Jobs of a task with their payloads (completed jobs are deleted). Read from
+   * `_private_jobs`, never written: graphile-worker's public `jobs` view has no payload.
+   */
   jobs(task: string): Promise<
     {
       id: string;
@@ -31,8 +41,7 @@ export interface QueueDatabase {
 export async function createQueueDatabase(options: { max?: number } = {}): Promise<QueueDatabase> {
   const database = await createPostgresTestDatabase(postgresAdminUrl(), 'jobs');
   const pool = new pg.Pool({ connectionString: database.url, max: options.max ?? 6 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => client.on('error', () => undefined));
+  quietPool(pool);
   await runMigrations({ pgPool: pool, logger: quietLogger });
   return {
     database,
