@@ -75,33 +75,31 @@ function start(name, args, env = process.env) {
   return child;
 }
 
-if (!process.env.DEMO_SKIP_BUILD) {
-  console.log(
-    'Building the bookstore with turbo (cached: seconds; the first build: a few minutes)…',
-  );
-  const startedAt = Date.now();
-  const build = start('build', [
-    join(root, 'scripts/demo.mjs'),
-    '--guard',
-    'pnpm',
-    'exec',
-    'turbo',
-    'run',
-    'build',
-    '--filter=web...',
-    '--filter=worker...',
-    // Each task says when it starts (cache hit or miss) and shows what it printed if it ran.
-    '--output-logs=new-only',
-  ]);
-  const code = await new Promise((resolve) => build.once('exit', (c) => resolve(c ?? 1)));
-  children.delete('build');
-  if (stopping) await new Promise(() => {});
-  if (code !== 0) {
-    console.error('The build failed (see above); nothing was started.');
-    process.exit(code);
-  }
-  console.log(`Built in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
+console.log(
+  'Building the bookstore with turbo (cached: seconds; the first build: a few minutes)…',
+);
+const startedAt = Date.now();
+const build = start('build', [
+  join(root, 'scripts/demo.mjs'),
+  '--guard',
+  'pnpm',
+  'exec',
+  'turbo',
+  'run',
+  'build',
+  '--filter=web...',
+  '--filter=worker...',
+  // Each task says when it starts (cache hit or miss) and shows what it printed if it ran.
+  '--output-logs=new-only',
+]);
+const code = await new Promise((resolve) => build.once('exit', (c) => resolve(c ?? 1)));
+children.delete('build');
+if (stopping) await new Promise(() => {});
+if (code !== 0) {
+  console.error('The build failed (see above); nothing was started.');
+  process.exit(code);
 }
+console.log(`Built in ${((Date.now() - startedAt) / 1000).toFixed(1)} s.`);
 
 const env = { ...process.env };
 const needsEmbedded =

@@ -1,8 +1,7 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 
 // Helpers for tests of the real `scripts/demo.mjs`: start it, wait for it, and read its process
 // tree (Linux /proc).
@@ -49,12 +48,15 @@ export interface Demo {
   exited: Promise<number | null>;
 }
 
-/** Starts `node scripts/demo.mjs` on the built apps (no build), with `env` on top. */
+/**
+ * Starts `node scripts/demo.mjs` as `pnpm demo` does (its turbo build included: cached when
+ * nothing changed), with `env` on top.
+ */
 export function startDemo(env: Record<string, string>): Demo {
   let output = '';
   const child = spawn(process.execPath, [demoScript], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: '', QUEUE_DATABASE_URL: '', DEMO_SKIP_BUILD: '1', ...env },
+    env: { ...process.env, DATABASE_URL: '', QUEUE_DATABASE_URL: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -67,8 +69,11 @@ export function startDemo(env: Record<string, string>): Demo {
   return { child, output: () => output, exited };
 }
 
-/** Resolves once the demo answers /healthz with 200; fails if it exits first. */
-export async function waitForHealthy(url: string, demo: Demo, timeoutMs = 90_000): Promise<void> {
+/**
+ * Resolves once the demo answers /healthz with 200 (a first, uncached build takes minutes);
+ * fails if it exits first.
+ */
+export async function waitForHealthy(url: string, demo: Demo, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (demo.child.exitCode !== null) throw new Error(`the demo exited early:\n${demo.output()}`);
@@ -81,21 +86,4 @@ export async function waitForHealthy(url: string, demo: Demo, timeoutMs = 90_000
     await sleep(200);
   }
   throw new Error(`the demo did not answer /healthz within ${timeoutMs} ms:\n${demo.output()}`);
-}
-
-/** Builds web, worker and what they use (turbo: cached when nothing changed). */
-export async function buildDemo(): Promise<void> {
-  await promisify(execFile)(
-    'pnpm',
-    [
-      'exec',
-      'turbo',
-      'run',
-      'build',
-      '--filter=web...',
-      '--filter=worker...',
-      '--output-logs=errors-only',
-    ],
-    { cwd: root },
-  );
 }
