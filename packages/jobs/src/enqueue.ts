@@ -8,7 +8,10 @@ import type { JobOptions } from './job-spec.js';
 import { prepareJob } from './prepare-job.js';
 import type { Queue } from './queue.js';
 
-/** What `enqueue` did with the job. */
+/**
+ * What `enqueue` did with the job: `queued` says where it went (`jobId` is graphile-worker's id,
+ * `outboxId` the outbox row's).
+ */
 export type EnqueueResult =
   /** Added on your PostgreSQL transaction: it exists if and only if that transaction commits. */
   | { queued: 'in-transaction'; jobId: string }
@@ -17,7 +20,12 @@ export type EnqueueResult =
   /** No transaction was open: added to the queue at once. */
   | { queued: 'now'; jobId: string };
 
-/** Options of `enqueueOnCommit`: the job's options, plus how the after-commit hook behaves. */
+/**
+ * Options of `enqueueOnCommit`: the job's options, plus how the after-commit hook behaves.
+ *
+ * @example
+ * await jobs.enqueueOnCommit('digest', { day }, { robust: true, db: reportsDb });
+ */
 export interface EnqueueOnCommitOptions extends JobOptions {
   /**
    * `true`: a failure to add the job (queue unreachable) is logged and later hooks still run.

@@ -10,7 +10,16 @@ export interface PayloadIssue {
 /**
  * A job payload does not match its task's schema. Raised by `enqueue` before anything is
  * written (a bad payload never enters the queue), and recorded as the `last_error` of a job
- * that `taskList` failed for good. `issues` names each offending field.
+ * that `taskList` failed for good. `issues` names each offending field. Nothing was written
+ * when `enqueue` throws it: the surrounding transaction stays usable.
+ *
+ * @example
+ * try {
+ *   await jobs.enqueue(tx, 'send_welcome_email', input);
+ * } catch (error) {
+ *   if (error instanceof InvalidPayloadError) return badRequest(error.issues);
+ *   throw error;
+ * }
  */
 export class InvalidPayloadError extends RacefreeError {
   readonly task: string;
@@ -28,7 +37,13 @@ export class InvalidPayloadError extends RacefreeError {
   }
 }
 
-/** A task name that `defineTasks` was not given. */
+/**
+ * A task name that `defineTasks` was not given (`enqueue`, `enqueueOnCommit`, `taskList`);
+ * raised before any SQL. TypeScript catches it at compile time for literal names.
+ *
+ * @example
+ * await jobs.enqueue(tx, name as never, payload); // UnknownTaskError if name is not a task
+ */
 export class UnknownTaskError extends RacefreeError {
   readonly task: string;
 
@@ -46,7 +61,11 @@ export class UnknownTaskError extends RacefreeError {
  * cannot commit or roll back with that transaction, so enqueuing it there would reintroduce the
  * "job runs before its data commits" race. Use `delivery: 'outbox'` (the job goes to that
  * database's outbox and is relayed exactly once), `jobs.enqueueOnCommit` for that database, or
- * keep the queue in the same database.
+ * keep the queue in the same database. Raised before anything is written.
+ *
+ * @example
+ * const jobs = createJobs({ tasks, connectionString: queueUrl, delivery: 'outbox' });
+ * await atomic(otherDb, (tx) => jobs.enqueue(tx, 'send_welcome_email', { userId })); // accepted
  */
 export class ForeignTransactionError extends RacefreeError {
   constructor(queue: string, given: string) {
@@ -60,7 +79,11 @@ export class ForeignTransactionError extends RacefreeError {
 /**
  * graphile-worker's `add_job` (or `add_jobs`) returned no job even after retries: with a
  * `jobKey`, it returns nothing when the existing job with that key gets locked by a worker
- * between its two statements (graphile/worker issue 580). Retry the enclosing transaction.
+ * between its two statements (graphile/worker issue 580). Each call is re-issued up to 5
+ * times first. Retry the enclosing transaction.
+ *
+ * @example
+ * await atomic(db, (tx) => jobs.enqueue(tx, 'digest', payload, { jobKey }), { retries: 3 });
  */
 export class JobNotAddedError extends RacefreeError {
   readonly attempts: number;
@@ -74,7 +97,13 @@ export class JobNotAddedError extends RacefreeError {
   }
 }
 
-/** The outbox table is missing in the database a job was written to, or a relay drains. */
+/**
+ * The outbox table is missing in the database a job was written to, or a relay drains. On
+ * PostgreSQL the failed INSERT has aborted the caller's transaction: it rolls back whole.
+ *
+ * @example
+ * await installOutbox(db); // at start-up, once: idempotent
+ */
 export class OutboxMissingError extends RacefreeError {
   constructor(cause: unknown, database: 'PostgreSQL' | 'MySQL/MariaDB' = 'MySQL/MariaDB') {
     const [table, ddl] =

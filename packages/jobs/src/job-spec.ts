@@ -5,7 +5,13 @@ export type JobKeyMode = 'replace' | 'preserve_run_at' | 'unsafe_dedupe';
 
 const JOB_KEY_MODES: readonly JobKeyMode[] = ['replace', 'preserve_run_at', 'unsafe_dedupe'];
 
-/** Options of one job; all optional, all passed to graphile-worker's `add_job` untouched. */
+/**
+ * Options of one job; all optional, all passed to graphile-worker untouched (through the
+ * outbox too), and checked before any SQL is sent (`InvalidArgumentError`).
+ *
+ * @example
+ * await jobs.enqueue(tx, 'digest', { day }, { jobKey: `digest:${day}`, delayMs: 60_000 });
+ */
 export interface JobOptions {
   /** Do not run before this moment. Default: now. Exclusive with `delayMs`. */
   runAt?: Date;
@@ -23,7 +29,10 @@ export interface JobOptions {
   maxAttempts?: number;
 }
 
-/** Everything `add_job` needs, in a JSON-safe form (it is also what the outbox stores). */
+/**
+ * Everything `add_job` needs, in a JSON-safe form: what the outbox's `job` column stores (read it
+ * when inspecting `racefree_outbox` rows; never write them by hand).
+ */
 export interface JobSpec {
   identifier: string;
   payload: unknown;

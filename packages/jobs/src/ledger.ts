@@ -2,7 +2,11 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { QueueExecutor } from './add-job.js';
 import type { Queue } from './queue.js';
 
-/** Where the relay remembers which outbox rows it has already turned into jobs. */
+/**
+ * Where the relay remembers which outbox rows it has already turned into jobs: a table in the
+ * queue's database, created on the first relay (or by `LEDGER_MIGRATION_SQL`). Never edit it by
+ * hand while relays run: an entry removed too early lets a crashed relay's batch be added twice.
+ */
 export const LEDGER_TABLE = 'racefree_jobs.outbox_ledger';
 
 /**

@@ -6,7 +6,7 @@ import type { OutboxStatements } from './dialects/job-dialect.js';
 import { forgetInLedger, installLedger, ledgerIds, recordInLedger } from './ledger.js';
 import { pgExecutor, type Queue } from './queue.js';
 
-/** One batch the relay moved. */
+/** One batch the relay moved (handed to `onBatch` and the fault points). */
 export interface RelayBatch {
   /** The outbox ids of the batch, in order. */
   outboxIds: readonly string[];
@@ -30,7 +30,12 @@ export interface RelayFaults {
   beforeOutboxCommit?(batch: RelayBatch): void | Promise<void>;
 }
 
-/** Options of `jobs.relay`. */
+/**
+ * Options of `jobs.relay`; all optional.
+ *
+ * @example
+ * await jobs.relay(db, { batchSize: 500, onBatch: (b) => log.info(`${b.added} jobs`) });
+ */
 export interface RelayOptions {
   /** Outbox rows per batch (one outbox and one queue transaction, one `add_jobs`, each). Default 100. */
   batchSize?: number;

@@ -3,7 +3,12 @@ import type { Database } from '@racefree/transactions';
 import type { Queue } from './queue.js';
 import { type RelayOptions, relayOutbox } from './relay.js';
 
-/** Options of `jobs.startRelay`: those of `relay`, plus the loop's. */
+/**
+ * Options of `jobs.startRelay`: those of `relay`, plus the loop's; all optional.
+ *
+ * @example
+ * jobs.startRelay(db, { pollIntervalMs: 250, onError: (error) => log.warn(error) });
+ */
 export interface StartRelayOptions extends Omit<RelayOptions, 'signal'> {
   /** Pause between passes once the outbox is empty. Default 1000 ms. */
   pollIntervalMs?: number;
@@ -15,7 +20,13 @@ export interface StartRelayOptions extends Omit<RelayOptions, 'signal'> {
   onError?(error: unknown, consecutiveFailures: number): void;
 }
 
-/** A running relay loop. */
+/**
+ * A running relay loop (`jobs.startRelay`). Stopping it is safe at any moment: the batch in
+ * flight finishes, and what is left waits in the outbox for the next relay.
+ *
+ * @example
+ * process.once('SIGTERM', () => void loop.stop());
+ */
 export interface RelayLoop {
   /** Finishes the batch in flight (never half of one), then stops. Resolves once stopped. */
   stop(): Promise<void>;

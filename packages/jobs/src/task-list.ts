@@ -11,21 +11,39 @@ import { InvalidPayloadError } from './errors.js';
 import type { FailedAttempt } from './permanently-fail-job.js';
 import { validatePayload } from './validate-payload.js';
 
-/** A task handler: the validated payload, and graphile-worker's helpers (plus `tx` when atomic). */
+/**
+ * A task handler: the validated payload (the schema's output), and graphile-worker's helpers
+ * (plus `tx` when atomic). A thrown error fails the attempt; graphile-worker retries it.
+ */
 export type TaskHandler<P, C> = (payload: P, helpers: C) => void | Promise<void>;
 
-/** One handler per task, each typed from its schema's output. */
+/**
+ * One handler per task, each typed from its schema's output: a missing or misspelt task is a
+ * compile error.
+ *
+ * @example
+ * const handlers: TaskHandlers<typeof tasks> = { send_welcome_email: async ({ userId }) => {} };
+ */
 export type TaskHandlers<T extends TaskSchemas, C = JobHelpers> = {
   [K in TaskName<T>]: TaskHandler<PayloadOutput<T, K>, C>;
 };
 
-/** The helpers an atomic handler gets: graphile-worker's, plus the transaction it runs in. */
+/**
+ * The helpers an atomic handler gets: graphile-worker's, plus the transaction it runs in.
+ * Write with `tx` (or `current(db)`): those writes commit only if the handler returns.
+ */
 export type AtomicJobHelpers<D extends Database> = JobHelpers & {
   /** The transaction the handler runs in; `current(db)` returns it too. */
   tx: TransactionOf<D>;
 };
 
-/** Options of `jobs.taskList`. */
+/**
+ * Options of `jobs.taskList`: the database whose transaction each handler runs in, and the
+ * `atomic` options for it (`retries`, `isolationLevel`; default: none, the database's level).
+ *
+ * @example
+ * jobs.taskList(handlers, { atomic: db, retries: 3 });
+ */
 export interface TaskListOptions<D extends Database> extends AtomicOptions {
   /** Run each handler in `atomic(db, …)`: a failed attempt leaves nothing behind. */
   atomic: D;

@@ -4,9 +4,14 @@ import type { JobSpec } from '../job-spec.js';
 import type { Queue } from '../queue.js';
 
 /**
- * Where the job of a PostgreSQL transaction goes: `'add_job'` (graphile-worker's own call, on
- * the transaction) or `'outbox'` (racefree's outbox, relayed after commit). MySQL/MariaDB
- * transactions always write the outbox.
+ * Where `enqueue` puts the job of a PostgreSQL transaction: `'add_job'` (the default:
+ * graphile-worker's own call, on the transaction, which must be on the queue's database) or
+ * `'outbox'` (racefree's outbox table in the transaction's database, relayed after commit with
+ * one `add_jobs` per batch). Either way the job exists if and only if the transaction commits.
+ * MySQL/MariaDB transactions always write the outbox.
+ *
+ * @example
+ * const jobs = createJobs({ tasks, connectionString, db, delivery: 'outbox' });
  */
 export type Delivery = 'add_job' | 'outbox';
 
