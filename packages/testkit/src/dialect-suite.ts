@@ -35,19 +35,19 @@ export function kindOfDriver(driver: DriverName): DatabaseKind {
 }
 
 /**
- * The PostgreSQL drivers this run covers: both, unless `RACEFREE_PG_DRIVERS` names a subset
- * (CI's pass through PgBouncer runs one: "postgres-js" or "node-postgres").
+ * The drivers this run covers: all three, unless `RACEFREE_DRIVERS` names a subset (CI's pass
+ * through PgBouncer runs one: `RACEFREE_DRIVERS=postgres-js`). A driver left out is not
+ * declared at all — a deliberate narrowing, unlike an unreachable MySQL, which skips loudly.
  */
-export function postgresDriversOfRun(): DriverName[] {
-  const wanted = process.env.RACEFREE_PG_DRIVERS?.split(',').map((name) => name.trim());
-  const all: DriverName[] = ['postgres-js', 'node-postgres'];
-  if (!wanted || wanted.length === 0 || wanted[0] === '') return all;
-  const unknown = wanted.filter((name) => !all.includes(name as DriverName));
+export function driversOfRun(): DriverName[] {
+  const wanted = process.env.RACEFREE_DRIVERS?.split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (!wanted || wanted.length === 0) return [...ALL_DRIVERS];
+  const unknown = wanted.filter((name) => !ALL_DRIVERS.includes(name as DriverName));
   if (unknown.length > 0)
-    throw new Error(
-      `RACEFREE_PG_DRIVERS names ${unknown.join(', ')}; use postgres-js and/or node-postgres`,
-    );
-  return all.filter((name) => wanted.includes(name));
+    throw new Error(`RACEFREE_DRIVERS names ${unknown.join(', ')}; use ${ALL_DRIVERS.join(', ')}`);
+  return ALL_DRIVERS.filter((name) => wanted.includes(name));
 }
 
 /**
@@ -201,14 +201,14 @@ export interface DialectContext {
 export interface DescribeDialectsOptions {
   /** Only these kinds (each with all its drivers). */
   kinds?: DatabaseKind[];
-  /** Only these drivers (intersected with `kinds` and the run's PostgreSQL drivers). */
+  /** Only these drivers (intersected with `kinds` and the run's drivers, see `driversOfRun`). */
   drivers?: DriverName[];
 }
 
 /**
  * Declares `body` once per driver — postgres.js and node-postgres on PostgreSQL, mysql2 on
  * MySQL/MariaDB — each on its own fresh database, so a bug only one driver shows fails its
- * own suite. MySQL/MariaDB suites skip with one loud line when the server is unreachable, and
+ * own suite (`RACEFREE_DRIVERS` narrows a run). MySQL/MariaDB suites skip with one loud line when the server is unreachable, and
  * fail under `CI=true`.
  */
 export function describeDialects(
@@ -216,10 +216,10 @@ export function describeDialects(
   body: (context: DialectContext) => void,
   options: DescribeDialectsOptions = {},
 ): void {
-  const pgDrivers = postgresDriversOfRun();
+  const ofRun = driversOfRun();
   const drivers = ALL_DRIVERS.filter(
     (driver) =>
-      (driver === 'mysql2' || pgDrivers.includes(driver)) &&
+      ofRun.includes(driver) &&
       (!options.kinds || options.kinds.includes(kindOfDriver(driver))) &&
       (!options.drivers || options.drivers.includes(driver)),
   );

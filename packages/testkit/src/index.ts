@@ -8,6 +8,7 @@ export {
   type DialectContext,
   type DriverName,
   describeDialects,
+  driversOfRun,
   kindOfDriver,
   MYSQL_TEST_LOCK_WAIT_SECONDS,
   type MysqlConnection,
@@ -16,7 +17,6 @@ export {
   type NodePgConnection,
   type PostgresConnection,
   postgresAdminUrl,
-  postgresDriversOfRun,
   type TestConnection,
 } from './dialect-suite.js';
 export { freePort } from './free-port.js';
