@@ -11,21 +11,13 @@ import {
   JobNotAddedError,
   type Jobs,
 } from '../src/index.js';
+import { eventually } from './support/eventually.js';
 import { createQueueDatabase, type QueueDatabase } from './support/queue-database.js';
 
 const tasks = defineTasks({
   welcome: z.object({ userId: z.number().int() }),
   digest: z.object({ day: z.string() }),
 });
-
-/** Waits (bounded) until `check()` holds: for work racefree does in the background. */
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 /**
  * PostgreSQL only, on each driver of the application's Drizzle database: the queue's own

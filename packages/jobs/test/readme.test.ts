@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type AnyPgDatabase, managed } from '@racefree/transactions';
 import { describeDialects, readmeCode } from '@racefree/testkit';
@@ -8,6 +7,7 @@ import { signUpOnMysql } from '../examples/mysql.js';
 import { openOutbox } from '../examples/outbox.js';
 import { openExample, signUp, startWorker } from '../examples/quick-start.js';
 import { EXAMPLE_DDL, type Mailer } from '../examples/schema.js';
+import { eventually } from './support/eventually.js';
 import { createQueueDatabase, type QueueDatabase } from './support/queue-database.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -26,15 +26,6 @@ describe('README', () => {
     expect(unmarked).toEqual([]);
   });
 });
-
-/** Waits (bounded) for the worker, which runs in the background. */
-async function eventually(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 // The README's PostgreSQL examples, run on each driver of the application's database.
 describeDialects(

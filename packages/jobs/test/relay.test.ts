@@ -193,26 +193,6 @@ describeDialects('outbox relay', (t) => {
     });
   }
 
-  it('carries every job option through the outbox untouched', async () => {
-    const runAt = new Date(Date.now() + 86_400_000);
-    await enqueueOrder(9001, {
-      runAt,
-      jobKey: 'ship:9001',
-      queueName: 'shipping',
-      priority: 3,
-      maxAttempts: 4,
-    });
-    expect(await jobs.relay(outboxDb())).toBe(1);
-    const job = (await queue.jobs('ship')).find((j) => j.payload.orderId === 9001);
-    expect(job).toMatchObject({
-      key: 'ship:9001',
-      queue_name: 'shipping',
-      priority: 3,
-      max_attempts: 4,
-    });
-    expect(job?.run_at.getTime()).toBe(runAt.getTime());
-  });
-
   it('adds a batch with one add_jobs: one statement and one wake-up for all its jobs', async () => {
     const listener = await listen(queue.database.url);
     try {

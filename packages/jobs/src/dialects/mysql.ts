@@ -1,7 +1,7 @@
 import type { Database } from '@racefree/transactions';
 import { execute, executeRows, executeStatement } from '@racefree/transactions/internal';
 import { type SQL, sql } from 'drizzle-orm';
-import { OutboxMissingError } from '../errors.js';
+import { guardOutbox, inCauses } from './guard-outbox.js';
 import type { JobSpec } from '../job-spec.js';
 import type { JobDialect, OutboxStatements } from './job-dialect.js';
 import { OUTBOX_MIGRATION_SQL, OUTBOX_TABLE_NAME } from './outbox-table.js';
@@ -11,15 +11,7 @@ const outbox = sql.identifier(OUTBOX_TABLE_NAME);
 /** MySQL / MariaDB: table doesn't exist. */
 const NO_SUCH_TABLE = 1146;
 
-/** Runs `statement`, naming a missing outbox table as such. */
-async function onOutbox<T>(statement: () => Promise<T>): Promise<T> {
-  try {
-    return await statement();
-  } catch (error) {
-    if (errnoOf(error) === NO_SUCH_TABLE) throw new OutboxMissingError(error, 'MySQL/MariaDB');
-    throw error;
-  }
-}
+const onOutbox = guardOutbox('MySQL/MariaDB', (error) => errnoOf(error) === NO_SUCH_TABLE);
 
 /** The MySQL/MariaDB outbox's statements. */
 const mysqlOutbox: OutboxStatements = {
@@ -97,10 +89,8 @@ function checkedId(id: string): string {
 }
 
 function errnoOf(error: unknown): number | undefined {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const errno = (e as { errno?: unknown }).errno;
-    if (typeof errno === 'number') return errno;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return inCauses(error, (e) => {
+    const { errno } = e as { errno?: unknown };
+    return typeof errno === 'number' ? errno : undefined;
+  });
 }

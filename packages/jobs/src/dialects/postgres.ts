@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { addJob } from '../add-job.js';
 import { assertQueueDatabase } from '../assert-queue-database.js';
 import { probeIdentity } from '../database-identity.js';
-import { OutboxMissingError } from '../errors.js';
+import { guardOutbox, inCauses } from './guard-outbox.js';
 import type { JobSpec } from '../job-spec.js';
 import { idArray } from '../ledger.js';
 import type { JobDialect, OutboxStatements } from './job-dialect.js';
@@ -16,15 +16,7 @@ const outbox = sql.identifier(OUTBOX_TABLE_NAME);
 /** SQLSTATE undefined_table. */
 const UNDEFINED_TABLE = '42P01';
 
-/** Runs `statement`, naming a missing outbox table as such. */
-async function onOutbox<T>(statement: () => Promise<T>): Promise<T> {
-  try {
-    return await statement();
-  } catch (error) {
-    if (sqlStateOf(error) === UNDEFINED_TABLE) throw new OutboxMissingError(error, 'PostgreSQL');
-    throw error;
-  }
-}
+const onOutbox = guardOutbox('PostgreSQL', (error) => sqlStateOf(error) === UNDEFINED_TABLE);
 
 /** The PostgreSQL outbox's statements (`delivery: 'outbox'`). */
 const postgresOutbox: OutboxStatements = {
@@ -95,10 +87,8 @@ export const postgresJobDialect: JobDialect = {
 
 /** The SQLSTATE of a PostgreSQL error, through Drizzle's wrapping (`DrizzleQueryError.cause`). */
 function sqlStateOf(error: unknown): string | undefined {
-  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
+  return inCauses(error, (e) => {
+    const { code } = e as { code?: unknown };
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+  });
 }
