@@ -75,9 +75,7 @@ function start(name, args, env = process.env) {
   return child;
 }
 
-console.log(
-  'Building the bookstore with turbo (cached: seconds; the first build: a few minutes)…',
-);
+console.log('Building the bookstore with turbo (cached: seconds; the first build: a few minutes)…');
 const startedAt = Date.now();
 const build = start('build', [
   join(root, 'scripts/demo.mjs'),
