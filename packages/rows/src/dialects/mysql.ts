@@ -65,10 +65,14 @@ export const mysqlRows: RowsDialect = {
       // The server names the key in the duplicate-key message ("… for key 'tags_name_unique'").
       const { kind, constraint } = classifyError(error);
       if (kind !== 'unique_violation') throw error;
-      if (constraint === undefined || key.unenforced) return { taken: true, error };
-      if (constraint === key.name) return { taken: true };
-      // Another key of this table, or one racefree does not know: not ours to swallow.
-      throw error;
+      if (constraint === key.name && !key.unenforced) return { taken: true };
+      // Another key the Drizzle table declares: not ours to swallow.
+      if (ctx.meta.uniqueKeys.some((other) => other !== key && other.name === constraint))
+        throw error;
+      // A name racefree does not know — an index created by hand names itself after its column
+      // (`name`, not Drizzle's `tags_name_unique`) — is ours only if a row with our key turns
+      // up: the caller re-reads, and rethrows the error when there is none.
+      return { taken: true, error };
     }
     // No RETURNING in MySQL: read the row back by its key — ours, visible to us (and locked by
     // us inside a transaction). Outside one it may already be gone again: then it was taken.
