@@ -24,16 +24,17 @@ export const books = mysqlTable(
   ],
 );
 
+/** The columns of a sign-up: customers, and the race lab's sign-ups, have the same. */
+const signUpColumns = () => ({
+  id: int('id').autoincrement().primaryKey(),
+  email: varchar('email', { length: 320 }).notNull(),
+  name: varchar('name', { length: 200 }).notNull(),
+});
+
 /** Customers; the unique email is what makes sign-up's get-or-create race-free. */
-export const customers = mysqlTable(
-  'customers',
-  {
-    id: int('id').autoincrement().primaryKey(),
-    email: varchar('email', { length: 320 }).notNull(),
-    name: varchar('name', { length: 200 }).notNull(),
-  },
-  (t) => [unique('customers_email_unique').on(t.email)],
-);
+export const customers = mysqlTable('customers', signUpColumns(), (t) => [
+  unique('customers_email_unique').on(t.email),
+]);
 
 /** One row per copy sold. */
 export const orders = mysqlTable(
@@ -75,25 +76,15 @@ export const sentEmails = mysqlTable(
  * The race lab's sign-ups, with the unique email a race-free get-or-create needs. Kept apart
  * from `customers`, so a lab run never touches real customers.
  */
-export const labSignUps = mysqlTable(
-  'lab_sign_ups',
-  {
-    id: int('id').autoincrement().primaryKey(),
-    email: varchar('email', { length: 320 }).notNull(),
-    name: varchar('name', { length: 200 }).notNull(),
-  },
-  (t) => [unique('lab_sign_ups_email_unique').on(t.email)],
-);
+export const labSignUps = mysqlTable('lab_sign_ups', signUpColumns(), (t) => [
+  unique('lab_sign_ups_email_unique').on(t.email),
+]);
 
 /**
  * The same sign-ups without the unique key: what a select-then-insert sign-up duplicates
  * under concurrency, and what `getOrCreate` refuses (no key, no race-free get-or-create).
  */
-export const labSignUpsUnkeyed = mysqlTable('lab_sign_ups_unkeyed', {
-  id: int('id').autoincrement().primaryKey(),
-  email: varchar('email', { length: 320 }).notNull(),
-  name: varchar('name', { length: 200 }).notNull(),
-});
+export const labSignUpsUnkeyed = mysqlTable('lab_sign_ups_unkeyed', signUpColumns());
 
 /** The bookstore's Drizzle tables for MySQL and MariaDB (`mysql-core`). */
 export const mysqlTables = {

@@ -23,16 +23,17 @@ export const books = pgTable(
   ],
 );
 
+/** The columns of a sign-up: customers, and the race lab's sign-ups, have the same. */
+const signUpColumns = () => ({
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+  email: varchar('email', { length: 320 }).notNull(),
+  name: varchar('name', { length: 200 }).notNull(),
+});
+
 /** Customers; the unique email is what makes sign-up's get-or-create race-free. */
-export const customers = pgTable(
-  'customers',
-  {
-    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
-    email: varchar('email', { length: 320 }).notNull(),
-    name: varchar('name', { length: 200 }).notNull(),
-  },
-  (t) => [unique('customers_email_unique').on(t.email)],
-);
+export const customers = pgTable('customers', signUpColumns(), (t) => [
+  unique('customers_email_unique').on(t.email),
+]);
 
 /** One row per copy sold. */
 export const orders = pgTable(
@@ -74,25 +75,15 @@ export const sentEmails = pgTable(
  * The race lab's sign-ups, with the unique email a race-free get-or-create needs. Kept apart
  * from `customers`, so a lab run never touches real customers.
  */
-export const labSignUps = pgTable(
-  'lab_sign_ups',
-  {
-    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
-    email: varchar('email', { length: 320 }).notNull(),
-    name: varchar('name', { length: 200 }).notNull(),
-  },
-  (t) => [unique('lab_sign_ups_email_unique').on(t.email)],
-);
+export const labSignUps = pgTable('lab_sign_ups', signUpColumns(), (t) => [
+  unique('lab_sign_ups_email_unique').on(t.email),
+]);
 
 /**
  * The same sign-ups without the unique key: what a select-then-insert sign-up duplicates
  * under concurrency, and what `getOrCreate` refuses (no key, no race-free get-or-create).
  */
-export const labSignUpsUnkeyed = pgTable('lab_sign_ups_unkeyed', {
-  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
-  email: varchar('email', { length: 320 }).notNull(),
-  name: varchar('name', { length: 200 }).notNull(),
-});
+export const labSignUpsUnkeyed = pgTable('lab_sign_ups_unkeyed', signUpColumns());
 
 /** The bookstore's Drizzle tables for PostgreSQL (`pg-core`). */
 export const postgresTables = {
