@@ -29,6 +29,9 @@ export class AfterCommitRelay {
 
   /** Relays `db`'s outbox now, or right after the pass in flight. Never throws, never waits. */
   kick(db: Database): void {
+    // After close(): nothing starts (the rows wait for startRelay), and no pass is left
+    // registered that relay() would wait for.
+    if (this.background.signal.aborted) return;
     const running = this.passes.get(db);
     if (running) {
       running.again = true;

@@ -123,6 +123,15 @@ describeDialects(
       }
     });
 
+    it('after close(), a commit starts no relay pass: its row waits for relay()', async () => {
+      const closed = createJobs({ tasks, pool: queue.pool, delivery: 'outbox' });
+      await closed.close();
+      await atomic(otherDb(), (tx) => closed.enqueue(tx, 'welcome', { userId: 5 }));
+      expect(await welcomes()).not.toContain(5);
+      expect(await closed.relay(otherDb())).toBe(1);
+      expect((await welcomes()).filter((id) => id === 5)).toHaveLength(1);
+    });
+
     it('recognises the queue database under another host name (same cluster, same database)', async () => {
       const url = new URL(queue.database.url);
       url.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
