@@ -1,9 +1,13 @@
-import { is, type SQLWrapper } from 'drizzle-orm';
-import { MySqlTransaction } from 'drizzle-orm/mysql-core';
+import type { SQLWrapper } from 'drizzle-orm';
 import type { MySqlDatabase } from 'drizzle-orm/mysql-core';
-import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
-import { type Answer, driverOf, type Family, type QueryBuilder } from './drivers/driver.js';
+import {
+  type Answer,
+  classOf,
+  driverOf,
+  type Family,
+  type QueryBuilder,
+} from './drivers/driver.js';
 import './drivers/mysql2.js';
 import './drivers/node-postgres.js';
 import './drivers/postgres-js.js';
@@ -33,9 +37,9 @@ export function familyOf(db: unknown, operation = 'racefree'): Family {
   return driverOf(db, operation).family;
 }
 
-/** True for a Drizzle transaction object (as opposed to a root database). */
+/** True for a Drizzle transaction object (as opposed to a root database), told by its driver's class names. */
 export function isDrizzleTransaction(db: Database): boolean {
-  return is(db, PgTransaction) || is(db, MySqlTransaction);
+  return classOf(db) === driverOf(db).transactionClass;
 }
 
 /**

@@ -1,6 +1,4 @@
-import { entityKind, is } from 'drizzle-orm';
-import { MySqlDatabase } from 'drizzle-orm/mysql-core';
-import { PgDatabase } from 'drizzle-orm/pg-core';
+import { entityKind } from 'drizzle-orm';
 import { InvalidArgumentError, NotSupportedError } from '../errors.js';
 
 /** Which protocol family a database speaks. */
@@ -37,8 +35,10 @@ export interface QueryBuilder<T> extends PromiseLike<T> {
 export interface Driver {
   readonly name: DriverName;
   readonly family: Family;
-  /** Drizzle's class names (`entityKind`) of this driver's database and transaction objects. */
-  readonly classes: readonly string[];
+  /** Drizzle's class name (`entityKind`) of this driver's databases. */
+  readonly databaseClass: string;
+  /** Drizzle's class name (`entityKind`) of this driver's transactions (and savepoints). */
+  readonly transactionClass: string;
   /** Reads what `db.execute(sql)` resolved with. */
   answer(result: unknown): Answer;
   /** Runs a query builder: prepared where that saves a round trip. */
@@ -69,8 +69,16 @@ const SUPPORTED =
 
 /** Makes `driver` known by its Drizzle classes. Each driver module registers itself. */
 export function registerDriver(driver: Driver): Driver {
-  for (const name of driver.classes) drivers.set(name, driver);
+  drivers.set(driver.databaseClass, driver);
+  drivers.set(driver.transactionClass, driver);
   return driver;
+}
+
+/** Drizzle's class name (`entityKind`) of a database or transaction object. */
+export function classOf(db: unknown): string | undefined {
+  if (db === null || typeof db !== 'object') return undefined;
+  const kind = (db.constructor as { [entityKind]?: unknown } | undefined)?.[entityKind];
+  return typeof kind === 'string' ? kind : undefined;
 }
 
 /**
@@ -81,13 +89,10 @@ export function registerDriver(driver: Driver): Driver {
  * `InvalidArgumentError`.
  */
 export function driverOf(db: unknown, operation = 'racefree'): Driver {
-  const kind =
-    db !== null && typeof db === 'object'
-      ? (db.constructor as { [entityKind]?: unknown } | undefined)?.[entityKind]
-      : undefined;
-  const found = typeof kind === 'string' ? drivers.get(kind) : undefined;
+  const kind = classOf(db);
+  const found = kind === undefined ? undefined : drivers.get(kind);
   if (found) return found;
-  if (is(db, PgDatabase) || is(db, MySqlDatabase)) {
+  if (isDrizzleDatabase(db)) {
     throw new NotSupportedError(
       `${operation}: this Drizzle database runs on a driver racefree does not support (${String(kind)}). Supported: ${SUPPORTED}.`,
     );
@@ -95,6 +100,29 @@ export function driverOf(db: unknown, operation = 'racefree'): Driver {
   throw new InvalidArgumentError(
     `${operation} needs a Drizzle database or one of its transactions (${SUPPORTED}); got ${describe(db)}.`,
   );
+}
+
+/**
+ * Drizzle's base classes of a database (or transaction) of any driver, by `entityKind`: 0.44
+ * and 0.45 call them `PgDatabase` and `MySqlDatabase`, 1.0 `PgAsyncDatabase` and
+ * `MySqlAsyncDatabase`. Named, not imported: importing a class a version does not export would
+ * fail to load under Node.
+ */
+const DRIZZLE_DATABASES = new Set([
+  'PgDatabase',
+  'PgAsyncDatabase',
+  'MySqlDatabase',
+  'MySqlAsyncDatabase',
+]);
+
+/** True for a Drizzle database of any driver: one of its classes is a Drizzle database base. */
+function isDrizzleDatabase(db: unknown): boolean {
+  if (db === null || typeof db !== 'object') return false;
+  for (let proto = Object.getPrototypeOf(db); proto; proto = Object.getPrototypeOf(proto)) {
+    const kind = (proto.constructor as { [entityKind]?: unknown } | undefined)?.[entityKind];
+    if (typeof kind === 'string' && DRIZZLE_DATABASES.has(kind)) return true;
+  }
+  return false;
 }
 
 function describe(value: unknown): string {

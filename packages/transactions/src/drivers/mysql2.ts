@@ -15,7 +15,8 @@ interface ResultHeader {
 export const mysql2: Driver = registerDriver({
   name: 'mysql2',
   family: 'mysql',
-  classes: ['MySql2Database', 'MySql2Transaction'],
+  databaseClass: 'MySql2Database',
+  transactionClass: 'MySql2Transaction',
   answer(result): Answer {
     const first = Array.isArray(result) ? (result[0] as unknown) : undefined;
     if (Array.isArray(first))

@@ -25,7 +25,8 @@ function guardClient(client: Emitter): void {
 export const nodePostgres: Driver = registerDriver({
   name: 'node-postgres',
   family: 'postgres',
-  classes: ['NodePgDatabase', 'NodePgTransaction'],
+  databaseClass: 'NodePgDatabase',
+  transactionClass: 'NodePgTransaction',
   answer(result): Answer {
     const { rows, rowCount } = result as { rows?: Record<string, unknown>[]; rowCount?: number };
     return { rows: rows ?? [], rowCount: rowCount ?? rows?.length ?? 0, insertId: undefined };

@@ -11,7 +11,8 @@ import { type Answer, type Driver, registerDriver } from './driver.js';
 export const postgresJs: Driver = registerDriver({
   name: 'postgres.js',
   family: 'postgres',
-  classes: ['PostgresJsDatabase', 'PostgresJsTransaction'],
+  databaseClass: 'PostgresJsDatabase',
+  transactionClass: 'PostgresJsTransaction',
   answer(result): Answer {
     const rows = result as Record<string, unknown>[] & { count?: number };
     return { rows, rowCount: rows.count ?? rows.length, insertId: undefined };
