@@ -16,8 +16,12 @@ const conditions = ['@racefree/source', 'module', 'node', 'default'];
  * (one PostgreSQL per run), and a JSON report per package that the root script totals.
  */
 export function racefreeVitestConfig(
-  overrides: { testTimeout?: number; include?: string[] } = {},
+  overrides: { testTimeout?: number; include?: string[]; drivers?: readonly string[] } = {},
 ): ViteUserConfig {
+  // An app's suites run on the drivers the app itself runs on (the libraries' suites cover
+  // every driver); RACEFREE_DRIVERS, when set, narrows that further.
+  const wanted = process.env.RACEFREE_DRIVERS?.split(',').map((name) => name.trim());
+  const drivers = overrides.drivers?.filter((name) => !wanted || wanted.includes(name));
   return defineConfig({
     resolve: { conditions },
     ssr: { resolve: { conditions } },
@@ -25,6 +29,7 @@ export function racefreeVitestConfig(
       include: overrides.include ?? ['test/**/*.test.ts', 'src/**/*.test.ts'],
       globalSetup: globalSetup ? [globalSetup] : [],
       testTimeout: overrides.testTimeout ?? 30_000,
+      ...(drivers ? { env: { RACEFREE_DRIVERS: drivers.join(',') } } : {}),
       hookTimeout: 60_000,
       pool: 'forks',
       maxWorkers: 2,
