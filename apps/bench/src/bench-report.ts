@@ -1,8 +1,8 @@
 import type { LatencySummary } from './latency-summary.js';
-import type { IsolatedCost } from './measure-isolated-cost.js';
+import type { DriverName } from './open-clients.js';
 import type { ContenderRole } from './scenario.js';
 
-/** One contender at one client count, aggregated over the runs. */
+/** One contender at one client count, over all runs. */
 export interface ContenderResult {
   id: string;
   label: string;
@@ -13,7 +13,7 @@ export interface ContenderResult {
   runs: number[];
   /** Median of `runs`. */
   opsPerSecond: number;
-  /** Latency of successful operations, all runs pooled (ms). */
+  /** Successful operations of all runs (ms). */
   latency: LatencySummary;
   errors: number;
   errorKinds: Record<string, number>;
@@ -22,44 +22,36 @@ export interface ContenderResult {
   anomalies: number;
   invariantHeld: boolean;
   invariantDetail: string;
-  /** ops/s ÷ the baseline's ops/s: the median of the per-run ratios. */
+  /** ops/s ÷ the baseline's: the median of the per-run ratios. */
   ratio?: number;
-  /** The lowest and highest per-run ratio: how much the machine moved between runs. */
+  /** The lowest and highest per-run ratio. */
   ratioRange?: [number, number];
-  /** ops/s ÷ the same-work baseline's ops/s. */
+  /** ops/s ÷ the same-work baseline's (median of per-run ratios). */
   sameWorkRatio?: number;
-  /** Driver statements per completed operation (BEGIN/COMMIT included). */
+  /** Per completed operation, BEGIN/COMMIT included. */
   statementsPerOp: number;
-  /** Round trips per completed operation (statements + postgres.js describe-first trips). */
   roundTripsPerOp: number;
-  /** Statements Drizzle's logger saw per completed operation. */
-  loggedPerOp: number;
-  /** Bench-process CPU per successful operation (µs): library + driver + Drizzle. */
+  savepointsPerOp: number;
+  /** Bench-process CPU per successful operation (µs): library, Drizzle and driver. */
   cpuMicrosPerOp: number;
-  /** Share of operations that created their row, when the contender reports it. */
+  /** Share of operations that created their row, when the contender says. */
   createdShare?: number;
 }
 
-/** A scenario at one client count. */
 export interface ScenarioPoint {
   clients: number;
-  /**
-   * Set when the contenders took turns in slices (`measureInterleaved`): how many slices
-   * each contender's timed window was cut into, per run.
-   */
+  /** How many slices each run's window was cut into, when the contenders took turns. */
   slices?: number;
   contenders: ContenderResult[];
-  /** Set when the point could not run (e.g. connections refused). */
+  /** Set when the point could not run. */
   failure?: string;
 }
 
-/** A scenario over all client counts. */
 export interface ScenarioResult {
   id: string;
   group: string;
   title: string;
   description: string;
-  keys: string;
   points: ScenarioPoint[];
 }
 
@@ -71,18 +63,19 @@ export interface JobsLatencyResult {
   note?: string;
 }
 
-/** One of the issue's targets, as measured. */
+/** One of the issues' targets, as measured: printed, never asserted. */
 export interface TargetResult {
   id: string;
   text: string;
-  status: 'met' | 'not met' | 'pending' | 'not measured';
+  status: 'met' | 'not met' | 'not measured';
   detail: string;
 }
 
-/** Everything one database's run measured. */
+/** Everything one server measured through one driver. */
 export interface DatabaseReport {
   /** `postgres`, `mariadb` or `mysql`. */
   kind: string;
+  driver: DriverName;
   /** e.g. `PostgreSQL 15.20`. */
   server: string;
   /** The server URL, password hidden. */
@@ -90,27 +83,11 @@ export interface DatabaseReport {
   /** The durability settings in force (never relaxed to win a number). */
   durability: string;
   mode: 'quick' | 'full';
-  config: {
-    runs: number;
-    warmupMs: number;
-    durationMs: number;
-    clients: number[];
-    /**
-     * Node ran with --expose-gc, so every run started from a collected heap (see measureRun;
-     * in an interleaved run, every contender's warm-up, not each slice).
-     */
-    heapCollectedBeforeRuns?: boolean;
-  };
+  config: { runs: number; warmupMs: number; durationMs: number; clients: number[] };
   machine: { cpus: number; node: string };
   startedAt: string;
   finishedAt: string;
   scenarios: ScenarioResult[];
   jobsLatency: JobsLatencyResult[];
-  /** getOrCreate's client code against the raw call on a stand-in driver (PostgreSQL runs). */
-  isolatedCost?: IsolatedCost;
-  /** Scenarios that could not run yet, and why. */
-  pending: string[];
   targets: TargetResult[];
-  /** Findings worth reading next to the numbers. */
-  notes: string[];
 }

@@ -1,13 +1,13 @@
 // `pnpm bench`: racefree against raw-SQL floors and the naive code people write, on PostgreSQL
-// and MySQL/MariaDB. Progress goes to stderr; the tables to stdout; the files to results/.
+// (postgres.js and node-postgres) and MySQL/MariaDB (mysql2). Progress goes to stderr, the
+// tables to stdout, the files to results/.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseReport } from './bench-report.js';
-import { formatTables } from './format-tables.js';
-import { loadOptionalModules } from './load-optional-modules.js';
 import { parseOptions, USAGE } from './parse-options.js';
 import { probeMysqlServer } from './probe-mysql-server.js';
-import { runDatabase } from './run-database.js';
+import { formatTables } from './render-tables.js';
+import { runReport, type Server } from './run-report.js';
 import { startPostgresServer } from './start-postgres-server.js';
 import { updateReadme, type WrittenResults, writeResults } from './write-results.js';
 
@@ -21,16 +21,14 @@ async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2), join(appDir, 'results'));
   const started = performance.now();
   process.stderr.write(
-    `racefree bench (${options.mode}): clients ${options.clients.join(', ')}, ${options.runs} runs × ${options.durationMs} ms per point\n`,
+    `racefree bench (${options.mode}): ${options.drivers.join(', ')}; clients ${options.clients.join(', ')}, ${options.runs} runs × ${options.durationMs} ms per point\n`,
   );
-  const modules = await loadOptionalModules();
-  for (const [name, loaded] of Object.entries(modules))
-    if (loaded.pending) process.stderr.write(`PENDING (${name}): ${loaded.pending}\n`);
-
   let exitCode = 0;
   const reports: DatabaseReport[] = [];
+  // Also the MySQL outbox's queue server.
   const postgres = await startPostgresServer();
   process.stderr.write(`PostgreSQL: ${postgres.server} (${postgres.origin})\n`);
+  const pgServer: Server = { kind: 'postgres', server: postgres.server, url: postgres.url };
   const stopOnSignal = () => {
     process.stderr.write(
       '\ninterrupted: stopping the embedded server (bench databases may remain)\n',
@@ -40,41 +38,19 @@ async function main(): Promise<number> {
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
-    if (options.databases.includes('postgres')) {
-      reports.push(
-        await runDatabase(
-          {
-            family: 'postgres',
-            kind: 'postgres',
-            server: postgres.server,
-            serverUrl: postgres.url,
-          },
-          options,
-          modules,
-        ),
-      );
-    }
-    if (options.databases.includes('mysql')) {
-      const mysql = await probeMysqlServer();
-      if (!mysql.available) {
-        const line = `!!! SKIPPING MySQL/MariaDB: ${mysql.reason}. Set MYSQL_URL to bench it.`;
-        process.stderr.write(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n`);
-        if (process.env.CI === 'true') exitCode = 1;
-      } else {
-        reports.push(
-          await runDatabase(
-            {
-              family: 'mysql',
-              kind: mysql.kind,
-              server: mysql.server,
-              serverUrl: mysql.url,
-              queueServerUrl: postgres.url,
-            },
-            options,
-            modules,
-          ),
-        );
+    for (const driver of options.drivers) {
+      if (driver !== 'mysql2') {
+        reports.push(await runReport(pgServer, driver, options, pgServer));
+        continue;
       }
+      const mysql = await probeMysqlServer();
+      if (mysql.available) {
+        reports.push(await runReport(mysql, driver, options, pgServer));
+        continue;
+      }
+      const line = `!!! SKIPPING MySQL/MariaDB: ${mysql.reason}. Set MYSQL_URL to bench it.`;
+      process.stderr.write(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n`);
+      if (process.env.CI === 'true') exitCode = 1;
     }
   } finally {
     process.removeListener('SIGINT', stopOnSignal);
@@ -89,22 +65,25 @@ async function main(): Promise<number> {
   }
   if (options.updateReadme) await updateReadme(join(appDir, 'README.md'), written);
   process.stderr.write('\n');
-  for (const { files } of written)
-    process.stderr.write(
-      `results: ${files.json}\n         ${files.markdown}\n         ${files.svg}\n`,
-    );
+  for (const { files } of written) process.stderr.write(`results: ${files.json} (.md, .svg)\n`);
   // Speed is never a failure; racefree breaking an invariant always is (the controls break
-  // theirs by design).
+  // theirs by design), and so is a point that could not run.
   const broken = reports.flatMap((report) =>
     report.scenarios.flatMap((scenario) =>
-      scenario.points.flatMap((point) =>
-        point.contenders
+      scenario.points.flatMap((point) => [
+        ...(point.failure
+          ? [`${scenario.title} @ ${point.clients}: did not run (${point.failure})`]
+          : []),
+        ...point.contenders
           .filter((c) => c.role === 'racefree' && !c.invariantHeld)
-          .map((c) => `${scenario.id} @ ${point.clients}: ${c.label}`),
-      ),
+          .map(
+            (c) =>
+              `${scenario.title} @ ${point.clients}: ${c.label} broke its invariant (${c.invariantDetail})`,
+          ),
+      ]),
     ),
   );
-  for (const line of broken) process.stderr.write(`!!! racefree broke its invariant: ${line}\n`);
+  for (const line of broken) process.stderr.write(`!!! ${line}\n`);
   process.stderr.write(
     `bench finished in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
   );

@@ -1,126 +1,53 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { atomic, type Database, onCommit } from '@racefree/transactions';
-import { Logger, run, type Runner } from 'graphile-worker';
+import { Logger, run } from 'graphile-worker';
 import type pg from 'pg';
-import type postgres from 'postgres';
-import { benchTasks, type JobsModule } from './bench-tasks.js';
+import { installOutbox } from '@racefree/jobs';
+import { drizzle as drizzleMysql } from 'drizzle-orm/mysql2';
+import mysql from 'mysql2/promise';
+import { benchJobs, queuePoolFor } from './bench-jobs.js';
 import type { JobsLatencyResult } from './bench-report.js';
+import { createBenchDatabase } from './create-bench-database.js';
 import { summarizeLatencies } from './latency-summary.js';
+import { openClients, type Raw } from './open-clients.js';
+import type { BenchOptions } from './parse-options.js';
 
-/** One way of enqueueing a latency sample: resolves with the moment its data committed. */
-export interface LatencyMode {
+/** One way of enqueueing a sample: resolves with the moment its data committed. */
+interface LatencyMode {
   mode: string;
   label: string;
   note?: string;
   enqueue(sample: number): Promise<number>;
 }
 
-/** What the latency measurement needs. */
-export interface JobsLatencyOptions {
-  jobsModule: JobsModule;
-  /** graphile-worker's pool on the queue database (the worker and `enqueueOnCommit` use it). */
-  queuePool: pg.Pool;
-  warmup: number;
-  samples: number;
-  /**
-   * A random pause of up to this many ms before each sample. A poller (the MySQL relay) would
-   * otherwise phase-lock with back-to-back samples — each enqueued just after its pass ended —
-   * and every sample would wait about the same part of its interval. Default 0.
-   */
-  jitterMs?: number;
-  /** Ways of enqueueing, given the `jobs` object built here. */
-  modes(jobs: ReturnType<typeof createBenchJobs>): LatencyMode[];
-}
-
-const quietLogger = new Logger(() => () => {});
-
-/** The `jobs` object of the latency measurement. */
-export function createBenchJobs(jobsModule: JobsModule, queuePool: pg.Pool, db?: Database) {
-  return jobsModule.createJobs({
-    tasks: benchTasks(jobsModule),
-    pool: queuePool,
-    ...(db ? { db: db as never } : {}),
-  });
-}
-
-/**
- * Commit → task start latency, like graphile-worker's own latency test: one job at a time,
- * after a warm-up, with an idle worker (concurrency 1) woken by LISTEN/NOTIFY. The task
- * handler stamps its start; the enqueuer stamps the commit (an `onCommit` hook, or the moment
- * an autocommit statement returned).
- */
-export async function measureJobsLatency(
-  options: JobsLatencyOptions,
-): Promise<JobsLatencyResult[]> {
-  const jobs = createBenchJobs(options.jobsModule, options.queuePool);
-  const waiting = new Map<number, (at: number) => void>();
-  const runner: Runner = await run({
-    pgPool: options.queuePool,
-    concurrency: 1,
-    noHandleSignals: true,
-    pollInterval: 1000,
-    logger: quietLogger,
-    taskList: jobs.taskList({
-      bench_latency: async ({ sample }) => {
-        waiting.get(sample)?.(performance.now());
-      },
-      send_welcome_email: async () => {},
-    }),
-  });
-  const results: JobsLatencyResult[] = [];
-  let next = 0;
-  try {
-    for (const mode of options.modes(jobs)) {
-      const latencies: number[] = [];
-      for (let i = 0; i < options.warmup + options.samples; i++) {
-        const sample = next++;
-        if (options.jitterMs) await sleep(Math.random() * options.jitterMs);
-        const started = new Promise<number>((resolve) => waiting.set(sample, resolve));
-        const committedAt = await mode.enqueue(sample);
-        const timeout = new AbortController();
-        const startedAt = await Promise.race([
-          started,
-          sleep(10_000, Number.NaN, { signal: timeout.signal }).catch(() => Number.NaN),
-        ]);
-        timeout.abort();
-        waiting.delete(sample);
-        if (Number.isNaN(startedAt))
-          throw new Error(`${mode.label}: job ${sample} did not start within 10 s`);
-        // The worker may be told before the client hears its COMMIT returned: clamp at 0.
-        if (i >= options.warmup) latencies.push(Math.max(0, startedAt - committedAt));
-      }
-      results.push({
-        mode: mode.mode,
-        label: mode.label,
-        latency: summarizeLatencies(latencies),
-        ...(mode.note ? { note: mode.note } : {}),
+/** `jobs.enqueue` in an `atomic` block; the commit stamped by an `onCommit` hook. */
+function inTransaction(db: Database, jobs: ReturnType<typeof benchJobs>) {
+  return async (sample: number) => {
+    let committedAt = Number.NaN;
+    await atomic(db, async (tx) => {
+      await jobs.enqueue(tx, 'bench_latency', { sample });
+      await onCommit(() => {
+        committedAt = performance.now();
       });
-    }
-  } finally {
-    await runner.stop();
-  }
-  return results;
+    });
+    return committedAt;
+  };
 }
 
-/** The PostgreSQL ways of enqueueing: in the transaction, after commit, and raw autocommit. */
-export function postgresLatencyModes(
-  db: Database,
-  sql: postgres.Sql,
-): (jobs: ReturnType<typeof createBenchJobs>) => LatencyMode[] {
-  return (jobs) => [
+/** PostgreSQL: in the transaction (`add_job`, then the outbox), after commit, and raw. */
+function postgresLatencyModes(db: Database, raw: Raw, queuePool: pg.Pool): LatencyMode[] {
+  const jobs = benchJobs(queuePool, { db });
+  return [
     {
       mode: 'enqueue-in-transaction',
-      label: 'racefree jobs.enqueue(tx, …) in atomic()',
-      async enqueue(sample) {
-        let committedAt = Number.NaN;
-        await atomic(db, async (tx) => {
-          await jobs.enqueue(tx, 'bench_latency', { sample });
-          await onCommit(() => {
-            committedAt = performance.now();
-          });
-        });
-        return committedAt;
-      },
+      label: 'racefree jobs.enqueue(tx, …) in atomic(), add_job delivery',
+      enqueue: inTransaction(db, jobs),
+    },
+    {
+      mode: 'enqueue-outbox',
+      label: "racefree jobs.enqueue(tx, …) in atomic(), delivery: 'outbox'",
+      note: 'relayed after the commit, add_jobs',
+      enqueue: inTransaction(db, benchJobs(queuePool, { db, delivery: 'outbox' })),
     },
     {
       mode: 'enqueue-on-commit',
@@ -142,33 +69,119 @@ export function postgresLatencyModes(
       mode: 'raw-add-job',
       label: 'raw SELECT graphile_worker.add_job(…) (autocommit)',
       async enqueue(sample) {
-        await sql`select graphile_worker.add_job('bench_latency', ${JSON.stringify({ sample })}::json)`;
+        await raw.query("select graphile_worker.add_job('bench_latency', ?::json)", [
+          JSON.stringify({ sample }),
+        ]);
         return performance.now();
       },
     },
   ];
 }
 
-/** The MySQL way: an outbox row in the MySQL transaction, moved by the relay, then run. */
-export function mysqlLatencyModes(
-  mysqlDb: Database,
-  relayPollMs: number,
-): (jobs: ReturnType<typeof createBenchJobs>) => LatencyMode[] {
-  return (jobs) => [
-    {
+/**
+ * Commit → task start, like graphile-worker's own latency test: one job at a time after a
+ * warm-up, an idle worker (concurrency 1) woken by LISTEN/NOTIFY; the handler stamps its
+ * start. `jitterMs`: a random pause before each sample, so a poller (the MySQL relay) does not
+ * phase-lock with back-to-back samples.
+ */
+async function sampleLatencies(
+  queuePool: pg.Pool,
+  modes: readonly LatencyMode[],
+  options: { warmup: number; samples: number; jitterMs?: number },
+): Promise<JobsLatencyResult[]> {
+  const waiting = new Map<number, (at: number) => void>();
+  const runner = await run({
+    pgPool: queuePool,
+    concurrency: 1,
+    noHandleSignals: true,
+    pollInterval: 1000,
+    logger: new Logger(() => () => {}),
+    taskList: benchJobs(queuePool).taskList({
+      bench_latency: async ({ sample }) => waiting.get(sample)?.(performance.now()),
+      send_welcome_email: async () => {},
+    }),
+  });
+  const results: JobsLatencyResult[] = [];
+  let next = 0;
+  try {
+    for (const mode of modes) {
+      const latencies: number[] = [];
+      for (let i = 0; i < options.warmup + options.samples; i++) {
+        const sample = next++;
+        if (options.jitterMs) await sleep(Math.random() * options.jitterMs);
+        const started = new Promise<number>((resolve) => waiting.set(sample, resolve));
+        const committedAt = await mode.enqueue(sample);
+        const timeout = new AbortController();
+        const startedAt = await Promise.race([
+          started,
+          sleep(10_000, Number.NaN, { signal: timeout.signal }).catch(() => Number.NaN),
+        ]);
+        timeout.abort();
+        waiting.delete(sample);
+        if (Number.isNaN(startedAt))
+          throw new Error(`${mode.label}: job ${sample} did not start within 10 s`);
+        // The worker may hear of the job before the client hears its COMMIT returned.
+        if (i >= options.warmup) latencies.push(Math.max(0, startedAt - committedAt));
+      }
+      const { mode: id, label, note } = mode;
+      results.push({
+        mode: id,
+        label,
+        latency: summarizeLatencies(latencies),
+        ...(note ? { note } : {}),
+      });
+    }
+  } finally {
+    await runner.stop();
+  }
+  return results;
+}
+
+type LatencyOptions = Pick<BenchOptions, 'latencyWarmup' | 'latencySamples'>;
+/** How often the MySQL outbox relay polls. */
+const RELAY_POLL_MS = 10;
+
+/**
+ * Commit → task start of every way of enqueueing. PostgreSQL (`queue.pool`: the queue is in the
+ * bench database): one client enqueues. MySQL: an outbox row in a MySQL transaction, moved by a
+ * polling relay into a queue database made on `queue.serverUrl`.
+ */
+export async function measureJobsLatency(
+  url: string,
+  queue: { pool: pg.Pool } | { serverUrl: string },
+  options: LatencyOptions,
+): Promise<JobsLatencyResult[]> {
+  const { latencyWarmup: warmup, latencySamples: samples } = options;
+  if ('pool' in queue) {
+    const [client] = await openClients('postgres.js', url, 1);
+    if (!client) return [];
+    process.stderr.write('jobs latency: commit → task start …\n');
+    const modes = postgresLatencyModes(client.db, client.raw, queue.pool);
+    return sampleLatencies(queue.pool, modes, { warmup, samples }).finally(() => client.close());
+  }
+  const queueDb = await createBenchDatabase('postgres', queue.serverUrl, 'queue');
+  const queuePool = queuePoolFor(queueDb.url);
+  const mysqlPool = mysql.createPool({ uri: url, connectionLimit: 4 });
+  const mysqlDb = drizzleMysql({ client: mysqlPool });
+  const jobs = benchJobs(queuePool);
+  try {
+    await jobs.migrate();
+    await installOutbox(mysqlDb);
+    const onError = (error: unknown) =>
+      process.stderr.write(`relay: ${(error as Error).message}\n`);
+    const relay = jobs.startRelay(mysqlDb, { pollIntervalMs: RELAY_POLL_MS, onError });
+    process.stderr.write('jobs latency (MySQL outbox → relay → worker) …\n');
+    const mode: LatencyMode = {
       mode: 'outbox-relay',
       label: 'racefree jobs.enqueue(tx, …) in a MySQL atomic() → outbox → relay → worker',
-      note: `relay polls every ${relayPollMs} ms`,
-      async enqueue(sample) {
-        let committedAt = Number.NaN;
-        await atomic(mysqlDb, async (tx) => {
-          await jobs.enqueue(tx, 'bench_latency', { sample });
-          await onCommit(() => {
-            committedAt = performance.now();
-          });
-        });
-        return committedAt;
-      },
-    },
-  ];
+      note: `relay polls every ${RELAY_POLL_MS} ms`,
+      enqueue: inTransaction(mysqlDb, jobs),
+    };
+    const sampling = { warmup, samples, jitterMs: RELAY_POLL_MS };
+    return await sampleLatencies(queuePool, [mode], sampling).finally(() => relay.stop());
+  } finally {
+    await mysqlPool.end();
+    await queuePool.end();
+    await queueDb.drop();
+  }
 }

@@ -4,109 +4,72 @@ import { WrongRowError } from './expect-row.js';
 import type { BenchClient } from './open-clients.js';
 import type { Contender } from './scenario.js';
 
-/** What one timed run of one contender counted. */
+/** What runs of one contender counted: operations completed inside the timed windows. */
 export interface RunTally {
-  /** Length of the timed window. */
   seconds: number;
-  /** Successful operations completed inside the window. */
   ops: number;
-  /** Failed operations completed inside the window. */
   errors: number;
   errorKinds: Record<string, number>;
-  /** One message per error kind, for the report. */
+  /** One message per error kind. */
   errorSamples: Record<string, string>;
-  /** Latency (ms) of each successful operation completed inside the window. */
+  /** Latency (ms) of each successful operation. */
   latencies: number[];
-  /** Driver statements of the operations completed inside the window (successful or not). */
+  /** Sent during the windows (see StatementCounter). */
   statements: number;
-  /** Round trips of those operations (statements + postgres.js describe-first trips). */
   roundTrips: number;
-  /** Statements Drizzle's logger saw for those operations. */
-  logged: number;
-  /** Process CPU (user + system, µs) spent during the window. */
+  savepoints: number;
+  /** Bench-process CPU (user + system, µs). */
   cpuMicros: number;
-  /** Operations inside the window that reported `created: true`. */
-  created: number;
-  /** Operations inside the window that reported `created` at all. */
+  /** Operations that said whether they created, and those that did. */
   reportedCreated: number;
-  /** Successful operations from the first to the last (warm-up and tail included). */
+  created: number;
+  /** Warm-up and tail included (they touched the data too): successes, and wrong rows. */
   allSucceeded: number;
-  /** Operations, warm-up and tail included, that returned no row or another key's or caller's row. */
   wrongRows: number;
 }
 
-/** A tally with nothing counted yet. */
+const NUMBERS = ['seconds', 'ops', 'errors', 'statements', 'roundTrips', 'savepoints', 'cpuMicros'];
+
 export function emptyTally(): RunTally {
-  return {
-    seconds: 0,
-    ops: 0,
-    errors: 0,
-    errorKinds: {},
-    errorSamples: {},
-    latencies: [],
-    statements: 0,
-    roundTrips: 0,
-    logged: 0,
-    cpuMicros: 0,
-    created: 0,
-    reportedCreated: 0,
-    allSucceeded: 0,
-    wrongRows: 0,
-  };
+  const zeros = Object.fromEntries(
+    [...NUMBERS, 'reportedCreated', 'created', 'allSucceeded', 'wrongRows'].map((field) => [
+      field,
+      0,
+    ]),
+  );
+  return { ...zeros, errorKinds: {}, errorSamples: {}, latencies: [] } as unknown as RunTally;
 }
 
-/** Error counts by kind, and one message per kind. */
-export type ErrorTally = Pick<RunTally, 'errorKinds' | 'errorSamples'>;
-
-/** Adds `part`'s error kinds to `total`'s, keeping the first message seen per kind. */
-export function addErrorKinds(total: ErrorTally, part: ErrorTally): void {
+/** Adds `part` to `total`: counts summed, the first message per error kind kept. */
+export function addTally(total: RunTally, part: RunTally): void {
+  const sums = total as unknown as Record<string, number>;
+  for (const [field, value] of Object.entries(part))
+    if (typeof value === 'number') sums[field] = (sums[field] ?? 0) + value;
   for (const [kind, count] of Object.entries(part.errorKinds))
     total.errorKinds[kind] = (total.errorKinds[kind] ?? 0) + count;
   for (const [kind, message] of Object.entries(part.errorSamples))
     total.errorSamples[kind] ??= message;
-}
-
-/** Adds what every operation counts, timed or not (it touched the data), to `total`. */
-export function addUntimed(total: RunTally, part: RunTally): void {
-  total.allSucceeded += part.allSucceeded;
-  total.wrongRows += part.wrongRows;
-}
-
-/** Adds what only the operations inside a timed window count to `total`. */
-export function addTimed(total: RunTally, part: RunTally): void {
-  total.seconds += part.seconds;
-  total.ops += part.ops;
-  total.errors += part.errors;
-  addErrorKinds(total, part);
   for (const latency of part.latencies) total.latencies.push(latency);
-  total.statements += part.statements;
-  total.roundTrips += part.roundTrips;
-  total.logged += part.logged;
-  total.cpuMicros += part.cpuMicros;
-  total.created += part.created;
-  total.reportedCreated += part.reportedCreated;
 }
 
-/** How long operations may take to return once the timed window closed. */
+/** How long operations may take to return once the window closed before the point fails. */
 const STOP_TIMEOUT_MS = 30_000;
 
-/** How long to run. */
 export interface RunTiming {
   warmupMs: number;
   durationMs: number;
-  /** Collect the heap before the run (default `true`; needs Node's --expose-gc). */
-  collectGarbage?: boolean;
+  /** Collect the heap first (needs Node's --expose-gc, which `pnpm bench` passes). */
+  collectGarbage: boolean;
 }
 
 /**
- * Runs `contender` on every client at once, each client in a closed loop (next operation as
- * soon as the last one returns), and counts what completes inside the timed window that
- * follows a warm-up. Counting completions (not starts) keeps the rate unbiased however long
- * single operations take.
+ * Runs `contender` on every client at once, each in a closed loop (the next operation as soon
+ * as the last returns), and counts what completes inside the timed window after the warm-up.
+ * Counting completions, not starts, keeps the rate unbiased however long operations take.
  */
-export async function measureRun<C extends BenchClient>(
-  clients: readonly C[],
-  contender: Contender<C>,
+export async function measureRun(
+  clients: readonly BenchClient[],
+  contender: Contender,
   nextKey: () => string,
   timing: RunTiming,
 ): Promise<RunTally> {
@@ -115,13 +78,9 @@ export async function measureRun<C extends BenchClient>(
   let windowEnd = Number.POSITIVE_INFINITY;
   let stopping = false;
 
-  const loop = async (client: C) => {
-    const counter = client.counter;
+  const loop = async (client: BenchClient) => {
     while (!stopping) {
       const key = nextKey();
-      const statements = counter.statements;
-      const roundTrips = counter.roundTrips;
-      const logged = counter.logged;
       const started = performance.now();
       let failure: { error: unknown } | undefined;
       let created: boolean | undefined;
@@ -134,9 +93,6 @@ export async function measureRun<C extends BenchClient>(
       }
       const finished = performance.now();
       if (finished < windowStart || finished > windowEnd) continue;
-      tally.statements += counter.statements - statements;
-      tally.roundTrips += counter.roundTrips - roundTrips;
-      tally.logged += counter.logged - logged;
       if (failure) {
         const kind = errorKind(failure.error);
         tally.errors += 1;
@@ -155,21 +111,31 @@ export async function measureRun<C extends BenchClient>(
     }
   };
 
-  // The garbage of the run before (another contender's, often a heavier allocator) is
-  // collected now, not inside this run's window: every run starts from a collected heap.
-  // `pnpm bench` starts Node with --expose-gc; without it this is skipped.
-  if (timing.collectGarbage !== false) (globalThis as { gc?: () => void }).gc?.();
-  // Operation errors are caught inside the loops, so `loops` only settles once all stopped.
+  // The garbage of the run before (often a heavier allocator's) is collected now, not inside
+  // this run's window.
+  if (timing.collectGarbage) (globalThis as { gc?: () => void }).gc?.();
+  // Operation errors are caught in the loops: `loops` settles only once all have stopped.
   const loops = Promise.all(clients.map(loop));
   await sleep(timing.warmupMs);
+  // What the clients sent during the window (pooled clients share one counter).
+  const counters = [...new Set(clients.map((c) => c.counter))];
+  const sent = (field: 'statements' | 'roundTrips' | 'savepoints') =>
+    counters.reduce((n, c) => n + c[field], 0);
+  const before = {
+    statements: sent('statements'),
+    roundTrips: sent('roundTrips'),
+    savepoints: sent('savepoints'),
+  };
   const cpuBefore = process.cpuUsage();
   windowStart = performance.now();
   await sleep(timing.durationMs);
   windowEnd = performance.now();
   const cpu = process.cpuUsage(cpuBefore);
+  for (const field of ['statements', 'roundTrips', 'savepoints'] as const)
+    tally[field] = sent(field) - before[field];
   stopping = true;
-  // A hung operation (a lock never granted, a pool waiting for a connection it will never get)
-  // must fail the point, not the whole bench: closing the clients afterwards ends it.
+  // A hung operation (a lock never granted) fails the point, not the bench: closing the
+  // clients afterwards ends it.
   const timeout = new AbortController();
   const settled = await Promise.race([
     loops.then(() => true),
@@ -178,7 +144,7 @@ export async function measureRun<C extends BenchClient>(
   timeout.abort();
   if (!settled)
     throw new Error(
-      `${contender.label}: operations still running ${STOP_TIMEOUT_MS / 1000} s after the window closed (hung)`,
+      `${contender.label}: still running ${STOP_TIMEOUT_MS / 1000} s after the window closed (hung)`,
     );
   tally.seconds = (windowEnd - windowStart) / 1000;
   tally.cpuMicros = cpu.user + cpu.system;

@@ -1,20 +1,8 @@
 import type { DatabaseReport, ScenarioResult } from './bench-report.js';
 import type { ContenderRole } from './scenario.js';
 
-const PALETTE = [
-  '#1f77b4',
-  '#d62728',
-  '#2ca02c',
-  '#ff7f0e',
-  '#9467bd',
-  '#8c564b',
-  '#e377c2',
-  '#17becf',
-  '#bcbd22',
-  '#7f7f7f',
-  '#393b79',
-  '#637939',
-];
+// biome-ignore format: a palette reads better on one line
+const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#637939'];
 const DASH: Record<ContenderRole, string> = {
   racefree: '',
   floor: '6 4',
@@ -127,7 +115,7 @@ export function renderChartSvg(report: DatabaseReport): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="12" y="24" font-size="15" font-weight="bold">${xml(`racefree bench — ${report.server}, ${report.mode} run, ${report.startedAt.slice(0, 10)}: throughput (median ops/s) vs clients`)}</text>`,
+    `<text x="12" y="24" font-size="15" font-weight="bold">${xml(`racefree bench — ${report.server} through ${report.driver}, ${report.mode} run, ${report.startedAt.slice(0, 10)}: throughput (median ops/s) vs clients`)}</text>`,
     ...body,
     '</svg>',
     '',

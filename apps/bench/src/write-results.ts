@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { DatabaseReport } from './bench-report.js';
 import { renderChartSvg } from './render-chart-svg.js';
-import { renderMarkdown } from './render-markdown.js';
+import { renderMarkdown } from './render-tables.js';
 
 /** The files one database's results went to. */
 export interface WrittenResults {
@@ -11,12 +11,13 @@ export interface WrittenResults {
   svg: string;
 }
 
-/** `<date>-<db>` (plus `.quick` for smoke runs, so a smoke run never overwrites a full one). */
+/** `<date>-<db>-<driver>`, plus `.quick` for smoke runs, which never overwrite a full run's. */
 function baseName(report: DatabaseReport): string {
-  return `${report.startedAt.slice(0, 10)}-${report.kind}${report.mode === 'quick' ? '.quick' : ''}`;
+  const driver = report.driver.replace('.', '-');
+  return `${report.startedAt.slice(0, 10)}-${report.kind}-${driver}${report.mode === 'quick' ? '.quick' : ''}`;
 }
 
-/** Writes `results/<date>-<db>.json`, `.md` (the summary) and `.svg` (the chart). */
+/** Writes `results/<base>.json` (everything), `.md` (the tables and targets) and `.svg` (the chart). */
 export async function writeResults(report: DatabaseReport, dir: string): Promise<WrittenResults> {
   await mkdir(dir, { recursive: true });
   const base = baseName(report);
@@ -50,7 +51,7 @@ export async function updateReadme(
   const section: string[] = [START, ''];
   for (const { report, files } of written) {
     section.push(
-      `### ${report.server} (${report.mode} run, ${report.startedAt.slice(0, 10)}, ${report.machine.cpus} CPUs)`,
+      `### ${report.server} through ${report.driver} (${report.mode} run, ${report.startedAt.slice(0, 10)}, ${report.machine.cpus} CPUs)`,
       '',
       `![throughput vs clients, ${report.server}](${relative(dir, files.svg)})`,
       '',

@@ -1,206 +1,134 @@
 import { getOrCreate } from '@racefree/rows';
+import {
+  type AnyMySqlDatabase,
+  type AnyPgDatabase,
+  atomic,
+  type Database,
+} from '@racefree/transactions';
 import { eq, sql } from 'drizzle-orm';
-import type { RowDataPacket } from 'mysql2/promise';
-import { countDuplicates } from '../count-duplicates.js';
 import { expectRow } from '../expect-row.js';
 import {
+  type ItemMix,
   type ItemRow,
-  type ItemTableName,
-  KEYLESS_TABLE_NAME,
+  itemTables,
+  KEYLESS_TABLE,
   type MysqlItems,
-  mysqlItemTables,
-  mysqlKeylessItems,
+  mysqlTables,
   type PostgresItems,
-  postgresItemTables,
-  postgresKeylessItems,
+  postgresTables,
 } from '../item-tables.js';
-import type { BenchClient, MysqlClient, PostgresClient } from '../open-clients.js';
-import { type Contender, FLOOR_AGAIN_ID, type OpOutcome } from '../scenario.js';
-import { type ItemMix, type ItemScenarioGroup } from './item-scenarios.js';
+import { type BenchClient, familyOf, type Raw } from '../open-clients.js';
+import { type Contender, FLOOR_AGAIN_ID } from '../scenario.js';
+import { countDuplicates, type ItemScenarioGroup } from './item-scenarios.js';
 
 type Prefer = 'get' | 'create';
-
 /** The `prefer` a user would pick: read first when rows exist, insert first when most are new. */
 const PREFER: Record<ItemMix, Prefer> = { existing: 'get', hot: 'create', cold: 'create' };
-const NAIVE_LABEL = 'naive Drizzle select-then-insert (control)';
-const NAIVE_KEYLESS_LABEL = 'naive select-then-insert, no unique constraint (control)';
-
-/**
- * get-or-create on three key mixes (existing, hot, cold). Contenders: racefree `getOrCreate`
- * with the `prefer` that suits the mix; the raw floor on the same driver, in the same order
- * (select first on existing keys, insert first otherwise); the naive Drizzle select-then-insert
- * (the control: its unique violations are counted as errors, and on the hot mix a keyless twin
- * table shows the duplicates it makes when the constraint is missing); and the "upsert with a
- * dummy update" idiom.
- */
-export const getOrCreateScenarios: ItemScenarioGroup<ItemMix> = {
-  name: 'get-or-create',
-  title: (mix) => `get-or-create, ${mix} keys`,
-  mixes: ['existing', 'hot', 'cold'],
-  postgres: postgresContenders,
-  mysql: mysqlContenders,
-  // Every contender's check holds on its own: the keyed tables cannot hold a duplicate, only
-  // the keyless control writes the keyless twin, and a wrong row is caught per operation.
-  interleaved: true,
-  // Existing keys are read-only for every contender; the others start from empty tables.
-  resetTables: (mix, table) =>
-    mix === 'existing' ? [] : mix === 'hot' ? [table, KEYLESS_TABLE_NAME] : [table],
-  check: (admin, table, contender) =>
-    countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE_NAME : table),
+const INSERT = {
+  postgres: 'INSERT … ON CONFLICT DO NOTHING RETURNING',
+  mysql: 'INSERT … ON DUPLICATE KEY UPDATE id = id',
 };
 
 /**
- * The raw floor on one driver, in the order `PREFER` picks: insert first (`insertFirst`, which
- * reads the row back when the key was taken), or on existing keys a `select` first.
+ * get-or-create on existing, hot and cold keys: racefree `getOrCreate` with the `prefer` that
+ * suits the mix; the raw floor on the same driver, in the same order; the floor again (its
+ * ratio to the floor is the run's noise); the naive Drizzle select-then-insert (the control:
+ * its unique violations are errors, and on hot keys a keyless twin table shows its
+ * duplicates); the "upsert with a dummy update" idiom. On PostgreSQL, existing and cold keys
+ * also run inside a transaction — getOrCreate in `atomic()` against the floor's statements
+ * between BEGIN and COMMIT, and on cold keys the floor with its INSERT in a savepoint — which
+ * is where getOrCreate's create takes its #20463 savepoint.
  */
-function floorContender<C extends BenchClient>(
-  mix: ItemMix,
-  statement: string,
-  select: (c: C, key: string) => Promise<ItemRow | undefined>,
-  insertFirst: (c: C, key: string) => Promise<OpOutcome | undefined>,
-): Contender<C> {
-  const prefer = PREFER[mix];
-  return {
-    id: 'floor',
-    label:
-      prefer === 'get'
-        ? `raw floor: SELECT, on a miss ${statement} + SELECT`
-        : `raw floor: ${statement}, SELECT on a miss`,
-    role: 'floor',
-    op:
-      prefer === 'create'
-        ? insertFirst
-        : async (c, key) => ((await select(c, key)) ? { created: false } : insertFirst(c, key)),
-  };
-}
-
-function postgresContenders(mix: ItemMix): Contender<PostgresClient>[] {
-  const name: ItemTableName = `items_${mix}`;
-  const table = postgresItemTables[name];
-  const select = async (c: PostgresClient, key: string) => {
-    const [found] = await c.sql<ItemRow[]>`select * from ${c.sql(name)} where name = ${key}`;
-    return found;
-  };
-  const insertFirst = async (c: PostgresClient, key: string) => {
-    const [inserted] = await c.sql<ItemRow[]>`
-      insert into ${c.sql(name)} (name, value) values (${key}, 1)
-      on conflict (name) do nothing returning *`;
-    if (inserted) return { created: true };
-    // READ COMMITTED: this new statement sees the row the conflicting insert committed.
-    expectRow(key, await select(c, key));
-    return { created: false };
-  };
-  return lineUp(mix, table, {
-    floor: floorContender(mix, 'INSERT … ON CONFLICT DO NOTHING RETURNING', select, insertFirst),
-    naive: naivePostgres,
-    keyless: postgresKeylessItems,
-    idiom: {
-      id: 'upsert-idiom',
-      label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
-      role: 'idiom',
-      baseline: 'floor',
-      async op(c, key) {
-        const [row] = await c.db
-          .insert(table)
-          .values({ name: key, value: 1 })
-          .onConflictDoUpdate({ target: table.name, set: { name: key } })
-          .returning();
-        expectRow(key, row);
-        return undefined;
+export const getOrCreateScenarios: ItemScenarioGroup = {
+  name: 'get-or-create',
+  mixes: ['existing', 'hot', 'cold'],
+  title: (mix) => `get-or-create, ${mix} keys`,
+  contenders(driver, mix) {
+    const family = familyOf(driver);
+    const prefer = PREFER[mix];
+    const name = `items_${mix}` as const;
+    const table = itemTables(family)[name];
+    const op = floorOp(family, name, prefer);
+    const floor: Contender = {
+      id: 'floor',
+      label:
+        prefer === 'get'
+          ? `raw floor: SELECT, on a miss ${INSERT[family]} + SELECT`
+          : `raw floor: ${INSERT[family]}, SELECT on a miss`,
+      role: 'floor',
+      op: (c, key) => op(c.raw, key),
+    };
+    const contenders: Contender[] = [
+      racefree(table, prefer, false),
+      floor,
+      {
+        ...floor,
+        id: FLOOR_AGAIN_ID,
+        label: 'raw floor again (noise check)',
+        role: 'reference',
+        baseline: 'floor',
       },
-    },
-  });
-}
-
-function mysqlContenders(mix: ItemMix): Contender<MysqlClient>[] {
-  const name: ItemTableName = `items_${mix}`;
-  const table = mysqlItemTables[name];
-  const select = async (c: MysqlClient, key: string) => {
-    const [rows] = await c.conn.query<RowDataPacket[]>(`select * from ${name} where name = ?`, [
-      key,
-    ]);
-    return rows[0] as ItemRow | undefined;
-  };
-  const insertFirst = async (c: MysqlClient, key: string) => {
-    // Not INSERT IGNORE: that would also turn data errors into warnings.
-    await c.conn.query(
-      `insert into ${name} (name, value) values (?, 1) on duplicate key update id = id`,
-      [key],
-    );
-    // Autocommit: a new snapshot, which sees the row whoever inserted it.
-    expectRow(key, await select(c, key));
-    return undefined;
-  };
-  return lineUp(mix, table, {
-    floor: floorContender(mix, 'INSERT … ON DUPLICATE KEY UPDATE id = id', select, insertFirst),
-    naive: naiveMysql,
-    keyless: mysqlKeylessItems,
-    idiom: {
-      id: 'upsert-idiom',
-      label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
-      role: 'idiom',
-      baseline: 'floor',
-      async op(c, key) {
-        await c.db
-          .insert(table)
-          .values({ name: key, value: 1 })
-          .onDuplicateKeyUpdate({ set: { id: sql`id` } });
-        const [row] = await c.db.select().from(table).where(eq(table.name, key)).limit(1);
-        expectRow(key, row);
-        return undefined;
-      },
-    },
-  });
-}
-
-/**
- * A mix's contenders in the order the tables print them: racefree, the floor, the floor again
- * (the same code: its ratio to the floor, ideally 1, shows how finely this run can tell two
- * contenders apart), the naive control (and on hot keys its keyless twin, where the
- * duplicates show), the upsert idiom.
- */
-function lineUp<C extends BenchClient, T extends PostgresItems | MysqlItems>(
-  mix: ItemMix,
-  table: T,
-  parts: {
-    floor: Contender<C>;
-    naive: (id: string, label: string, table: T) => Contender<C>;
-    keyless: T;
-    idiom: Contender<C>;
-  },
-): Contender<C>[] {
-  return [
-    racefreeContender(mix, table),
-    parts.floor,
-    {
-      ...parts.floor,
-      id: FLOOR_AGAIN_ID,
-      label: 'raw floor again (noise check)',
-      role: 'reference',
-      baseline: 'floor',
-    },
-    parts.naive('naive', NAIVE_LABEL, table),
-    ...(mix === 'hot' ? [parts.naive('naive-keyless', NAIVE_KEYLESS_LABEL, parts.keyless)] : []),
-    parts.idiom,
-  ];
-}
-
-function racefreeContender<C extends BenchClient>(
-  mix: ItemMix,
-  table: PostgresItems | MysqlItems,
-): Contender<C> {
-  const prefer = PREFER[mix];
-  return {
-    id: 'racefree',
-    label: `racefree getOrCreate (prefer: '${prefer}')`,
-    role: 'racefree',
-    baseline: 'floor',
-    async op(c, key) {
-      const { row, created } = await getOrCreate(c.db, table, {
-        where: { name: key },
-        defaults: { value: 1 },
-        prefer,
+    ];
+    // The controls show Drizzle's and the naive code's behaviour, alike on either PostgreSQL driver.
+    if (driver !== 'node-postgres') {
+      const drizzle = family === 'postgres' ? postgresDrizzle(mix) : mysqlDrizzle(mix);
+      contenders.push(drizzle.naive('naive', 'naive Drizzle select-then-insert (control)', name));
+      if (mix === 'hot')
+        contenders.push(
+          drizzle.naive(
+            'naive-keyless',
+            'naive select-then-insert, no unique constraint (control)',
+            KEYLESS_TABLE,
+          ),
+        );
+      contenders.push(drizzle.idiom);
+    }
+    if (family === 'mysql' || mix === 'hot') return contenders;
+    contenders.push(racefree(table, prefer, true), {
+      id: 'floor-in-tx',
+      label: `raw floor in a transaction: BEGIN; ${floor.label.slice('raw floor: '.length)}; COMMIT`,
+      role: 'floor',
+      op: (c, key) => c.raw.transaction((tx) => op(tx, key)),
+    });
+    const withSavepoint = floorOp(family, name, prefer, true);
+    if (mix === 'cold')
+      contenders.push({
+        id: 'floor-in-tx-savepoint',
+        // Not released: the transaction ends it, as postgres.js leaves getOrCreate's.
+        label:
+          'raw, the same with a savepoint before its INSERT: BEGIN; SAVEPOINT; INSERT …; COMMIT',
+        role: 'reference',
+        baseline: 'floor-in-tx',
+        op: (c, key) => c.raw.transaction((tx) => withSavepoint(tx, key)),
       });
+    return contenders;
+  },
+  // Every contender's check holds on its own: the keyed tables cannot hold a duplicate, only
+  // the keyless control writes the keyless twin, and a wrong row is caught per operation.
+  interleaved: true,
+  resetTables: (mix) =>
+    mix === 'existing' ? [] : mix === 'hot' ? ['items_hot', KEYLESS_TABLE] : [`items_${mix}`],
+  check: (admin, table, contender) =>
+    countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE : table),
+};
+
+function racefree(
+  table: PostgresItems | MysqlItems,
+  prefer: Prefer,
+  inTransaction: boolean,
+): Contender {
+  const call = (db: Database, key: string) =>
+    getOrCreate(db, table, { where: { name: key }, defaults: { value: 1 }, prefer });
+  return {
+    id: inTransaction ? 'racefree-in-tx' : 'racefree',
+    label: `racefree getOrCreate (prefer: '${prefer}')${inTransaction ? ' in atomic()' : ''}`,
+    role: 'racefree',
+    baseline: inTransaction ? 'floor-in-tx' : 'floor',
+    ...(inTransaction && prefer === 'create' ? { sameWorkBaseline: 'floor-in-tx-savepoint' } : {}),
+    async op(c, key) {
+      const { row, created } = inTransaction
+        ? await atomic(c.db, (tx) => call(tx, key))
+        : await call(c.db, key);
       expectRow(key, row);
       return { created };
     },
@@ -208,16 +136,53 @@ function racefreeContender<C extends BenchClient>(
 }
 
 /**
- * The naive get-or-create, on purpose: between the read and the insert another client may
- * insert the same key (a unique violation reaches the caller, or — where no constraint
- * forbids it — a duplicate row). `find` and `insert` are Drizzle's builder on one dialect.
+ * The raw floor's statements on `raw` (a connection, or a transaction on it), in the order
+ * `prefer` picks. PostgreSQL: `INSERT … ON CONFLICT DO NOTHING RETURNING`, and on a conflict a
+ * SELECT, which at READ COMMITTED sees the row that won. MySQL: not INSERT IGNORE, which would
+ * turn data errors into warnings; the SELECT after it (autocommit) sees whoever inserted.
  */
-function naiveContender<C extends BenchClient>(
+function floorOp(family: 'postgres' | 'mysql', name: string, prefer: Prefer, savepoint = false) {
+  const select = async (raw: Raw, key: string) =>
+    (await raw.query<ItemRow>(`select * from ${name} where name = ?`, [key])).rows[0];
+  const insertFirst =
+    family === 'postgres'
+      ? async (raw: Raw, key: string) => {
+          if (savepoint) await raw.query('savepoint bench');
+          const { rows } = await raw.query(
+            `insert into ${name} (name, value) values (?, 1) on conflict (name) do nothing returning *`,
+            [key],
+          );
+          if (rows[0]) return { created: true };
+          expectRow(key, await select(raw, key));
+          return { created: false };
+        }
+      : async (raw: Raw, key: string) => {
+          await raw.query(
+            `insert into ${name} (name, value) values (?, 1) on duplicate key update id = id`,
+            [key],
+          );
+          expectRow(key, await select(raw, key));
+          return undefined;
+        };
+  if (prefer === 'create') return insertFirst;
+  return async (raw: Raw, key: string) => {
+    const found = await select(raw, key);
+    if (!found) return insertFirst(raw, key);
+    expectRow(key, found);
+    return { created: false };
+  };
+}
+
+/**
+ * The naive get-or-create, on purpose: between the read and the insert another client may
+ * insert the key (a unique violation reaches the caller, or without a constraint a duplicate).
+ */
+function naiveContender(
   id: string,
   label: string,
-  find: (c: C, key: string) => Promise<ItemRow | undefined>,
-  insert: (c: C, key: string) => Promise<unknown>,
-): Contender<C> {
+  find: (c: BenchClient, key: string) => Promise<ItemRow | undefined>,
+  insert: (c: BenchClient, key: string) => Promise<unknown>,
+): Contender {
   return {
     id,
     label,
@@ -235,21 +200,64 @@ function naiveContender<C extends BenchClient>(
   };
 }
 
-function naivePostgres(id: string, label: string, table: PostgresItems): Contender<PostgresClient> {
-  return naiveContender<PostgresClient>(
-    id,
-    label,
-    async (c, key) => (await c.db.select().from(table).where(eq(table.name, key)).limit(1))[0],
-    async (c, key) =>
-      expectRow(key, (await c.db.insert(table).values({ name: key, value: 1 }).returning())[0]),
-  );
+function postgresDrizzle(mix: ItemMix) {
+  const pg = (c: BenchClient) => c.db as AnyPgDatabase;
+  const table = postgresTables[`items_${mix}`];
+  return {
+    naive: (id: string, label: string, tableName: keyof typeof postgresTables) => {
+      const t = postgresTables[tableName];
+      return naiveContender(
+        id,
+        label,
+        async (c, key) => (await pg(c).select().from(t).where(eq(t.name, key)).limit(1))[0],
+        async (c, key) =>
+          expectRow(key, (await pg(c).insert(t).values({ name: key, value: 1 }).returning())[0]),
+      );
+    },
+    idiom: {
+      id: 'upsert-idiom',
+      label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
+      role: 'idiom',
+      baseline: 'floor',
+      async op(c, key) {
+        const [row] = await pg(c)
+          .insert(table)
+          .values({ name: key, value: 1 })
+          .onConflictDoUpdate({ target: table.name, set: { name: key } })
+          .returning();
+        expectRow(key, row);
+        return undefined;
+      },
+    } satisfies Contender,
+  };
 }
 
-function naiveMysql(id: string, label: string, table: MysqlItems): Contender<MysqlClient> {
-  return naiveContender<MysqlClient>(
-    id,
-    label,
-    async (c, key) => (await c.db.select().from(table).where(eq(table.name, key)).limit(1))[0],
-    (c, key) => c.db.insert(table).values({ name: key, value: 1 }).$returningId(),
-  );
+function mysqlDrizzle(mix: ItemMix) {
+  const my = (c: BenchClient) => c.db as AnyMySqlDatabase;
+  const table = mysqlTables[`items_${mix}`];
+  const find = async (c: BenchClient, t: MysqlItems, key: string) =>
+    (await my(c).select().from(t).where(eq(t.name, key)).limit(1))[0];
+  return {
+    naive: (id: string, label: string, tableName: keyof typeof mysqlTables) =>
+      naiveContender(
+        id,
+        label,
+        (c, key) => find(c, mysqlTables[tableName], key),
+        (c, key) => my(c).insert(mysqlTables[tableName]).values({ name: key, value: 1 }),
+      ),
+    idiom: {
+      id: 'upsert-idiom',
+      label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
+      role: 'idiom',
+      baseline: 'floor',
+      async op(c, key) {
+        await my(c)
+          .insert(table)
+          .values({ name: key, value: 1 })
+          .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+        expectRow(key, await find(c, table, key));
+        return undefined;
+      },
+    } satisfies Contender,
+  };
 }
