@@ -9,8 +9,7 @@ await runBuiltProgram({
   filters: ['bench...'],
   entry: 'apps/bench/dist/main.js',
   nothingRan: 'nothing was measured.',
-  // Each run (an interleaved run: each contender's warm-up) starts from a collected heap
-  // (see measureRun), so one contender's garbage is not collected inside the next one's
-  // timed window.
+  // In a full run each contender's run starts from a collected heap (see runScenario), so one
+  // contender's garbage is not collected, and charged, inside the next one's timed window.
   nodeArgs: ['--expose-gc'],
 });

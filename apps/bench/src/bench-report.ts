@@ -9,41 +9,38 @@ export interface ContenderResult {
   role: ContenderRole;
   baseline?: string;
   sameWorkBaseline?: string;
-  /** ops/s of each run. */
+  /** ops/s of each run, and their median. */
   runs: number[];
-  /** Median of `runs`. */
   opsPerSecond: number;
   /** Successful operations of all runs (ms). */
   latency: LatencySummary;
   errors: number;
   errorKinds: Record<string, number>;
   errorSamples: Record<string, string>;
-  /** Duplicates, lost updates: invariant breaks summed over the runs. */
+  /** Duplicates, lost updates, wrong rows: invariant breaks over the runs. */
   anomalies: number;
   invariantHeld: boolean;
   invariantDetail: string;
-  /** ops/s ÷ the baseline's: the median of the per-run ratios. */
+  /** ÷ the baseline's ops/s: the median of the per-run ratios, and their range. */
   ratio?: number;
-  /** The lowest and highest per-run ratio. */
   ratioRange?: [number, number];
-  /** ops/s ÷ the same-work baseline's (median of per-run ratios). */
   sameWorkRatio?: number;
-  /** Per completed operation, BEGIN/COMMIT included. */
+  /** Per completed operation, BEGIN and COMMIT included. */
   statementsPerOp: number;
   roundTripsPerOp: number;
   savepointsPerOp: number;
-  /** Bench-process CPU per successful operation (µs): library, Drizzle and driver. */
+  /** Bench-process CPU per successful operation: library, Drizzle and driver. */
   cpuMicrosPerOp: number;
-  /** Share of operations that created their row, when the contender says. */
+  /** Share of operations that created their row, where the contender says. */
   createdShare?: number;
 }
 
 export interface ScenarioPoint {
   clients: number;
-  /** How many slices each run's window was cut into, when the contenders took turns. */
+  /** Slices per run, when the contenders took turns. */
   slices?: number;
   contenders: ContenderResult[];
-  /** Set when the point could not run. */
+  /** Why the point could not run. */
   failure?: string;
 }
 
@@ -55,7 +52,7 @@ export interface ScenarioResult {
   points: ScenarioPoint[];
 }
 
-/** Commit → task start latency of one way of enqueueing. */
+/** Commit → task start of one way of enqueueing. */
 export interface JobsLatencyResult {
   mode: string;
   label: string;
@@ -63,7 +60,7 @@ export interface JobsLatencyResult {
   note?: string;
 }
 
-/** One of the issues' targets, as measured: printed, never asserted. */
+/** One of the issues' targets as measured: printed, never asserted. */
 export interface TargetResult {
   id: string;
   text: string;
@@ -73,14 +70,12 @@ export interface TargetResult {
 
 /** Everything one server measured through one driver. */
 export interface DatabaseReport {
-  /** `postgres`, `mariadb` or `mysql`. */
-  kind: string;
+  kind: 'postgres' | 'mysql' | 'mariadb';
   driver: DriverName;
-  /** e.g. `PostgreSQL 15.20`. */
+  /** e.g. `PostgreSQL 15.20`; `url` with the password hidden. */
   server: string;
-  /** The server URL, password hidden. */
   url: string;
-  /** The durability settings in force (never relaxed to win a number). */
+  /** The durability settings in force, never relaxed to win a number. */
   durability: string;
   mode: 'quick' | 'full';
   config: { runs: number; warmupMs: number; durationMs: number; clients: number[] };

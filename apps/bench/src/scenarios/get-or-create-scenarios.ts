@@ -10,14 +10,14 @@ import { expectRow } from '../expect-row.js';
 import {
   type ItemMix,
   type ItemRow,
+  type ItemTableName,
   itemTables,
   KEYLESS_TABLE,
-  type MysqlItems,
   mysqlTables,
   type PostgresItems,
   postgresTables,
 } from '../item-tables.js';
-import { type BenchClient, familyOf, type Raw } from '../open-clients.js';
+import { type Family, familyOf, type Raw } from '../open-clients.js';
 import { type Contender, FLOOR_AGAIN_ID } from '../scenario.js';
 import { countDuplicates, type ItemScenarioGroup } from './item-scenarios.js';
 
@@ -71,17 +71,12 @@ export const getOrCreateScenarios: ItemScenarioGroup = {
     ];
     // The controls show Drizzle's and the naive code's behaviour, alike on either PostgreSQL driver.
     if (driver !== 'node-postgres') {
-      const drizzle = family === 'postgres' ? postgresDrizzle(mix) : mysqlDrizzle(mix);
-      contenders.push(drizzle.naive('naive', 'naive Drizzle select-then-insert (control)', name));
-      if (mix === 'hot')
-        contenders.push(
-          drizzle.naive(
-            'naive-keyless',
-            'naive select-then-insert, no unique constraint (control)',
-            KEYLESS_TABLE,
-          ),
-        );
-      contenders.push(drizzle.idiom);
+      contenders.push(naive('naive', 'naive Drizzle select-then-insert (control)', name, family));
+      if (mix === 'hot') {
+        const label = 'naive select-then-insert, no unique constraint (control)';
+        contenders.push(naive('naive-keyless', label, KEYLESS_TABLE, family));
+      }
+      contenders.push(idiom(mix, family));
     }
     if (family === 'mysql' || mix === 'hot') return contenders;
     contenders.push(racefree(table, prefer, true), {
@@ -113,7 +108,7 @@ export const getOrCreateScenarios: ItemScenarioGroup = {
 };
 
 function racefree(
-  table: PostgresItems | MysqlItems,
+  table: PostgresItems | (typeof mysqlTables)[ItemTableName],
   prefer: Prefer,
   inTransaction: boolean,
 ): Contender {
@@ -176,88 +171,56 @@ function floorOp(family: 'postgres' | 'mysql', name: string, prefer: Prefer, sav
 /**
  * The naive get-or-create, on purpose: between the read and the insert another client may
  * insert the key (a unique violation reaches the caller, or without a constraint a duplicate).
+ * The builder calls are spelt alike on both dialects; typed as PostgreSQL's for brevity.
  */
-function naiveContender(
-  id: string,
-  label: string,
-  find: (c: BenchClient, key: string) => Promise<ItemRow | undefined>,
-  insert: (c: BenchClient, key: string) => Promise<unknown>,
-): Contender {
+function naive(id: string, label: string, name: string, family: Family): Contender {
+  const t = itemTables(family)[name as ItemTableName] as PostgresItems;
   return {
     id,
     label,
     role: 'control',
     baseline: 'floor',
     async op(c, key) {
-      const found = await find(c, key);
+      const db = c.db as AnyPgDatabase;
+      const [found] = await db.select().from(t).where(eq(t.name, key)).limit(1);
       if (found) {
         expectRow(key, found);
         return { created: false };
       }
-      await insert(c, key);
+      await db.insert(t).values({ name: key, value: 1 });
       return { created: true };
     },
   };
 }
 
-function postgresDrizzle(mix: ItemMix) {
-  const pg = (c: BenchClient) => c.db as AnyPgDatabase;
-  const table = postgresTables[`items_${mix}`];
+/** The "upsert with a dummy update" idiom: the key set to itself, so the row comes back. */
+function idiom(mix: ItemMix, family: Family): Contender {
+  const [pg, my] = [postgresTables[`items_${mix}`], mysqlTables[`items_${mix}`]];
   return {
-    naive: (id: string, label: string, tableName: keyof typeof postgresTables) => {
-      const t = postgresTables[tableName];
-      return naiveContender(
-        id,
-        label,
-        async (c, key) => (await pg(c).select().from(t).where(eq(t.name, key)).limit(1))[0],
-        async (c, key) =>
-          expectRow(key, (await pg(c).insert(t).values({ name: key, value: 1 }).returning())[0]),
-      );
+    id: 'upsert-idiom',
+    label:
+      family === 'postgres'
+        ? 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING'
+        : 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
+    role: 'idiom',
+    baseline: 'floor',
+    async op(c, key) {
+      const values = { name: key, value: 1 };
+      if (family === 'postgres') {
+        const upsert = (c.db as AnyPgDatabase).insert(pg).values(values);
+        expectRow(
+          key,
+          (await upsert.onConflictDoUpdate({ target: pg.name, set: { name: key } }).returning())[0],
+        );
+        return undefined;
+      }
+      const db = c.db as AnyMySqlDatabase;
+      await db
+        .insert(my)
+        .values(values)
+        .onDuplicateKeyUpdate({ set: { id: sql`id` } });
+      expectRow(key, (await db.select().from(my).where(eq(my.name, key)).limit(1))[0]);
+      return undefined;
     },
-    idiom: {
-      id: 'upsert-idiom',
-      label: 'upsert with a dummy update: onConflictDoUpdate(set name = name) RETURNING',
-      role: 'idiom',
-      baseline: 'floor',
-      async op(c, key) {
-        const [row] = await pg(c)
-          .insert(table)
-          .values({ name: key, value: 1 })
-          .onConflictDoUpdate({ target: table.name, set: { name: key } })
-          .returning();
-        expectRow(key, row);
-        return undefined;
-      },
-    } satisfies Contender,
-  };
-}
-
-function mysqlDrizzle(mix: ItemMix) {
-  const my = (c: BenchClient) => c.db as AnyMySqlDatabase;
-  const table = mysqlTables[`items_${mix}`];
-  const find = async (c: BenchClient, t: MysqlItems, key: string) =>
-    (await my(c).select().from(t).where(eq(t.name, key)).limit(1))[0];
-  return {
-    naive: (id: string, label: string, tableName: keyof typeof mysqlTables) =>
-      naiveContender(
-        id,
-        label,
-        (c, key) => find(c, mysqlTables[tableName], key),
-        (c, key) => my(c).insert(mysqlTables[tableName]).values({ name: key, value: 1 }),
-      ),
-    idiom: {
-      id: 'upsert-idiom',
-      label: 'upsert with a dummy update: onDuplicateKeyUpdate(set id = id), then SELECT',
-      role: 'idiom',
-      baseline: 'floor',
-      async op(c, key) {
-        await my(c)
-          .insert(table)
-          .values({ name: key, value: 1 })
-          .onDuplicateKeyUpdate({ set: { id: sql`id` } });
-        expectRow(key, await find(c, table, key));
-        return undefined;
-      },
-    } satisfies Contender,
   };
 }

@@ -1,6 +1,6 @@
 import type { ItemMix, ItemTableName } from '../item-tables.js';
 import { KEY_MIXES } from '../key-mix.js';
-import type { Admin, DriverName } from '../open-clients.js';
+import type { Admin, DriverName, Raw } from '../open-clients.js';
 import type { Contender, InvariantCheck, Scenario } from '../scenario.js';
 
 /**
@@ -65,4 +65,14 @@ export async function countDuplicates(admin: Admin, table: string): Promise<Inva
     anomalies: duplicates,
     detail: `${rows} rows for ${keys} keys${duplicates ? `: ${duplicates} duplicates` : ''}`,
   };
+}
+
+/** MySQL: an INSERT's id, or `undefined` when the key is taken (1062 undoes that statement only). */
+export async function insertUnlessTaken(tx: Raw, text: string, params: unknown[]) {
+  try {
+    return (await tx.query(text, params)).insertId ?? 0;
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== 1062) throw error;
+    return undefined;
+  }
 }

@@ -10,7 +10,7 @@ import { expectRow } from '../expect-row.js';
 import { type ItemRow, itemTables, type MysqlItems, type PostgresItems } from '../item-tables.js';
 import { familyOf, type Raw } from '../open-clients.js';
 import { RAW_RETRIES, retryRaw } from '../retry-raw.js';
-import { countDuplicates, type ItemScenarioGroup } from './item-scenarios.js';
+import { countDuplicates, insertUnlessTaken, type ItemScenarioGroup } from './item-scenarios.js';
 
 /**
  * Lock-or-create, then a read-modify-write of the locked row (`value + 1`), a transaction per
@@ -53,16 +53,9 @@ export const selectForUpdateOrCreateScenarios: ItemScenarioGroup = {
               )
             ).rows[0]
         : async (tx: Raw, key: string): Promise<ItemRow | undefined> => {
-            try {
-              const { insertId } = await tx.query(
-                `insert into ${name} (name, value) values (?, 0)`,
-                [key],
-              );
-              return { id: insertId ?? 0, name: key, value: 0 };
-            } catch (error) {
-              if ((error as { errno?: number }).errno !== 1062) throw error;
-              return undefined;
-            }
+            const text = `insert into ${name} (name, value) values (?, 0)`;
+            const id = await insertUnlessTaken(tx, text, [key]);
+            return id === undefined ? undefined : { id, name: key, value: 0 };
           };
     return [
       {

@@ -4,7 +4,7 @@ import { expectRow, WrongRowError } from '../expect-row.js';
 import { type ItemRow, itemTables } from '../item-tables.js';
 import { familyOf, type Raw } from '../open-clients.js';
 import { retryRaw } from '../retry-raw.js';
-import type { ItemScenarioGroup } from './item-scenarios.js';
+import { insertUnlessTaken, type ItemScenarioGroup } from './item-scenarios.js';
 
 /** The row must carry the value this operation wrote. */
 function expectValue(key: string, row: ItemRow | undefined, value: number): ItemRow {
@@ -45,13 +45,8 @@ export const updateOrCreateScenarios: ItemScenarioGroup = {
         const text = `insert into ${name} (name, value) values (?, ?) on conflict (name) do nothing returning *`;
         return (await tx.query(text, [key, value])).count > 0;
       }
-      try {
-        await tx.query(`insert into ${name} (name, value) values (?, ?)`, [key, value]);
-        return true;
-      } catch (error) {
-        if ((error as { errno?: number }).errno !== 1062) throw error;
-        return false;
-      }
+      const text = `insert into ${name} (name, value) values (?, ?)`;
+      return (await insertUnlessTaken(tx, text, [key, value])) !== undefined;
     };
     return [
       {
