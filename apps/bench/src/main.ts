@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DatabaseReport } from './bench-report.js';
-import { parseOptions, USAGE } from './parse-options.js';
+import { type BenchOptions, parseOptions, USAGE } from './parse-options.js';
 import { probeMysqlServer } from './probe-mysql-server.js';
 import { formatTables } from './render-tables.js';
 import { runReport, type Server } from './run-report.js';
@@ -18,7 +18,13 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const options = parseOptions(process.argv.slice(2), join(appDir, 'results'));
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), join(appDir, 'results'));
+  } catch (error) {
+    process.stderr.write(`pnpm bench: ${(error as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
   const started = performance.now();
   process.stderr.write(
     `racefree bench (${options.mode}): ${options.drivers.join(', ')}; clients ${options.clients.join(', ')}, ${options.runs} runs × ${options.durationMs} ms per point\n`,

@@ -53,7 +53,7 @@ export async function updateReadme(
     section.push(
       `### ${report.server} through ${report.driver} (${report.mode} run, ${report.startedAt.slice(0, 10)}, ${report.machine.cpus} CPUs)`,
       '',
-      `![throughput vs clients, ${report.server}](${relative(dir, files.svg)})`,
+      `![throughput vs clients, ${report.server} through ${report.driver}](${relative(dir, files.svg)})`,
       '',
       `Full tables: [${relative(dir, files.markdown)}](${relative(dir, files.markdown)}) · raw numbers: [${relative(dir, files.json)}](${relative(dir, files.json)})`,
       '',
