@@ -16,13 +16,13 @@ import {
   retryPolicy,
 } from '@racefree/transactions/internal';
 import type { Context, MiddlewareHandler, Next } from 'hono';
-import { claimKey } from './claim-key.js';
 import {
   type IdempotencyDialect,
   idempotencyDialectFor,
   type KeyClaim,
   type KeyRecord,
 } from './dialects/idempotency-dialect-for.js';
+import { mustTakeOver } from './dialects/idempotency-dialect.js';
 import { IdempotencyTableMissingError } from './idempotency-table-missing-error.js';
 import {
   type IdempotencyOptions,
@@ -37,6 +37,7 @@ import {
   type RequestFingerprint,
   requestFingerprint,
 } from './request-fingerprint.js';
+import { isAtomicRequest } from './request-state.js';
 import { notFinalized } from './run-attempt.js';
 import { captureResponse, replayResponse } from './stored-response.js';
 
@@ -114,7 +115,7 @@ export function idempotency(db: Database, options: IdempotencyOptions = {}): Mid
     // committed row is always complete, and replaying what was valid when read is all a
     // client can tell apart anyway.
     const known = await withTableCheck(store, () => store.read(current(db), scope, key));
-    if (known !== undefined && !known.expired) return answerCompleted(c, known, request);
+    if (known !== undefined && !mustTakeOver(known)) return answerCompleted(c, known, request);
 
     return runClaimed({ db, c, next, store, server, claim, request, settings, pruning });
   };
@@ -132,36 +133,41 @@ interface ClaimedRun {
   pruning: PrunePacer;
 }
 
-/** Claims the key and runs the handler in one transaction (or savepoint), or answers without it. */
+/**
+ * Claims the key and runs the handler in one transaction, or answers without running it.
+ *
+ * The block is the request's own transaction, or — when a transaction is open already — a
+ * savepoint of it, so that a failure here (a handler that threw or answered ≥ 400, a wait
+ * that ran out) undoes the claim and the handler's writes and nothing else. Inside
+ * `atomicRequests` the savepoint is left out: any such failure is a thrown error or a
+ * response ≥ 400, on which atomicRequests rolls the whole request back anyway.
+ */
 async function runClaimed(run: ClaimedRun): Promise<Response | undefined> {
   const { db, c, next, store, server, claim, settings } = run;
-  // Inside a request transaction a failed claim cannot be re-run here: on InnoDB a deadlock
-  // has already rolled back the whole transaction. It propagates to atomicRequests' retries.
+  // Inside a transaction a failed claim cannot be re-run here: on InnoDB a deadlock has
+  // already rolled back the whole transaction. It propagates to atomicRequests' retries.
   const nested = activeTransaction(db) !== undefined;
   const deadline = Date.now() + settings.waitMs;
   for (let attempt = 1; ; attempt++) {
     const progress = { handlerStarted: false };
+    const claimAndRun = async (tx: Database): Promise<KeyRecord | undefined> => {
+      const outcome = await store.claim(tx, server, claim, Math.max(0, deadline - Date.now()));
+      // Someone else's completed key: nothing written here; its lock goes with the block.
+      if ('row' in outcome) return outcome.row;
+      progress.handlerStarted = true;
+      await next();
+      // Hono's error handler has rendered a handler's error; the response stays, the writes go.
+      if (c.error !== undefined) throw new RolledBack();
+      if (!c.finalized) throw notFinalized();
+      if (c.res.status >= 400) throw new RolledBack();
+      await store.complete(tx, claim.scope, claim.key, await captureResponse(c, settings));
+      await run.pruning.afterStore();
+      return undefined;
+    };
     try {
-      const completed = await atomic(db, async (tx) => {
-        const outcome = await claimKey(
-          tx,
-          store,
-          server,
-          claim,
-          Math.max(0, deadline - Date.now()),
-        );
-        // Someone else's completed key: nothing written here, the lock goes with the block.
-        if ('row' in outcome) return outcome.row;
-        progress.handlerStarted = true;
-        await next();
-        // Hono's error handler has rendered a handler's error; the response stays, the writes go.
-        if (c.error !== undefined) throw new RolledBack();
-        if (!c.finalized) throw notFinalized();
-        if (c.res.status >= 400) throw new RolledBack();
-        await store.complete(tx, claim.scope, claim.key, await captureResponse(c, settings));
-        await run.pruning.afterStore();
-        return undefined;
-      });
+      const completed = isAtomicRequest(c)
+        ? await claimAndRun(current(db))
+        : await atomic(db, claimAndRun);
       return completed === undefined ? undefined : answerCompleted(c, completed, run.request);
     } catch (error) {
       if (error instanceof RolledBack) return undefined;
@@ -169,7 +175,8 @@ async function runClaimed(run: ClaimedRun): Promise<Response | undefined> {
       if (store.isWaitOver(error)) return inProgress(c, settings.waitMs);
       if (store.isMissingTable(error)) throw new IdempotencyTableMissingError(error);
       if (!isTransient(error) || nested) throw error;
-      // A deadlock or serialization failure while claiming: nothing has run yet, so the
+      // A deadlock or serialization failure while claiming (InnoDB deadlocks duplicates that
+      // were queued behind a first request that rolled back): nothing has run yet, so the
       // claim is simply tried again, within the same waitMs.
       if (attempt > CLAIM_RETRY.retries || Date.now() >= deadline)
         return inProgress(c, settings.waitMs);

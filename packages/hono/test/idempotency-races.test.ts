@@ -1,11 +1,12 @@
-import { describeDialects, race } from '@racefree/testkit';
-import { current, type Database, onCommit } from '@racefree/transactions';
-import { executeStatement } from '@racefree/transactions/internal';
+import { Barrier, describeDialects, race } from '@racefree/testkit';
+import { atomic, current, type Database, onCommit } from '@racefree/transactions';
+import { executeRows, executeStatement } from '@racefree/transactions/internal';
+import { mysqlDialect, parseVersion, setDialectForTesting } from '@racefree/transactions/testing';
 import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { type Context, Hono } from 'hono';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { atomicRequests, idempotency, installIdempotency } from '../src/index.js';
 import { alwaysDeadlocks, createTables, noteBodies, resetTables } from './fixtures.js';
 import {
@@ -20,6 +21,20 @@ import {
   until,
 } from './idempotency-fixtures.js';
 
+/**
+ * Gates that hold a first request: opened after every test, so that a test failing before it
+ * opens its gate leaves no request (and no transaction) behind to hang the suite's cleanup.
+ */
+const openGates: (() => void)[] = [];
+function gateDeferred() {
+  const gate = deferred();
+  openGates.push(() => gate.resolve());
+  return gate;
+}
+afterEach(() => {
+  for (const open of openGates.splice(0)) open();
+});
+
 const insertNote = (db: Database, body: string) =>
   executeStatement(current(db), sql`insert into notes (body) values (${body})`);
 
@@ -31,6 +46,30 @@ describeDialects('idempotency under concurrency', (t) => {
   beforeEach(async () => {
     await resetTables(t.connection);
     await deleteKeys(t.connection);
+  });
+
+  /**
+   * A pool whose lock waits never end by themselves (PostgreSQL lock_timeout 0, InnoDB's
+   * limit raised to a day): a duplicate that comes back with 409 was ended by the
+   * middleware's own limit, not by the server's.
+   */
+  const unboundedPool = async () => {
+    if (t.kind === 'postgres') {
+      await t.connection.query(`alter database ${t.database.name} set lock_timeout = 0`);
+      unbounded.push(() =>
+        t.connection.query(`alter database ${t.database.name} set lock_timeout = '20s'`),
+      );
+      return t.connect({ max: 3 });
+    }
+    const pool = await t.connect({ max: 3 });
+    (pool.client as import('mysql2/promise').Pool).pool.on('connection', (connection) => {
+      connection.query('SET SESSION innodb_lock_wait_timeout = 86400');
+    });
+    return pool;
+  };
+  const unbounded: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const reset of unbounded.splice(0)) await reset();
   });
 
   /** The kind of answer a keyed request got. */
@@ -62,9 +101,12 @@ describeDialects('idempotency under concurrency', (t) => {
       kindOf(await send(app, '/orders', { book: 1 }, 'order-1')),
     );
     expect(errors).toEqual([]);
-    expect(runs).toBe(1);
     const kinds = results.map((result) => result.kind);
-    expect(kinds.filter((kind) => kind === 'ran')).toHaveLength(1);
+    expect(runs).toBe(1);
+    expect(
+      kinds.filter((kind) => kind === 'ran'),
+      kinds.join(' '),
+    ).toHaveLength(1);
     expect(kinds.filter((kind) => !['ran', 'replayed', 'busy'].includes(kind))).toEqual([]);
     const first = results.find((result) => result.kind === 'ran');
     for (const result of results.filter((r) => r.kind === 'replayed'))
@@ -76,7 +118,7 @@ describeDialects('idempotency under concurrency', (t) => {
   /** An app whose first run holds at a gate, then succeeds or throws. */
   const gatedApp = (db: Database, firstRun: 'succeeds' | 'throws', waitMs?: number) => {
     const started = deferred();
-    const gate = deferred();
+    const gate = gateDeferred();
     const runs: number[] = [];
     const app = new Hono();
     app.onError((error, c) => c.json({ error: String(error) }, 500));
@@ -136,7 +178,8 @@ describeDialects('idempotency under concurrency', (t) => {
   });
 
   it('a duplicate that waits longer than waitMs gets 409 with Retry-After; the first completes', async () => {
-    const { order, runs, started, gate } = gatedApp(t.connection.db, 'succeeds', 300);
+    const pool = await unboundedPool();
+    const { order, runs, started, gate } = gatedApp(pool.db, 'succeeds', 300);
     const first = order();
     await started.promise;
     // The first is held until the duplicate has its answer: only the wait limit can end it.
@@ -157,7 +200,7 @@ describeDialects('idempotency under concurrency', (t) => {
   it('a connection killed between the handler’s write and the response leaves neither', async () => {
     const pool = await t.connect({ max: 3 });
     const written = deferred<number>();
-    const gate = deferred();
+    const gate = gateDeferred();
     const runs: number[] = [];
     const app = new Hono();
     app.onError((error, c) => c.json({ error: String(error) }, 500));
@@ -297,4 +340,77 @@ describeDialects(
     });
   },
   { drivers: ['node-postgres'] },
+);
+
+// MySQL 8 cannot run here. Its strategy — IODKU then a locking read, innodb_lock_wait_timeout
+// set for the session and put back — uses only statements MariaDB also accepts, so it runs
+// for real on MariaDB, picked by telling racefree the server is MySQL 8.0.36.
+describeDialects(
+  'idempotency with MySQL 8’s statements (run on MariaDB, which accepts them)',
+  (t) => {
+    const statements: string[] = [];
+    let db: Database;
+    beforeAll(async () => {
+      await createTables(t.connection);
+      await installIdempotency(t.connection.db);
+      const pool = await t.connect({
+        max: 2,
+        logger: { logQuery: (query) => statements.push(query) },
+      });
+      // Lock waits that never end by themselves: only the middleware's limit can end one.
+      (pool.client as import('mysql2/promise').Pool).pool.on('connection', (connection) => {
+        connection.query('SET SESSION innodb_lock_wait_timeout = 86400');
+      });
+      setDialectForTesting(pool.db, mysqlDialect(parseVersion('8.0.36'), 'repeatable read'));
+      db = pool.db;
+    });
+
+    it('claims, replays, and answers 409 once the whole-second wait runs out', async () => {
+      const started = deferred();
+      const gate = gateDeferred();
+      let runs = 0;
+      const app = new Hono();
+      app.use(idempotency(db, { prune: false, waitMs: 200 }));
+      app.post('/orders', async (c) => {
+        runs += 1;
+        await insertNote(db, `run ${runs}`);
+        started.resolve();
+        await gate.promise;
+        return c.json({ run: runs }, 201);
+      });
+      const order = () => send(app, '/orders', { book: 1 }, 'order-1');
+      const first = order();
+      await started.promise;
+      const duplicate = await order();
+      expect(duplicate.status).toBe(409);
+      expect(duplicate.headers.get('retry-after')).toBe('1');
+      gate.resolve();
+      expect((await first).status).toBe(201);
+      const replay = await order();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.json()).toEqual({ run: 1 });
+      expect(runs).toBe(1);
+      expect(statements.some((s) => s.startsWith('SET SESSION innodb_lock_wait_timeout = 1'))).toBe(
+        true,
+      );
+      expect(statements.some((s) => s.includes('SET STATEMENT'))).toBe(false);
+      // The session's own limit is back on both connections of the pool:
+      // two transactions open at once hold one each.
+      const bothOpen = new Barrier(2);
+      const limits = await Promise.all(
+        [1, 2].map(() =>
+          atomic(db, async (tx) => {
+            const [row] = await executeRows<{ v: unknown }>(
+              tx,
+              sql`select @@innodb_lock_wait_timeout as v`,
+            );
+            await bothOpen.wait();
+            return Number(row?.v);
+          }),
+        ),
+      );
+      expect(limits).toEqual([86400, 86400]);
+    });
+  },
+  { kinds: ['mysql'] },
 );

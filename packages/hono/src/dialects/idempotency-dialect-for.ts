@@ -5,7 +5,7 @@ import { postgresIdempotency } from './postgres.js';
 
 export type {
   IdempotencyDialect,
-  InsertOrLock,
+  ClaimOutcome,
   KeyClaim,
   KeyRecord,
   StoredResponse,

@@ -1,6 +1,5 @@
 import type { Database } from '@racefree/transactions';
 import type { Dialect } from '@racefree/transactions/internal';
-import type { SQL } from 'drizzle-orm';
 
 /** A key's row as the middleware reads it. */
 export interface KeyRecord {
@@ -38,11 +37,8 @@ export interface StoredResponse {
   body: Uint8Array | null;
 }
 
-/**
- * What `insertOrLock` found: the claim went in (ours, until this transaction ends), the key's
- * existing row (locked by this transaction), or nothing at all (pruned in between: try again).
- */
-export type InsertOrLock = { inserted: true } | { row: KeyRecord } | { gone: true };
+/** The key is this transaction's to run the handler under, or another request's completed one. */
+export type ClaimOutcome = { claimed: true } | { row: KeyRecord };
 
 /**
  * Everything the idempotency middleware does differently on PostgreSQL and on MySQL/MariaDB,
@@ -55,33 +51,47 @@ export interface IdempotencyDialect {
   /** The key's row by a plain read: no lock, no waiting (the replay fast path). */
   read(db: Database, scope: string, key: string): Promise<KeyRecord | undefined>;
   /**
-   * Inserts the claim unless the key exists, waiting for a transaction that is inserting or
-   * holding the key (up to the limit `withLockWait` set) and learning how it ended; otherwise
-   * reads and locks the existing row, so that no one else can take it over before we commit.
+   * Claims the key in the transaction `tx` — the first statement of the block that will run
+   * the handler and store its response — or returns the completed row that holds it.
+   *
+   * At most once comes from the primary key, not from memory: the claim is a row inserted in
+   * the request's own transaction, so a concurrent duplicate's insert of the same key waits
+   * on it — on PostgreSQL for the first transaction to end, on InnoDB for its record lock —
+   * and learns the outcome: committed (the row has a stored response: replay it), or rolled
+   * back (the claim never existed: this insert goes in). An existing row is returned locked,
+   * so that nobody else can take it over before this transaction ends; a row that
+   * `mustTakeOver` is made this transaction's claim instead.
+   *
+   * Lock waits are bounded by `waitMs`; when the wait runs out the server's error is thrown
+   * (`isWaitOver` recognises it) and the caller rolls the block back and answers 409. The
+   * caller's own lock-wait limit is back in force before the handler runs.
    */
-  insertOrLock(db: Database, claim: KeyClaim, prefix: SQL): Promise<InsertOrLock>;
-  /** Makes an expired row, locked by `insertOrLock`, this transaction's claim. */
-  takeOver(db: Database, claim: KeyClaim, prefix: SQL): Promise<void>;
+  claim(tx: Database, server: Dialect, claim: KeyClaim, waitMs: number): Promise<ClaimOutcome>;
   /** Writes the response into this transaction's claim. */
   complete(db: Database, scope: string, key: string, response: StoredResponse): Promise<void>;
-  /**
-   * Runs `run` with lock waits limited to `waitMs`, and the previous limit back afterwards.
-   * `prefix` goes in front of each statement that may wait (MariaDB's `SET STATEMENT … FOR`).
-   * A wait that runs out throws an error `isWaitOver` recognises, which leaves the block that
-   * holds the claim unusable on PostgreSQL: the caller rolls that block back.
-   */
-  withLockWait<T>(
-    db: Database,
-    server: Dialect,
-    waitMs: number,
-    run: (prefix: SQL) => Promise<T>,
-  ): Promise<T>;
-  /** True when `error` says a lock wait ran out (`withLockWait`'s limit, or the server's own). */
+  /** True when `error` says a lock wait ran out (`claim`'s limit, or the server's own). */
   isWaitOver(error: unknown): boolean;
   /** True when `error` says the table does not exist. */
   isMissingTable(error: unknown): boolean;
   /** Deletes up to `limit` expired keys nobody holds; resolves with how many went. */
   prune(db: Database, server: Dialect, limit: number): Promise<number>;
+}
+
+/**
+ * True when an existing row may be claimed: it has expired, or it holds no response — which
+ * no committed row written by this middleware lacks (the response is written in the
+ * transaction that inserts the key), so such a row was left by hand or by a transaction that
+ * committed a failed request: nothing can be replayed from it.
+ */
+export function mustTakeOver(row: KeyRecord): boolean {
+  return row.expired || row.status === null;
+}
+
+/** Same method, path and body. */
+export function sameRequest(row: KeyRecord, claim: KeyClaim): boolean {
+  return (
+    row.method === claim.method && row.path === claim.path && row.bodySha256 === claim.bodySha256
+  );
 }
 
 /** The columns every read returns, mapped from the driver's row. */

@@ -1,10 +1,13 @@
-import { atomic } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
 import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { type SQL, sql } from 'drizzle-orm';
 import {
+  type ClaimOutcome,
   type IdempotencyDialect,
   type KeyClaim,
   keyRecord,
+  mustTakeOver,
+  sameRequest,
   someCause,
 } from './idempotency-dialect.js';
 import { IDEMPOTENCY_TABLE_NAME } from './idempotency-table-name.js';
@@ -20,6 +23,33 @@ const WAIT_OVER = new Set([1205, 1969]);
 
 function expiresAt(claim: KeyClaim): SQL {
   return sql`UTC_TIMESTAMP(6) + INTERVAL ${claim.ttlMs * 1000} MICROSECOND`;
+}
+
+/**
+ * What the claim found: the row holding the key, read after `insertClaim` with its lock held.
+ * A row without a response and with this request's fingerprint is the one just inserted (no
+ * committed row lacks a response); anything else is someone else's — replayed, or taken over.
+ */
+async function claimRow(
+  tx: Database,
+  claim: KeyClaim,
+  prefix: SQL,
+  insertAndRead: () => Promise<Record<string, unknown> | undefined>,
+): Promise<ClaimOutcome> {
+  const raw = await insertAndRead();
+  // The insert-or-lock leaves the row in place, locked by us: it cannot be gone.
+  if (!raw) throw new Error(`idempotency: key ${claim.key} not found after claiming it`);
+  const row = keyRecord(raw);
+  if (row.status === null && sameRequest(row, claim)) return { claimed: true };
+  if (!mustTakeOver(row)) return { row };
+  await executeStatement(
+    tx,
+    sql`${prefix}UPDATE ${TABLE} SET method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
+      status = NULL, content_type = NULL, headers = NULL, body = NULL,
+      created_at = UTC_TIMESTAMP(6), expires_at = ${expiresAt(claim)}
+      WHERE scope = ${claim.scope} AND idempotency_key = ${claim.key}`,
+  );
+  return { claimed: true };
 }
 
 /**
@@ -55,28 +85,31 @@ export const mysqlIdempotency: IdempotencyDialect = {
     return raw ? keyRecord(raw) : undefined;
   },
 
-  async insertOrLock(db, claim, prefix) {
-    await executeStatement(db, insertClaim(claim, prefix));
-    // A locking read (we already hold the row's lock): at REPEATABLE READ a plain SELECT would
-    // answer from the snapshot taken before the first claimant committed.
-    const [raw] = await executeRows(
-      db,
-      sql`${prefix}SELECT ${RECORD} FROM ${TABLE} WHERE scope = ${claim.scope} AND idempotency_key = ${claim.key} FOR UPDATE`,
+  async claim(tx, _server, claim, waitMs) {
+    // MySQL has no per-statement form of the limit: set it for the session, put it back after.
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    const [saved] = await executeRows<{ previous: number }>(
+      tx,
+      sql`SELECT @@innodb_lock_wait_timeout AS previous`,
     );
-    if (!raw) return { gone: true };
-    const row = keyRecord(raw);
-    // No committed row lacks a status: a row without one is the claim we just inserted.
-    return row.status === null ? { inserted: true } : { row };
-  },
-
-  async takeOver(db, claim, prefix) {
-    await executeStatement(
-      db,
-      sql`${prefix}UPDATE ${TABLE} SET method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
-        status = NULL, content_type = NULL, headers = NULL, body = NULL,
-        created_at = UTC_TIMESTAMP(6), expires_at = ${expiresAt(claim)}
-        WHERE scope = ${claim.scope} AND idempotency_key = ${claim.key}`,
-    );
+    await executeStatement(tx, sql.raw(`SET SESSION innodb_lock_wait_timeout = ${seconds}`));
+    try {
+      return await claimRow(tx, claim, sql``, async () => {
+        await executeStatement(tx, insertClaim(claim, sql``));
+        // A locking read (the row's lock is ours already): at REPEATABLE READ a plain SELECT
+        // would answer from the snapshot taken before the first claimant committed.
+        const [raw] = await executeRows(
+          tx,
+          sql`SELECT ${RECORD} FROM ${TABLE} WHERE scope = ${claim.scope} AND idempotency_key = ${claim.key} FOR UPDATE`,
+        );
+        return raw;
+      });
+    } finally {
+      await executeStatement(
+        tx,
+        sql.raw(`SET SESSION innodb_lock_wait_timeout = ${Number(saved?.previous ?? 50)}`),
+      );
+    }
   },
 
   async complete(db, scope, key, response) {
@@ -86,23 +119,6 @@ export const mysqlIdempotency: IdempotencyDialect = {
         headers = ${response.headers}, body = ${response.body === null ? null : Buffer.from(response.body)}
         WHERE scope = ${scope} AND idempotency_key = ${key}`,
     );
-  },
-
-  async withLockWait(db, _server, waitMs, run) {
-    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-    const [saved] = await executeRows<{ previous: number }>(
-      db,
-      sql`SELECT @@innodb_lock_wait_timeout AS previous`,
-    );
-    await executeStatement(db, sql.raw(`SET SESSION innodb_lock_wait_timeout = ${seconds}`));
-    try {
-      return await run(sql``);
-    } finally {
-      await executeStatement(
-        db,
-        sql.raw(`SET SESSION innodb_lock_wait_timeout = ${Number(saved?.previous ?? 50)}`),
-      );
-    }
   },
 
   isWaitOver: (error) =>
@@ -147,19 +163,16 @@ export const mysqlIdempotency: IdempotencyDialect = {
 export const mariadbIdempotency: IdempotencyDialect = {
   ...mysqlIdempotency,
 
-  async insertOrLock(db, claim, prefix) {
-    const [raw] = await executeRows(db, sql`${insertClaim(claim, prefix)} RETURNING ${RECORD}`);
-    if (!raw) return { gone: true };
-    const row = keyRecord(raw);
-    return row.status === null ? { inserted: true } : { row };
-  },
-
-  async withLockWait(_db, _server, waitMs, run) {
+  async claim(tx, _server, claim, waitMs) {
     // max_statement_time = 0 means no limit; innodb_lock_wait_timeout = 0 fails a wait at once.
-    const prefix =
+    const prefix = sql.raw(
       waitMs === 0
         ? 'SET STATEMENT innodb_lock_wait_timeout = 0 FOR '
-        : `SET STATEMENT max_statement_time = ${(waitMs / 1000).toFixed(3)}, innodb_lock_wait_timeout = ${Math.ceil(waitMs / 1000) + 1} FOR `;
-    return run(sql.raw(prefix));
+        : `SET STATEMENT max_statement_time = ${(waitMs / 1000).toFixed(3)}, innodb_lock_wait_timeout = ${Math.ceil(waitMs / 1000) + 1} FOR `,
+    );
+    return claimRow(tx, claim, prefix, async () => {
+      const [raw] = await executeRows(tx, sql`${insertClaim(claim, prefix)} RETURNING ${RECORD}`);
+      return raw;
+    });
   },
 };

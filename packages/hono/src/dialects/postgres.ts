@@ -1,10 +1,11 @@
-import { atomic } from '@racefree/transactions';
+import { atomic, type Database } from '@racefree/transactions';
 import { executeRows, executeStatement } from '@racefree/transactions/internal';
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
   type IdempotencyDialect,
   type KeyClaim,
   keyRecord,
+  mustTakeOver,
   someCause,
 } from './idempotency-dialect.js';
 import { IDEMPOTENCY_TABLE_NAME } from './idempotency-table-name.js';
@@ -15,8 +16,28 @@ const TABLE = sql.identifier(IDEMPOTENCY_TABLE_NAME);
 /** The columns a read returns; expiry by the server's clock, so every app process agrees. */
 const RECORD = sql`method, path, body_sha256, status, content_type, headers, body, expires_at <= statement_timestamp() as expired`;
 
-function expiresAt(claim: KeyClaim) {
+/** Puts the caller's lock_timeout back (saved by the first claim statement). */
+const RESTORE = sql`set_config('lock_timeout', current_setting('racefree.lock_timeout'), true) as restored`;
+
+function expiresAt(claim: KeyClaim): SQL {
   return sql`statement_timestamp() + ${claim.ttlMs}::float8 * interval '1 millisecond'`;
+}
+
+/** `insert … select` of a claim (no response yet); the caller adds FROM and ON CONFLICT. */
+function insertClaim(claim: KeyClaim): SQL {
+  return sql`insert into ${TABLE} (scope, idempotency_key, method, path, body_sha256, created_at, expires_at)
+    select ${claim.scope}, ${claim.key}, ${claim.method}, ${claim.path}, ${claim.bodySha256}, statement_timestamp(), ${expiresAt(claim)}`;
+}
+
+/** Makes a row this transaction has locked its claim: fingerprint and expiry new, no response. */
+async function takeOver(tx: Database, claim: KeyClaim): Promise<void> {
+  await executeStatement(
+    tx,
+    sql`update ${TABLE} set method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
+      status = null, content_type = null, headers = null, body = null,
+      created_at = statement_timestamp(), expires_at = ${expiresAt(claim)}
+      where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
+  );
 }
 
 /**
@@ -25,7 +46,8 @@ function expiresAt(claim: KeyClaim) {
  * either goes in (that transaction rolled back: its claim never existed) or does nothing (it
  * committed: the key has a stored response). The wait is bounded by `lock_timeout`, set with
  * `set_config(…, true)` — transaction-local, so nothing outlives the transaction behind a
- * transaction pooler — and put back before the handler runs.
+ * transaction pooler — and the caller's value is put back before the handler runs. A lock
+ * timeout aborts the block that holds the claim; the middleware rolls that block back.
  */
 export const postgresIdempotency: IdempotencyDialect = {
   async install(db) {
@@ -48,33 +70,42 @@ export const postgresIdempotency: IdempotencyDialect = {
     return raw ? keyRecord(raw) : undefined;
   },
 
-  async insertOrLock(db, claim) {
-    const inserted = await executeRows(
-      db,
-      sql`insert into ${TABLE} (scope, idempotency_key, method, path, body_sha256, created_at, expires_at)
-        values (${claim.scope}, ${claim.key}, ${claim.method}, ${claim.path}, ${claim.bodySha256}, statement_timestamp(), ${expiresAt(claim)})
-        on conflict (scope, idempotency_key) do nothing returning 1 as inserted`,
+  async claim(tx, _server, claim, waitMs) {
+    // One round trip on the common path: the FROM subquery saves the caller's lock_timeout
+    // and sets ours before the row is inserted (so before any wait), and RETURNING — run only
+    // when the row went in — puts the caller's back. (lock_timeout 0 means "wait forever":
+    // the shortest real limit is 1 ms.)
+    let inserted = await executeRows(
+      tx,
+      sql`${insertClaim(claim)}
+        from (select set_config('racefree.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', ${`${Math.max(1, waitMs)}ms`}, true)) as wait_limit
+        on conflict (scope, idempotency_key) do nothing returning ${RESTORE}`,
     );
-    if (inserted.length > 0) return { inserted: true };
-    // The key is committed. FOR UPDATE: an expired row may be taken over, and two takers that
-    // both held a share lock would deadlock upgrading it. At READ COMMITTED the locking read
-    // sees the latest committed version; at REPEATABLE READ the insert above has already
-    // raised a serialization failure for a row outside the snapshot.
-    const [raw] = await executeRows(
-      db,
-      sql`select ${RECORD} from ${TABLE} where scope = ${claim.scope} and idempotency_key = ${claim.key} for update`,
-    );
-    return raw ? { row: keyRecord(raw) } : { gone: true };
-  },
-
-  async takeOver(db, claim) {
-    await executeStatement(
-      db,
-      sql`update ${TABLE} set method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
-        status = null, content_type = null, headers = null, body = null,
-        created_at = statement_timestamp(), expires_at = ${expiresAt(claim)}
-        where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
-    );
+    for (let tries = 1; inserted.length === 0; tries++) {
+      // The key is committed. FOR UPDATE, still under our limit: a row may be taken over, and
+      // two takers holding share locks would deadlock upgrading them. At READ COMMITTED the
+      // locking read sees the latest committed version; at REPEATABLE READ the insert has
+      // already raised a serialization failure for a row outside the snapshot.
+      const [raw] = await executeRows(
+        tx,
+        sql`select ${RECORD} from ${TABLE} where scope = ${claim.scope} and idempotency_key = ${claim.key} for update`,
+      );
+      if (raw) {
+        const row = keyRecord(raw);
+        const takeOverRow = mustTakeOver(row);
+        if (takeOverRow) await takeOver(tx, claim);
+        await executeRows(tx, sql`select ${RESTORE}`);
+        return takeOverRow ? { claimed: true } : { row };
+      }
+      // Gone between the two statements: pruning deleted it (it had expired). Insert again,
+      // without saving the limit a second time (ours is the one in force now).
+      if (tries === 5) throw new Error(`idempotency: key ${claim.key} kept disappearing`);
+      inserted = await executeRows(
+        tx,
+        sql`${insertClaim(claim)} on conflict (scope, idempotency_key) do nothing returning ${RESTORE}`,
+      );
+    }
+    return { claimed: true };
   },
 
   async complete(db, scope, key, response) {
@@ -86,26 +117,14 @@ export const postgresIdempotency: IdempotencyDialect = {
     );
   },
 
-  async withLockWait(db, _server, waitMs, run) {
-    // lock_timeout = 0 means "wait forever": the shortest real limit is 1 ms.
-    const [saved] = await executeRows<{ previous: string }>(
-      db,
-      sql`select current_setting('lock_timeout') as previous, set_config('lock_timeout', ${`${Math.max(1, waitMs)}ms`}, true)`,
-    );
-    const result = await run(sql``);
-    // The handler runs next, in this transaction: it gets the caller's own limit back.
-    await executeRows(db, sql`select set_config('lock_timeout', ${saved?.previous ?? '0'}, true)`);
-    return result;
-  },
-
-  // 55P03 is lock_not_available: a lock_timeout that fired (our inserts are never NOWAIT).
+  // 55P03 is lock_not_available: a lock_timeout that fired (our statements are never NOWAIT).
   isWaitOver: (error) => someCause(error, (e) => e.code === '55P03'),
 
   isMissingTable: (error) => someCause(error, (e) => e.code === '42P01'),
 
   async prune(db, _server, limit) {
-    // SKIP LOCKED: a key a request holds right now (an expired one being taken over) is left
-    // alone, so pruning never waits for a request and a request never waits for pruning.
+    // SKIP LOCKED: a key a request holds right now (one being taken over) is left alone, so
+    // pruning never waits for a request and a request never waits for pruning.
     return executeStatement(
       db,
       sql`delete from ${TABLE} where (scope, idempotency_key) in (
