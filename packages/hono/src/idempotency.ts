@@ -72,8 +72,8 @@ class RolledBack {}
  *   claim): the key is free for the next try. A bad key (not 1–255 visible ASCII characters)
  *   → 400. Requests without the header, or with other methods, pass through untouched.
  * - **One transaction with `atomicRequests`.** Mounted after `atomicRequests`, the claim, the
- *   handler and the stored response are a savepoint of the request's transaction, committed
- *   (and retried) with it. On its own, it opens the transaction for keyed requests.
+ *   handler and the stored response are part of the request's transaction, committed (and
+ *   retried) with it. On its own, it opens a transaction for each keyed request.
  *
  * Keys expire after `ttlMs` and are pruned (`prune`). The table comes from
  * `installIdempotency(db)` or your drizzle-kit schema (`pgIdempotencyTable`,

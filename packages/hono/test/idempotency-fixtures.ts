@@ -1,9 +1,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { TestConnection } from '@racefree/testkit';
+import type { DialectContext, TestConnection } from '@racefree/testkit';
 import { type Database, current } from '@racefree/transactions';
 import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import type { Hono } from 'hono';
+import { beforeAll, beforeEach } from 'vitest';
+import { installIdempotency } from '../src/index.js';
+import { createTables, resetTables } from './fixtures.js';
+
+/** The notes tables and the key table, created once per suite and emptied before each test. */
+export function useNotesAndKeys(t: DialectContext): void {
+  beforeAll(async () => {
+    await createTables(t.connection);
+    await installIdempotency(t.connection.db);
+  });
+  beforeEach(async () => {
+    await resetTables(t.connection);
+    await deleteKeys(t.connection);
+  });
+}
 
 /** A promise with its resolve function. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {

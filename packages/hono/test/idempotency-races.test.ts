@@ -6,19 +6,19 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { type Context, Hono } from 'hono';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { atomicRequests, idempotency, installIdempotency } from '../src/index.js';
-import { alwaysDeadlocks, createTables, noteBodies, resetTables } from './fixtures.js';
+import { alwaysDeadlocks, createTables, noteBodies } from './fixtures.js';
 import {
   connectionId,
   deferred,
-  deleteKeys,
   killConnection,
   lockWaiters,
   send,
   snapshot,
   storedKeys,
   until,
+  useNotesAndKeys,
 } from './idempotency-fixtures.js';
 
 /**
@@ -39,14 +39,7 @@ const insertNote = (db: Database, body: string) =>
   executeStatement(current(db), sql`insert into notes (body) values (${body})`);
 
 describeDialects('idempotency under concurrency', (t) => {
-  beforeAll(async () => {
-    await createTables(t.connection);
-    await installIdempotency(t.connection.db);
-  });
-  beforeEach(async () => {
-    await resetTables(t.connection);
-    await deleteKeys(t.connection);
-  });
+  useNotesAndKeys(t);
 
   /**
    * A pool whose lock waits never end by themselves (PostgreSQL lock_timeout 0, InnoDB's
@@ -135,20 +128,25 @@ describeDialects('idempotency under concurrency', (t) => {
       return c.json({ run }, 201);
     });
     const order = () => send(app, '/orders', { book: 1 }, 'order-1');
-    return { app, order, runs, started, gate };
+    /** The first request held at its gate, a duplicate seen waiting on the key, then the gate opened. */
+    const firstAndWaitingDuplicate = async () => {
+      const first = order();
+      await started.promise;
+      const duplicate = order();
+      await until('the duplicate to wait on the key', async () => {
+        return (await lockWaiters(t.connection)) >= 1;
+      });
+      gate.resolve();
+      return { first: await first, duplicate: await duplicate };
+    };
+    return { order, runs, started, gate, firstAndWaitingDuplicate };
   };
 
   it('a duplicate waits for a first that fails, then runs itself', async () => {
-    const { order, runs, started, gate } = gatedApp(t.connection.db, 'throws');
-    const first = order();
-    await started.promise;
-    const duplicate = order();
-    await until('the duplicate to wait on the key', async () => {
-      return (await lockWaiters(t.connection)) >= 1;
-    });
-    gate.resolve();
-    expect((await first).status).toBe(500);
-    expect(await kindOf(await duplicate)).toEqual({
+    const { order, runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, 'throws');
+    const { first, duplicate } = await firstAndWaitingDuplicate();
+    expect(first.status).toBe(500);
+    expect(await kindOf(duplicate)).toEqual({
       kind: 'ran',
       body: JSON.stringify({ run: 2 }),
     });
@@ -161,16 +159,10 @@ describeDialects('idempotency under concurrency', (t) => {
   });
 
   it('a duplicate waits for a first that succeeds, then replays it', async () => {
-    const { order, runs, started, gate } = gatedApp(t.connection.db, 'succeeds');
-    const first = order();
-    await started.promise;
-    const duplicate = order();
-    await until('the duplicate to wait on the key', async () => {
-      return (await lockWaiters(t.connection)) >= 1;
-    });
-    gate.resolve();
-    expect(await kindOf(await first)).toEqual({ kind: 'ran', body: JSON.stringify({ run: 1 }) });
-    expect(await kindOf(await duplicate)).toEqual({
+    const { runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, 'succeeds');
+    const { first, duplicate } = await firstAndWaitingDuplicate();
+    expect(await kindOf(first)).toEqual({ kind: 'ran', body: JSON.stringify({ run: 1 }) });
+    expect(await kindOf(duplicate)).toEqual({
       kind: 'replayed',
       body: JSON.stringify({ run: 1 }),
     });

@@ -3,25 +3,23 @@ import { current, type Database } from '@racefree/transactions';
 import { executeRows, executeStatement } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import { Hono } from 'hono';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   IdempotentResponseTooLargeError,
   type IdempotencyOptions,
   idempotency,
-  installIdempotency,
 } from '../src/index.js';
-import { createTables, noteBodies, resetTables } from './fixtures.js';
-import { deleteKeys, send, snapshot, storedKeys, untilExpired } from './idempotency-fixtures.js';
+import { noteBodies } from './fixtures.js';
+import {
+  send,
+  snapshot,
+  storedKeys,
+  untilExpired,
+  useNotesAndKeys,
+} from './idempotency-fixtures.js';
 
 describeDialects('idempotency', (t) => {
-  beforeAll(async () => {
-    await createTables(t.connection);
-    await installIdempotency(t.connection.db);
-  });
-  beforeEach(async () => {
-    await resetTables(t.connection);
-    await deleteKeys(t.connection);
-  });
+  useNotesAndKeys(t);
 
   const insertNote = (db: Database, body: string) =>
     executeStatement(current(db), sql`insert into notes (body) values (${body})`);
@@ -158,6 +156,28 @@ describeDialects('idempotency', (t) => {
       expect(await noteBodies(t.connection)).toEqual(['first try']);
       expect(await storedKeys(t.connection)).toEqual([{ scope: '', key: 'key-1', status: 201 }]);
     });
+  });
+
+  it('stores nothing for a handler that neither answers nor calls next()', async () => {
+    const db = t.connection.db;
+    const errors: unknown[] = [];
+    const app = new Hono();
+    app.onError((error, c) => {
+      errors.push(error);
+      return c.json({ error: 'no response' }, 500);
+    });
+    app.use(idempotency(db, { prune: false }));
+    app.post('/forgot', async () => {
+      await insertNote(db, 'forgot');
+    });
+    const response = await app.request('/forgot', {
+      method: 'POST',
+      headers: { 'idempotency-key': 'k' },
+    });
+    expect(response.status).toBe(500);
+    expect(String(errors[0])).toContain('Context is not finalized');
+    expect(await noteBodies(t.connection)).toEqual([]);
+    expect(await storedKeys(t.connection)).toEqual([]);
   });
 
   it('keeps scopes apart: the same key under two scopes runs twice, each replays its own', async () => {
