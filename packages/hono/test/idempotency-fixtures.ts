@@ -41,12 +41,18 @@ export async function until(what: string, check: () => Promise<boolean>): Promis
   }
 }
 
-/** Sessions of this test database now waiting for a lock another transaction holds. */
+/**
+ * Sessions of this test database now waiting on the key another request holds. PostgreSQL
+ * names the wait (`wait_event_type = 'Lock'`). On MariaDB, INNODB_TRX does not reliably list
+ * a transaction waiting in `INSERT … ON DUPLICATE KEY UPDATE` (seen here: the session in the
+ * processlist, its transaction missing), so the sessions inside a claim are counted — while a
+ * test holds the first request's claim open, a claim in progress is one that waits.
+ */
 export async function lockWaiters(connection: TestConnection): Promise<number> {
   const [row] = await connection.query<{ n: number | string }>(
     connection.kind === 'postgres'
       ? "select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
-      : "select count(*) as n from information_schema.innodb_trx t join information_schema.processlist p on p.id = t.trx_mysql_thread_id where t.trx_state = 'LOCK WAIT' and p.db = database()",
+      : "select count(*) as n from information_schema.processlist where db = database() and id <> connection_id() and command = 'Query' and info like '%INSERT INTO `racefree_idempotency_keys`%'",
   );
   return Number(row?.n ?? 0);
 }
