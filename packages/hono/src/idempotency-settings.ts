@@ -18,7 +18,7 @@ export interface IdempotencyOptions {
    * second waits one); PostgreSQL and MariaDB honour milliseconds.
    */
   waitMs?: number;
-  /** How long a completed key replays, from its first request. Default 24 h (86 400 000 ms). */
+  /** How long a completed key replays, from when its response was stored. Default 24 h (86 400 000 ms). */
   ttlMs?: number;
   /**
    * The largest response body stored, in bytes. A response above it fails the request: its

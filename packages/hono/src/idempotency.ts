@@ -160,7 +160,7 @@ async function runClaimed(run: ClaimedRun): Promise<Response | undefined> {
       if (c.error !== undefined) throw new RolledBack();
       if (!c.finalized) throw notFinalized();
       if (c.res.status >= 400) throw new RolledBack();
-      await store.complete(tx, claim.scope, claim.key, await captureResponse(c, settings));
+      await store.complete(tx, claim, await captureResponse(c, settings));
       await run.pruning.afterStore();
       return undefined;
     };

@@ -67,8 +67,11 @@ export interface IdempotencyDialect {
    * caller's own lock-wait limit is back in force before the handler runs.
    */
   claim(tx: Database, server: Dialect, claim: KeyClaim, waitMs: number): Promise<ClaimOutcome>;
-  /** Writes the response into this transaction's claim. */
-  complete(db: Database, scope: string, key: string, response: StoredResponse): Promise<void>;
+  /**
+   * Writes the response into this transaction's claim; the key replays for `claim.ttlMs` from
+   * now (a handler slower than the TTL must not leave a key that expired as it committed).
+   */
+  complete(db: Database, claim: KeyClaim, response: StoredResponse): Promise<void>;
   /** True when `error` says a lock wait ran out (`claim`'s limit, or the server's own). */
   isWaitOver(error: unknown): boolean;
   /** True when `error` says the table does not exist. */

@@ -112,12 +112,13 @@ export const mysqlIdempotency: IdempotencyDialect = {
     }
   },
 
-  async complete(db, scope, key, response) {
+  async complete(db, claim, response) {
     await executeStatement(
       db,
       sql`UPDATE ${TABLE} SET status = ${response.status}, content_type = ${response.contentType},
-        headers = ${response.headers}, body = ${response.body === null ? null : Buffer.from(response.body)}
-        WHERE scope = ${scope} AND idempotency_key = ${key}`,
+        headers = ${response.headers}, body = ${response.body === null ? null : Buffer.from(response.body)},
+        expires_at = ${expiresAt(claim)}
+        WHERE scope = ${claim.scope} AND idempotency_key = ${claim.key}`,
     );
   },
 

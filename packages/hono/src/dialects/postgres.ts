@@ -108,12 +108,13 @@ export const postgresIdempotency: IdempotencyDialect = {
     return { claimed: true };
   },
 
-  async complete(db, scope, key, response) {
+  async complete(db, claim, response) {
     await executeStatement(
       db,
       sql`update ${TABLE} set status = ${response.status}, content_type = ${response.contentType},
-        headers = ${response.headers}, body = ${response.body === null ? null : Buffer.from(response.body)}::bytea
-        where scope = ${scope} and idempotency_key = ${key}`,
+        headers = ${response.headers}, body = ${response.body === null ? null : Buffer.from(response.body)}::bytea,
+        expires_at = ${expiresAt(claim)}
+        where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
     );
   },
 
