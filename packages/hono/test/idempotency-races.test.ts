@@ -294,42 +294,51 @@ describeDialects('idempotency under concurrency', (t) => {
   });
 });
 
-// One node-postgres Client: a single connection that requests take turns on.
+// One node-postgres connection — a Client, or a PoolClient checked out of a pool — that
+// requests take turns on.
 describeDialects(
-  'idempotency on a node-postgres Client',
+  'idempotency on one node-postgres connection',
   (t) => {
     let client: pg.Client;
+    let pool: pg.Pool;
+    let poolClient: pg.PoolClient;
     beforeAll(async () => {
       await createTables(t.connection);
       await installIdempotency(t.connection.db);
       client = new pg.Client({ connectionString: t.database.url });
       await client.connect();
+      pool = new pg.Pool({ connectionString: t.database.url, max: 1 });
+      poolClient = await pool.connect();
     });
     afterAll(async () => {
-      await client.end();
+      poolClient.release();
+      await Promise.all([client.end(), pool.end()]);
     });
 
-    it('runs a key once when two requests with it arrive together', async () => {
-      const db = drizzle({ client });
-      let runs = 0;
-      const app = new Hono();
-      app.use(idempotency(db, { prune: false }));
-      app.post('/orders', async (c) => {
-        runs += 1;
-        await insertNote(db, 'order');
-        return c.json({ run: runs }, 201);
+    for (const kind of ['Client', 'PoolClient'] as const) {
+      it(`runs a key once when two requests with it arrive together (${kind})`, async () => {
+        await executeStatement(t.connection.db, sql`delete from notes`);
+        const db = drizzle({ client: kind === 'Client' ? client : poolClient });
+        let runs = 0;
+        const app = new Hono();
+        app.use(idempotency(db, { prune: false }));
+        app.post('/orders', async (c) => {
+          runs += 1;
+          await insertNote(db, 'order');
+          return c.json({ run: runs }, 201);
+        });
+        const responses = await Promise.all([
+          send(app, '/orders', { book: 1 }, kind),
+          send(app, '/orders', { book: 1 }, kind),
+        ]);
+        expect(runs).toBe(1);
+        expect(responses.map((r) => String(r.headers.get('idempotent-replayed'))).sort()).toEqual([
+          'null',
+          'true',
+        ]);
+        expect(await noteBodies(t.connection)).toEqual(['order']);
       });
-      const responses = await Promise.all([
-        send(app, '/orders', { book: 1 }, 'k'),
-        send(app, '/orders', { book: 1 }, 'k'),
-      ]);
-      expect(runs).toBe(1);
-      expect(responses.map((r) => String(r.headers.get('idempotent-replayed'))).sort()).toEqual([
-        'null',
-        'true',
-      ]);
-      expect(await noteBodies(t.connection)).toEqual(['order']);
-    });
+    }
   },
   { drivers: ['node-postgres'] },
 );
