@@ -1,6 +1,7 @@
 import type { AnyPgDatabase, Managed } from '@racefree/transactions';
 import {
   getOrCreate,
+  getOrCreateMany,
   lockRows,
   refresh,
   selectForUpdateOrCreate,
@@ -20,6 +21,18 @@ export async function tagNamed(db: Db, name: string) {
   });
   // #endregion get-or-create
   return { tag, created };
+}
+
+/** getOrCreateMany: a post's tags, found or created in a few statements, in the order asked. */
+export async function tagsNamed(db: Db, names: string[]) {
+  // #region get-or-create-many
+  const results = await getOrCreateMany(db, tags, {
+    where: names.map((name) => ({ name })),
+    defaults: (where) => ({ color: where.name === 'sql' ? 'blue' : 'grey' }),
+  });
+  const created = results.filter((result) => result.created).map((result) => result.row.name);
+  // #endregion get-or-create-many
+  return { tags: results.map((result) => result.row), created };
 }
 
 /** selectForUpdateOrCreate: a stock row, locked, created at 0 when missing. */

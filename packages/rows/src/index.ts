@@ -7,6 +7,7 @@ export {
   type RowOf,
   type WhereOf,
 } from './get-or-create.js';
+export { type GetOrCreateManyOptions, getOrCreateMany } from './get-or-create-many.js';
 export type { RowResult } from './insert-or-read-winner.js';
 export { type KeyValues, type LockRowsOptions, lockRows } from './lock-rows.js';
 export { type RefreshOptions, refresh } from './refresh.js';

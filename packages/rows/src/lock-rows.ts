@@ -5,6 +5,7 @@ import { type RowContext, rowContext } from './context.js';
 import type { Row } from './dialects/rows-dialect.js';
 import type { RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
+import { keyIdentity } from './key-identity.js';
 import { requirePrimaryKey } from './resolve-key.js';
 import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
 import { withNoWait } from './with-no-wait.js';
@@ -114,12 +115,11 @@ function inKeyOrder(
   keyRows: readonly Row[],
   rows: readonly Row[],
 ): Row[] {
-  const identity = (row: Row) => JSON.stringify(keys.map((k) => driverValue(meta, k, row[k])));
-  const byKey = new Map(rows.map((row) => [identity(row), row]));
+  const byKey = new Map(rows.map((row) => [keyIdentity(meta, keys, row), row]));
   const ordered: Row[] = [];
   const seen = new Set<string>();
   for (const keyRow of keyRows) {
-    const id = identity(keyRow);
+    const id = keyIdentity(meta, keys, keyRow);
     const row = byKey.get(id);
     if (row && !seen.has(id)) {
       seen.add(id);
@@ -127,12 +127,6 @@ function inKeyOrder(
     }
   }
   return ordered;
-}
-
-/** A key value as the server compares it (a Date, a bigint, a string of digits alike). */
-function driverValue(meta: TableMeta, key: string, value: unknown): unknown {
-  const mapped = meta.columns.get(key)?.mapToDriverValue(value) ?? value;
-  return mapped instanceof Date ? mapped.toISOString() : String(mapped);
 }
 
 function checkKeys(meta: TableMeta, pkKeys: string[], keys: readonly unknown[]): Row[] {

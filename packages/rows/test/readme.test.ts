@@ -2,7 +2,7 @@ import { type AnyPgDatabase, managed } from '@racefree/transactions';
 import { describeDialects, race, readmeCode } from '@racefree/testkit';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { receive, setTheme, spend, tagNamed, transfer } from '../examples/rows.js';
+import { receive, setTheme, spend, tagNamed, tagsNamed, transfer } from '../examples/rows.js';
 import { EXAMPLE_DDL } from '../examples/schema.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -36,6 +36,29 @@ describeDialects(
       expect(outcome.results.filter((result) => result.created)).toHaveLength(1);
       expect(new Set(outcome.results.map((result) => result.tag.id)).size).toBe(1);
       expect(outcome.results[0]?.tag.color).toBe('blue');
+    });
+
+    it('getOrCreateMany: 8 callers at once on overlapping tags, one row and one creator each', async () => {
+      const db = await open();
+      const outcome = await race(8, (caller) =>
+        tagsNamed(db, caller % 2 ? ['sql', 'races', 'node'] : ['node', 'sql', 'drizzle']),
+      );
+      expect(outcome.errors).toEqual([]);
+      expect(outcome.results.flatMap((result) => result.created).sort()).toEqual([
+        'drizzle',
+        'node',
+        'races',
+        'sql',
+      ]);
+      const rows = await t.connection.query<{ name: string; color: string }>(
+        'select name, color from tags order by name',
+      );
+      expect(rows).toEqual([
+        { name: 'drizzle', color: 'grey' },
+        { name: 'node', color: 'grey' },
+        { name: 'races', color: 'grey' },
+        { name: 'sql', color: 'blue' },
+      ]);
     });
 
     it('selectForUpdateOrCreate: 16 receipts at once on a missing sku, none lost', async () => {

@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import {
   getOrCreate,
+  getOrCreateMany,
   KeyMismatchError,
   lockRows,
   refresh,
@@ -108,6 +109,28 @@ describeDialects('statements per call', (t) => {
     expect(await statements(() => getOrCreate(db, T.tags, options('fresh')))).toEqual(
       insertOutside(),
     );
+  });
+
+  it('getOrCreateMany: PostgreSQL inserts first (two statements at most); InnoDB reads, then one INSERT per new row', async () => {
+    await t.connection.query("insert into tags (name) values ('m-old')");
+    const call = (names: string[]) =>
+      statements(() => getOrCreateMany(db, T.tags, { where: names.map((name) => ({ name })) }));
+    expect(await call(['m-a', 'm-b', 'm-c'])).toEqual(
+      pg() ? ['insert'] : ['select', 'insert', 'insert', 'insert', 'select'],
+    );
+    expect(await call(['m-old', 'm-a', 'm-d'])).toEqual(
+      pg() ? ['insert', 'select'] : ['select', 'insert', 'select'],
+    );
+    expect(await call(['m-old', 'm-a'])).toEqual(pg() ? ['insert', 'select'] : ['select']);
+    expect(
+      await statements(() =>
+        atomic(db, (tx) => getOrCreateMany(tx, T.tags, { where: [{ name: 'm-e' }] })),
+      ),
+    ).toEqual([
+      'begin',
+      ...(pg() ? insertInTransaction() : ['select', 'insert', 'select']),
+      'commit',
+    ]);
   });
 
   it('selectForUpdateOrCreate / updateOrCreate / lockRows / refresh', async () => {

@@ -3,9 +3,16 @@ import { driverOf, executeRows, executeStatement, runQuery } from '@racefree/tra
 import { type Column, type SQL, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { RowContext } from '../context.js';
-import { matching } from '../conditions.js';
+import { anyOf, matching } from '../conditions.js';
 import { mapRow } from '../table-meta.js';
-import type { InsertOutcome, Row, RowsDialect, SelectRequest } from './rows-dialect.js';
+import type { UniqueKey } from '../table-meta.js';
+import type {
+  InsertManyOutcome,
+  InsertOutcome,
+  Row,
+  RowsDialect,
+  SelectRequest,
+} from './rows-dialect.js';
 
 function my(db: Database): AnyMySqlDatabase {
   return db as AnyMySqlDatabase;
@@ -47,6 +54,33 @@ async function select(ctx: RowContext, request: SelectRequest): Promise<Row[]> {
 }
 
 /**
+ * Inserts one row: written, or `{ taken }` when its key is (with `error` when the server named
+ * an index racefree does not know). Any other error is thrown.
+ */
+async function insertRow(
+  ctx: RowContext,
+  values: Row,
+  key: UniqueKey,
+): Promise<{ written: true } | { taken: true; error?: unknown }> {
+  try {
+    await runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(values));
+    return { written: true };
+  } catch (error) {
+    // The server names the key in the duplicate-key message ("… for key 'tags_name_unique'").
+    const { kind, constraint } = classifyError(error);
+    if (kind !== 'unique_violation') throw error;
+    if (constraint === key.name && !key.unenforced) return { taken: true };
+    // Another key the Drizzle table declares: not ours to swallow.
+    if (ctx.meta.uniqueKeys.some((other) => other !== key && other.name === constraint))
+      throw error;
+    // A name racefree does not know — an index created by hand names itself after its column
+    // (`name`, not Drizzle's `tags_name_unique`) — is ours only if a row with our key turns
+    // up: the caller re-reads, and rethrows the error when there is none.
+    return { taken: true, error };
+  }
+}
+
+/**
  * MySQL and MariaDB. A failed statement rolls back only itself, never the transaction, so an
  * insert needs no savepoint for the caller's transaction to stay usable; a deadlock is the
  * exception, and rolls back the whole transaction — a transient error for
@@ -59,25 +93,40 @@ export const mysqlRows: RowsDialect = {
   select,
 
   async insertUnlessTaken(ctx, values, key): Promise<InsertOutcome> {
-    try {
-      await runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(values));
-    } catch (error) {
-      // The server names the key in the duplicate-key message ("… for key 'tags_name_unique'").
-      const { kind, constraint } = classifyError(error);
-      if (kind !== 'unique_violation') throw error;
-      if (constraint === key.name && !key.unenforced) return { taken: true };
-      // Another key the Drizzle table declares: not ours to swallow.
-      if (ctx.meta.uniqueKeys.some((other) => other !== key && other.name === constraint))
-        throw error;
-      // A name racefree does not know — an index created by hand names itself after its column
-      // (`name`, not Drizzle's `tags_name_unique`) — is ours only if a row with our key turns
-      // up: the caller re-reads, and rethrows the error when there is none.
-      return { taken: true, error };
-    }
+    const outcome = await insertRow(ctx, values, key);
+    if ('taken' in outcome) return outcome;
     // No RETURNING in MySQL: read the row back by its key — ours, visible to us (and locked by
     // us inside a transaction). Outside one it may already be gone again: then it was taken.
     const [row] = await select(ctx, { where: matching(ctx.meta, values, key.keys), limit: 1 });
     return row ? { row } : { taken: true };
+  },
+
+  insertsManyFirst: false,
+
+  async insertMany(ctx, rows, key, each): Promise<InsertManyOutcome> {
+    const written: Row[] = [];
+    const found: Row[] = [];
+    let unknownConflict: unknown;
+    for (const values of rows) {
+      const outcome = await each(() => insertRow(ctx, values, key));
+      if ('written' in outcome) {
+        written.push(values);
+        continue;
+      }
+      // Taken: read the winner's row now, before any greater key (see RowsDialect.insertMany).
+      const where = matching(ctx.meta, values, key.keys);
+      const winner = await each(() => select(ctx, { where, lock: { mode: 'share' }, limit: 1 }));
+      found.push(...winner);
+      if (winner.length === 0) unknownConflict ??= outcome.error;
+    }
+    // The rows written, read back in one statement (ids and database defaults included).
+    const read =
+      written.length === 0
+        ? []
+        : await each(() => select(ctx, { where: anyOf(ctx.meta, key.keys, written) }));
+    return unknownConflict === undefined
+      ? { rows: read, found }
+      : { rows: read, found, unknownConflict };
   },
 
   async update(ctx, where, set) {

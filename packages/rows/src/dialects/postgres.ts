@@ -76,6 +76,24 @@ export const postgresRows: RowsDialect = {
     return row ? { row } : { taken: true };
   },
 
+  insertsManyFirst: true,
+
+  async insertMany(ctx, rows, key, each) {
+    const inserted = await each(() =>
+      inSavepoint(ctx, (db) =>
+        runQuery(
+          db,
+          pg(db)
+            .insert(table(ctx))
+            .values(rows as Row[])
+            .onConflictDoNothing({ target: key.columns as PgColumn[] })
+            .returning(),
+        ),
+      ),
+    );
+    return { rows: inserted as Row[] };
+  },
+
   async update(ctx, where, set) {
     return (await runQuery(
       ctx.db,

@@ -35,6 +35,18 @@ export type InsertOutcome =
   | { taken: true; error?: unknown };
 
 /**
+ * A batch insert: the rows it wrote (a key already taken is simply absent). `unknownConflict`:
+ * a duplicate-key error naming an index racefree does not know — the caller rethrows it unless
+ * the rows it could not write turn up when it reads them.
+ */
+export interface InsertManyOutcome {
+  rows: Row[];
+  /** Rows of keys another caller had taken, read on the way (InnoDB: see `insertMany`). */
+  found?: Row[];
+  unknownConflict?: unknown;
+}
+
+/**
  * Everything the row helpers do differently on PostgreSQL and on MySQL/MariaDB, in one small
  * object per family. The helpers read as one story and ask it only where the servers differ.
  */
@@ -48,6 +60,31 @@ export interface RowsDialect {
    * runs in a savepoint inside one; InnoDB rolls back only the failed statement.
    */
   insertUnlessTaken(ctx: RowContext, values: Row, key: UniqueKey): Promise<InsertOutcome>;
+  /**
+   * True when a batch is inserted before anything is read: PostgreSQL's one statement reports
+   * the taken keys row by row. InnoDB inserts row by row (see `insertMany`), so what exists is
+   * read first and only the rest inserted.
+   */
+  insertsManyFirst: boolean;
+  /**
+   * Inserts `rows`, in the order given, and returns those it wrote; a row whose key is taken is
+   * left out, never thrown. PostgreSQL: one `INSERT … ON CONFLICT (key) DO NOTHING RETURNING`.
+   * InnoDB: one INSERT per row, then one read of the rows written — a multi-row INSERT that meets
+   * another caller's row fails whole, and the rows it had written and rolls back are rows other
+   * callers are waiting on: they all get their shared lock at once and deadlock on the insert.
+   * A key found taken is read there and then, with the locking read that sees the winner's row
+   * (`found`): every lock a caller takes is then on a key at or below the one it is at, in the
+   * order all callers share, so no two callers can each wait for the other.
+   * Like `insertUnlessTaken`, any other failure is thrown and leaves the caller's transaction
+   * usable. Every statement runs through `each` (outside a transaction, it re-runs one that
+   * failed on a deadlock: the statement, not the whole batch, whose earlier rows did commit).
+   */
+  insertMany(
+    ctx: RowContext,
+    rows: readonly Row[],
+    key: UniqueKey,
+    each: <R>(statement: () => Promise<R>) => Promise<R>,
+  ): Promise<InsertManyOutcome>;
   /** `UPDATE … SET set WHERE where`, returning the rows it changed (locked from then on). */
   update(ctx: RowContext, where: SQL, set: Row): Promise<Row[]>;
   /**
