@@ -18,6 +18,7 @@ import {
   snapshot,
   storedKeys,
   until,
+  untilExpired,
   useNotesAndKeys,
 } from './idempotency-fixtures.js';
 
@@ -108,22 +109,26 @@ describeDialects('idempotency under concurrency', (t) => {
     expect(await storedKeys(t.connection)).toEqual([{ scope: '', key: 'order-1', status: 201 }]);
   });
 
-  /** An app whose first run holds at a gate, then succeeds or throws. */
-  const gatedApp = (db: Database, firstRun: 'succeeds' | 'throws', waitMs?: number) => {
+  /** An app whose run number `held` (default the first) holds at a gate, then succeeds or throws. */
+  const gatedApp = (
+    db: Database,
+    held: { outcome: 'succeeds' | 'throws'; run?: number },
+    options: { waitMs?: number; ttlMs?: number } = {},
+  ) => {
     const started = deferred();
     const gate = gateDeferred();
     const runs: number[] = [];
     const app = new Hono();
     app.onError((error, c) => c.json({ error: String(error) }, 500));
-    app.use(idempotency(db, { prune: false, ...(waitMs === undefined ? {} : { waitMs }) }));
+    app.use(idempotency(db, { prune: false, ...options }));
     app.post('/orders', async (c) => {
       const run = runs.length + 1;
       runs.push(run);
       await insertNote(db, `run ${run}`);
-      if (run === 1) {
+      if (run === (held.run ?? 1)) {
         started.resolve();
         await gate.promise;
-        if (firstRun === 'throws') throw new Error('the first request failed');
+        if (held.outcome === 'throws') throw new Error('the held request failed');
       }
       return c.json({ run }, 201);
     });
@@ -143,7 +148,9 @@ describeDialects('idempotency under concurrency', (t) => {
   };
 
   it('a duplicate waits for a first that fails, then runs itself', async () => {
-    const { order, runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, 'throws');
+    const { order, runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, {
+      outcome: 'throws',
+    });
     const { first, duplicate } = await firstAndWaitingDuplicate();
     expect(first.status).toBe(500);
     expect(await kindOf(duplicate)).toEqual({
@@ -159,7 +166,7 @@ describeDialects('idempotency under concurrency', (t) => {
   });
 
   it('a duplicate waits for a first that succeeds, then replays it', async () => {
-    const { runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, 'succeeds');
+    const { runs, firstAndWaitingDuplicate } = gatedApp(t.connection.db, { outcome: 'succeeds' });
     const { first, duplicate } = await firstAndWaitingDuplicate();
     expect(await kindOf(first)).toEqual({ kind: 'ran', body: JSON.stringify({ run: 1 }) });
     expect(await kindOf(duplicate)).toEqual({
@@ -169,9 +176,31 @@ describeDialects('idempotency under concurrency', (t) => {
     expect(runs).toEqual([1]);
   });
 
+  it('two requests for an expired key: one takes it over and runs, the other waits and replays it', async () => {
+    const { order, runs, firstAndWaitingDuplicate } = gatedApp(
+      t.connection.db,
+      { outcome: 'succeeds', run: 2 },
+      { ttlMs: 200 },
+    );
+    expect(await kindOf(await order())).toEqual({ kind: 'ran', body: JSON.stringify({ run: 1 }) });
+    await untilExpired(t.connection);
+    const { first, duplicate } = await firstAndWaitingDuplicate();
+    expect(await kindOf(first)).toEqual({ kind: 'ran', body: JSON.stringify({ run: 2 }) });
+    expect(await kindOf(duplicate)).toEqual({
+      kind: 'replayed',
+      body: JSON.stringify({ run: 2 }),
+    });
+    expect(runs).toEqual([1, 2]);
+    expect(await storedKeys(t.connection)).toEqual([{ scope: '', key: 'order-1', status: 201 }]);
+  });
+
   it('a duplicate that waits longer than waitMs gets 409 with Retry-After; the first completes', async () => {
     const pool = await unboundedPool();
-    const { order, runs, started, gate } = gatedApp(pool.db, 'succeeds', 300);
+    const { order, runs, started, gate } = gatedApp(
+      pool.db,
+      { outcome: 'succeeds' },
+      { waitMs: 300 },
+    );
     const first = order();
     await started.promise;
     // The first is held until the duplicate has its answer: only the wait limit can end it.

@@ -19,6 +19,11 @@ const RECORD = sql`method, path, body_sha256, status, content_type, headers, bod
 /** Puts the caller's lock_timeout back (saved by the first claim statement). */
 const RESTORE = sql`set_config('lock_timeout', current_setting('racefree.lock_timeout'), true) as restored`;
 
+/** Sets our lock_timeout. (0 means "wait forever": the shortest real limit is 1 ms.) */
+function waitLimit(waitMs: number): SQL {
+  return sql`set_config('lock_timeout', ${`${Math.max(1, waitMs)}ms`}, true)`;
+}
+
 function expiresAt(claim: KeyClaim): SQL {
   return sql`statement_timestamp() + ${claim.ttlMs}::float8 * interval '1 millisecond'`;
 }
@@ -29,15 +34,32 @@ function insertClaim(claim: KeyClaim): SQL {
     select ${claim.scope}, ${claim.key}, ${claim.method}, ${claim.path}, ${claim.bodySha256}, statement_timestamp(), ${expiresAt(claim)}`;
 }
 
-/** Makes a row this transaction has locked its claim: fingerprint and expiry new, no response. */
-async function takeOver(tx: Database, claim: KeyClaim): Promise<void> {
-  await executeStatement(
+/**
+ * Makes an expired or response-less row this transaction's claim, under a row lock (two
+ * takers must not both win) taken within our wait limit, then puts the caller's limit back.
+ * False when the row changed while we waited for its lock (someone else took it over): the
+ * caller reads it again.
+ */
+async function takeOver(tx: Database, claim: KeyClaim, waitMs: number): Promise<boolean> {
+  // Its own statement: a select list may be computed only after FOR UPDATE has waited.
+  await executeRows(tx, sql`select ${waitLimit(waitMs)}`);
+  const [locked] = await executeRows(
     tx,
-    sql`update ${TABLE} set method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
-      status = null, content_type = null, headers = null, body = null,
-      created_at = statement_timestamp(), expires_at = ${expiresAt(claim)}
-      where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
+    sql`select ${RECORD} from ${TABLE} where scope = ${claim.scope} and idempotency_key = ${claim.key} for update`,
   );
+  // FOR UPDATE at READ COMMITTED returns the latest committed version once the lock is ours.
+  const stillFree = locked !== undefined && mustTakeOver(keyRecord(locked));
+  if (stillFree) {
+    await executeStatement(
+      tx,
+      sql`update ${TABLE} set method = ${claim.method}, path = ${claim.path}, body_sha256 = ${claim.bodySha256},
+        status = null, content_type = null, headers = null, body = null,
+        created_at = statement_timestamp(), expires_at = ${expiresAt(claim)}
+        where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
+    );
+  }
+  await executeRows(tx, sql`select ${RESTORE}`);
+  return stillFree;
 }
 
 /**
@@ -73,36 +95,35 @@ export const postgresIdempotency: IdempotencyDialect = {
   async claim(tx, _server, claim, waitMs) {
     // One round trip on the common path: the FROM subquery saves the caller's lock_timeout
     // and sets ours before the row is inserted (so before any wait), and RETURNING — run only
-    // when the row went in — puts the caller's back. (lock_timeout 0 means "wait forever":
-    // the shortest real limit is 1 ms.)
+    // when the row went in — puts the caller's back.
     let inserted = await executeRows(
       tx,
       sql`${insertClaim(claim)}
-        from (select set_config('racefree.lock_timeout', current_setting('lock_timeout'), true), set_config('lock_timeout', ${`${Math.max(1, waitMs)}ms`}, true)) as wait_limit
+        from (select set_config('racefree.lock_timeout', current_setting('lock_timeout'), true), ${waitLimit(waitMs)}) as wait_limit
         on conflict (scope, idempotency_key) do nothing returning ${RESTORE}`,
     );
     for (let tries = 1; inserted.length === 0; tries++) {
-      // The key is committed. FOR UPDATE, still under our limit: a row may be taken over, and
-      // two takers holding share locks would deadlock upgrading them. At READ COMMITTED the
-      // locking read sees the latest committed version; at REPEATABLE READ the insert has
-      // already raised a serialization failure for a row outside the snapshot.
+      // The key is committed. At READ COMMITTED this statement's snapshot sees the row (at
+      // REPEATABLE READ the insert has already raised a serialization failure for a row
+      // outside the snapshot). A plain read, and the caller's limit back in the same trip: a
+      // replay takes no lock, so duplicates that waited together replay together.
       const [raw] = await executeRows(
         tx,
-        sql`select ${RECORD} from ${TABLE} where scope = ${claim.scope} and idempotency_key = ${claim.key} for update`,
+        sql`select ${RECORD}, ${RESTORE} from ${TABLE} where scope = ${claim.scope} and idempotency_key = ${claim.key}`,
       );
       if (raw) {
         const row = keyRecord(raw);
-        const takeOverRow = mustTakeOver(row);
-        if (takeOverRow) await takeOver(tx, claim);
-        await executeRows(tx, sql`select ${RESTORE}`);
-        return takeOverRow ? { claimed: true } : { row };
+        if (!mustTakeOver(row)) return { row };
+        if (await takeOver(tx, claim, waitMs)) return { claimed: true };
+        continue;
       }
-      // Gone between the two statements: pruning deleted it (it had expired). Insert again,
-      // without saving the limit a second time (ours is the one in force now).
+      // Gone between the two statements: pruning deleted it (it had expired). Insert again.
       if (tries === 5) throw new Error(`idempotency: key ${claim.key} kept disappearing`);
       inserted = await executeRows(
         tx,
-        sql`${insertClaim(claim)} on conflict (scope, idempotency_key) do nothing returning ${RESTORE}`,
+        sql`${insertClaim(claim)}
+          from (select ${waitLimit(waitMs)}) as wait_limit
+          on conflict (scope, idempotency_key) do nothing returning ${RESTORE}`,
       );
     }
     return { claimed: true };
