@@ -22,7 +22,8 @@ const mediumblob = customType<{ data: Buffer; driverData: Buffer }>({
  * owns their tables: export it from your schema file and generate a migration (it creates
  * exactly what `installIdempotency(db)` creates; `pgIdempotencyTable` is the PostgreSQL one).
  * Scope and key are `varbinary`: compared byte for byte, so `Abc` and `abc` are two keys
- * whatever the database's collation. Times are UTC. Read it if you like, never write it.
+ * whatever the database's collation. Times are UTC. Read it if you like; to forget a key,
+ * delete its row.
  *
  * @example
  * // schema.ts

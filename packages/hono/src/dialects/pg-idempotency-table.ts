@@ -19,8 +19,8 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
  * owns their tables: export it from your schema file and generate a migration (it creates
  * exactly what `installIdempotency(db)` creates; `mysqlIdempotencyTable` is the MySQL one).
  * Rows are written by `idempotency()` inside the request's transaction; a committed row always
- * holds a complete response. Read it if you like, never write it: a row you insert with no
- * `status` would make every retry of its key wait and replay nothing.
+ * holds a complete response. Read it if you like; to forget a key, delete its row (the next
+ * request with it runs the handler again).
  *
  * @example
  * // schema.ts
