@@ -3,6 +3,7 @@ import { matching } from './conditions.js';
 import type { RowContext } from './context.js';
 import type { Row, RowLock } from './dialects/rows-dialect.js';
 import { checkMatches } from './resolve-key.js';
+import { statementCache } from './statement-cache.js';
 import type { UniqueKey } from './table-meta.js';
 
 /**
@@ -16,16 +17,15 @@ export async function readByKey(
   key: UniqueKey,
   lock?: RowLock,
 ): Promise<Row | undefined> {
-  const rows = await ctx.rows.select(ctx, {
-    where: matching(ctx.meta, where, key.keys),
-    lock,
-    limit: 2,
-  });
-  if (rows.length > 1)
+  const rows =
+    (lock ? undefined : statementCache.readByKey(ctx, where, key)) ??
+    ctx.rows.select(ctx, { where: matching(ctx.meta, where, key.keys), lock, limit: 2 });
+  const found = await rows;
+  if (found.length > 1)
     throw new MultipleRowsError(
       ctx.meta.displayName,
       Object.fromEntries(key.keys.map((k) => [k, where[k]])),
-      rows.length,
+      found.length,
     );
-  return rows[0] && checkMatches(ctx.meta, where, key, rows[0]);
+  return found[0] && checkMatches(ctx.meta, where, key, found[0]);
 }

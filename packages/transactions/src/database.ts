@@ -67,6 +67,11 @@ export async function executeStatement(db: Database, query: SQLWrapper): Promise
   return (await execute(db, query)).rowCount;
 }
 
+/** Drizzle's prepared query of a builder, as `db`'s driver makes one (see `Driver.prepare`). */
+export function prepareQuery<P>(db: Database, query: { prepare(name?: string): P }): P {
+  return driverOf(db).prepare(query);
+}
+
 /**
  * Runs one of Drizzle's query builders (`tx.select()…`, `tx.insert()…`) the way `db`'s driver
  * runs it best: prepared on postgres.js (one round trip instead of two), as it is elsewhere.

@@ -16,6 +16,7 @@ export {
   type Family,
   familyOf,
   isDrizzleTransaction,
+  prepareQuery,
   type QueryBuilder,
   runQuery,
 } from './database.js';

@@ -4,6 +4,7 @@ import { type Column, type SQL, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { RowContext } from '../context.js';
 import { anyOf, matching } from '../conditions.js';
+import { statementCache } from '../statement-cache.js';
 import { mapRow } from '../table-meta.js';
 import type { UniqueKey } from '../table-meta.js';
 import type {
@@ -45,7 +46,8 @@ async function select(ctx: RowContext, request: SelectRequest): Promise<Row[]> {
         sql`, `,
       )}`
     : sql``;
-  const limit = request.limit !== undefined ? sql` limit ${sql.raw(String(request.limit))}` : sql``;
+  // A parameter, as Drizzle's builder sends it: the prepared-statement path sends the same text.
+  const limit = request.limit !== undefined ? sql` limit ${request.limit}` : sql``;
   const raw = await executeRows(
     ctx.db,
     sql`${request.prefix ?? sql``}select ${columnList(ctx, request.columns)} from ${table(ctx)} where ${request.where}${order}${limit}${sql.raw(lock)}`,
@@ -63,7 +65,8 @@ async function insertRow(
   key: UniqueKey,
 ): Promise<{ written: true } | { taken: true; error?: unknown }> {
   try {
-    await runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(values));
+    await (statementCache.insert(ctx, values, key) ??
+      runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(values)));
     return { written: true };
   } catch (error) {
     // The server names the key in the duplicate-key message ("… for key 'tags_name_unique'").
@@ -97,7 +100,8 @@ export const mysqlRows: RowsDialect = {
     if ('taken' in outcome) return outcome;
     // No RETURNING in MySQL: read the row back by its key — ours, visible to us (and locked by
     // us inside a transaction). Outside one it may already be gone again: then it was taken.
-    const [row] = await select(ctx, { where: matching(ctx.meta, values, key.keys), limit: 1 });
+    const [row] = await (statementCache.readByKey(ctx, values, key) ??
+      select(ctx, { where: matching(ctx.meta, values, key.keys), limit: 2 }));
     return row ? { row } : { taken: true };
   },
 

@@ -3,6 +3,7 @@ import { executeRows, runQuery } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
+import { statementCache } from '../statement-cache.js';
 import type { InsertOutcome, Row, RowsDialect, SelectRequest } from './rows-dialect.js';
 
 /** Drizzle's PostgreSQL lock strengths, by racefree's lock mode. */
@@ -65,14 +66,16 @@ export const postgresRows: RowsDialect = {
   },
 
   async insertUnlessTaken(ctx, values, key): Promise<InsertOutcome> {
-    const [row] = await inSavepoint(ctx, (db) => {
-      const insert = pg(db).insert(table(ctx)).values(values);
-      // A key no constraint enforces (allowWithoutUniqueKey) has nothing to conflict on.
-      const statement = key.unenforced
-        ? insert.returning()
-        : insert.onConflictDoNothing({ target: key.columns as PgColumn[] }).returning();
-      return runQuery(db, statement);
-    });
+    const cached = statementCache.insert(ctx, values, key) as Promise<Row[]> | undefined;
+    const [row] = await (cached ??
+      inSavepoint(ctx, (db) => {
+        const insert = pg(db).insert(table(ctx)).values(values);
+        // A key no constraint enforces (allowWithoutUniqueKey) has nothing to conflict on.
+        const statement = key.unenforced
+          ? insert.returning()
+          : insert.onConflictDoNothing({ target: key.columns as PgColumn[] }).returning();
+        return runQuery(db, statement);
+      }));
     return row ? { row } : { taken: true };
   },
 

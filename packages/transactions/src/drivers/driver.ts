@@ -44,6 +44,12 @@ export interface Driver {
   /** Runs a query builder: prepared where that saves a round trip. */
   run<T>(query: QueryBuilder<T>): Promise<T>;
   /**
+   * Drizzle's prepared query of a builder (`.prepare()`), to run many times with placeholder
+   * values: named where the name is only the driver's signal to prepare, never a server-side
+   * name that would have to be unique per text and per connection.
+   */
+  prepare<P>(query: { prepare(name?: string): P }): P;
+  /**
    * True when `client` (`db.$client`) is one connection, not a pool: transactions on it must
    * take turns, since two open at once would share — and mix — one connection.
    */

@@ -31,6 +31,7 @@ export const mysql2: Driver = registerDriver({
     return { rows: [], rowCount: header.affectedRows ?? 0, insertId: id > 0 ? id : undefined };
   },
   run: (query) => Promise.resolve(query),
+  prepare: (query) => query.prepare(),
   // A pool lends connections (`getConnection`); a connection has none to lend.
   holdsOneConnection: (client) =>
     typeof (client as { getConnection?: unknown }).getConnection !== 'function',

@@ -32,6 +32,9 @@ export const nodePostgres: Driver = registerDriver({
     return { rows: rows ?? [], rowCount: rowCount ?? rows?.length ?? 0, insertId: undefined };
   },
   run: (query) => Promise.resolve(query),
+  // Unnamed: pg would make a name a server-side statement (unique per text, per connection,
+  // and lost behind a transaction pooler); unnamed it still takes one round trip.
+  prepare: (query) => query.prepare(undefined),
   // A pg.Pool counts its clients; a Client or PoolClient is one connection.
   holdsOneConnection: (client) =>
     typeof (client as { totalCount?: unknown }).totalCount !== 'number',

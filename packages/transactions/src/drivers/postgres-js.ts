@@ -22,6 +22,7 @@ export const postgresJs: Driver = registerDriver({
     // itself, per connection, by its text.
     return query.prepare ? query.prepare('racefree').execute() : Promise.resolve(query);
   },
+  prepare: (query) => query.prepare('racefree'),
   // `sql.reserve()` hands out one connection, with `release`; the client itself is a pool.
   holdsOneConnection: (client) => typeof (client as { release?: unknown }).release === 'function',
   guard: () => {},
