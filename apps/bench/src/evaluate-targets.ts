@@ -61,6 +61,29 @@ function ratioTarget(
   return target(id, text, parts, met);
 }
 
+/**
+ * Issue #21: a faster path stays only if it wins ≥ 10% in a same-run A/B. Here: getOrCreate with
+ * its prepared statements ÷ the same calls through the plain path, per run.
+ */
+function fasterPath(goc: (Scenario | undefined)[]): Target {
+  const parts: string[] = [];
+  let met = true;
+  for (const scenario of goc) {
+    const points = series(scenario, 'racefree-plain').map(({ point, result }) => {
+      const gain = result.ratio ? 1 / result.ratio : 0;
+      if (!(gain >= 1.1)) met = false;
+      return `${point.clients}c ${x(gain)}`;
+    });
+    if (points.length > 0) parts.push(`${scenario?.id}: ${points.join(', ')}`);
+  }
+  return target(
+    'faster-path',
+    "getOrCreate's prepared-statement path ≥ 1.10× its plain path in the same run (existing, hot, cold keys)",
+    parts,
+    met,
+  );
+}
+
 /** The issues' targets on this run's numbers: printed as met / not met, never asserted. */
 export async function evaluateTargets(report: DatabaseReport, durable: boolean): Promise<Target[]> {
   const byId = new Map(report.scenarios.map((s) => [s.id, s]));
@@ -90,7 +113,7 @@ export async function evaluateTargets(report: DatabaseReport, durable: boolean):
     speed.detail += `; ${broken.length ? broken.join('; ') : `${ours.length} racefree points clean`}`;
     if (broken.length > 0) speed.status = 'not met';
   }
-  targets.push(speed);
+  targets.push(speed, fasterPath(goc));
   if (report.driver === 'mysql2') targets.push(await againstBaseline(report));
   if (report.kind === 'postgres') targets.push(savepointTarget(byId));
 

@@ -24,6 +24,12 @@ export interface RowContext {
   rows: RowsDialect;
   meta: TableMeta;
   inTransaction: boolean;
+  /**
+   * True when a failed insert must be contained in a savepoint to leave the transaction usable
+   * (#20463): inside the caller's transaction — not one a helper opened for itself, where any
+   * failure ends the transaction anyway.
+   */
+  callerTransaction: boolean;
   /** The level the statements run at (the server's default outside a transaction). */
   isolationLevel: IsolationLevel;
 }
@@ -38,7 +44,7 @@ export async function rowContext(
   db: Database,
   meta: TableMeta,
   operation: string,
-  options: { requireTransaction?: boolean } = {},
+  options: { requireTransaction?: boolean; ownTransaction?: boolean } = {},
 ): Promise<RowContext> {
   const family = familyOf(db, operation);
   if (family !== meta.family)
@@ -58,6 +64,7 @@ export async function rowContext(
     rows: rowsDialectFor(dialect),
     meta,
     inTransaction: active !== undefined,
+    callerTransaction: active !== undefined && options.ownTransaction !== true,
     isolationLevel: active?.isolationLevel ?? dialect.defaultIsolationLevel,
   };
 }

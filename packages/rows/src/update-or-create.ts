@@ -86,8 +86,13 @@ export async function updateOrCreate<T extends AnyTable>(
   // caller then finds the row. Nothing else runs in this transaction, so the level changes
   // nothing else: the UPDATE and the locking reads see the latest committed row at any level.
   const isolationLevel = probe.rows.ownTransactionIsolation;
-  return atomic(db, async (tx) => run(await rowContext(tx, meta, 'updateOrCreate')), {
-    retries: OWN_TRANSACTION_RETRIES,
-    ...(isolationLevel ? { isolationLevel } : {}),
-  });
+  // Its own transaction: a failed insert ends it anyway, so no savepoint is taken for one.
+  return atomic(
+    db,
+    async (tx) => run(await rowContext(tx, meta, 'updateOrCreate', { ownTransaction: true })),
+    {
+      retries: OWN_TRANSACTION_RETRIES,
+      ...(isolationLevel ? { isolationLevel } : {}),
+    },
+  );
 }

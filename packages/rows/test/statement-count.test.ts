@@ -133,6 +133,18 @@ describeDialects('statements per call', (t) => {
     ]);
   });
 
+  it('updateOrCreate outside a transaction opens its own, with no savepoint for its create', async () => {
+    const created = await statements(() =>
+      updateOrCreate(db, T.tags, { where: { name: 'own' }, set: { color: 'x' } }),
+    );
+    expect(created).toEqual(
+      pg()
+        ? ['begin', 'update', 'insert', 'commit']
+        : // its own transaction is READ COMMITTED on InnoDB: Drizzle sets the level first
+          ['set', 'begin', 'update', 'insert', 'select', 'commit'],
+    );
+  });
+
   it('selectForUpdateOrCreate / updateOrCreate / lockRows / refresh', async () => {
     await t.connection.query("insert into tags (name) values ('row')");
     await t.connection.query('insert into accounts (id, balance) values (1, 0), (2, 0)');

@@ -1,4 +1,5 @@
 import { getOrCreate } from '@racefree/rows';
+import { usePreparedStatements } from '@racefree/rows/testing';
 import {
   type AnyMySqlDatabase,
   type AnyPgDatabase,
@@ -60,6 +61,7 @@ export const getOrCreateScenarios: ItemScenarioGroup = {
     };
     const contenders: Contender[] = [
       racefree(table, prefer, false),
+      plainPath(table, prefer),
       floor,
       {
         ...floor,
@@ -106,6 +108,34 @@ export const getOrCreateScenarios: ItemScenarioGroup = {
   check: (admin, table, contender) =>
     countDuplicates(admin, contender.id === 'naive-keyless' ? KEYLESS_TABLE : table),
 };
+
+/**
+ * The same getOrCreate with its faster path turned off (`usePreparedStatements(false)`): every
+ * statement built by Drizzle on each call. Its ratio to racefree's is the same-run A/B the
+ * faster path must win by ≥ 10% to stay (contenders run one at a time, so the switch holds
+ * for the whole slice).
+ */
+function plainPath(
+  table: PostgresItems | (typeof mysqlTables)[ItemTableName],
+  prefer: Prefer,
+): Contender {
+  const fast = racefree(table, prefer, false);
+  return {
+    ...fast,
+    id: 'racefree-plain',
+    label: `${fast.label}, plain path (no prepared statements)`,
+    role: 'reference',
+    baseline: 'racefree',
+    async op(c, key) {
+      usePreparedStatements(false);
+      try {
+        return await fast.op(c, key);
+      } finally {
+        usePreparedStatements(true);
+      }
+    },
+  };
+}
 
 function racefree(
   table: PostgresItems | (typeof mysqlTables)[ItemTableName],

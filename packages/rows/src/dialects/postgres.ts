@@ -28,9 +28,12 @@ function fields(ctx: RowContext, keys: readonly string[] | undefined) {
   return Object.fromEntries(keys.map((key) => [key, ctx.meta.columns.get(key) as PgColumn]));
 }
 
-/** Runs `run` in a savepoint inside a transaction (an error there aborts only the savepoint). */
+/**
+ * Runs `run` in a savepoint inside the caller's transaction (an error there then aborts only the
+ * savepoint); outside one, or in a transaction a helper opened for itself, as it is.
+ */
 function inSavepoint<T>(ctx: RowContext, run: (db: Database) => Promise<T>): Promise<T> {
-  return ctx.inTransaction ? atomic(ctx.db, run) : run(ctx.db);
+  return ctx.callerTransaction ? atomic(ctx.db, run) : run(ctx.db);
 }
 
 /**
