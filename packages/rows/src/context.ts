@@ -10,6 +10,7 @@ import {
   type Dialect,
   dialectOf,
   familyOf,
+  knownDialect,
 } from '@racefree/transactions/internal';
 import { type RowsDialect, rowsDialectFor } from './dialects/rows-dialect-for.js';
 import type { TableMeta } from './table-meta.js';
@@ -56,7 +57,7 @@ export async function rowContext(
   if (!active && options.requireTransaction) throw new TransactionRequiredError(operation);
   const root = active?.root ?? db;
   // Probed on the root's own pooled connection, never as a statement of the caller's transaction.
-  const dialect = await dialectOf(root);
+  const dialect = knownDialect(root) ?? (await dialectOf(root));
   return {
     db: active?.tx ?? db,
     root,

@@ -20,9 +20,12 @@ export function connectionLock(root: Database): Mutex | undefined {
 }
 
 /** Runs `fn` holding `root`'s connection lock when it has one (see `connectionLock`). */
-export async function withConnectionTurn<T>(root: Database, fn: () => Promise<T>): Promise<T> {
+export function withConnectionTurn<T>(root: Database, fn: () => Promise<T>): Promise<T> {
   const lock = connectionLock(root);
-  if (!lock) return fn();
+  return lock ? inTurn(lock, fn) : fn();
+}
+
+async function inTurn<T>(lock: Mutex, fn: () => Promise<T>): Promise<T> {
   const release = await lock.acquire();
   try {
     return await fn();

@@ -28,6 +28,6 @@ export {
   type LockClauseOptions,
   type ServerVersion,
 } from './dialects/dialect.js';
-export { dialectOf } from './dialects/detect.js';
+export { dialectOf, knownDialect } from './dialects/detect.js';
 export { onCommitNotice } from './hooks.js';
 export { backoffDelay, type RetryPolicy, retryPolicy } from './retry-policy.js';

@@ -6,9 +6,10 @@ import { mariadbDialect } from './mariadb.js';
 import { mysqlDialect } from './mysql.js';
 import { postgresDialect } from './postgres.js';
 
-/** A probe of one root database. */
+/** A probe of one root database: its answer, and that answer once it has arrived. */
 interface Probe {
   answer: Promise<Dialect>;
+  dialect?: Dialect;
 }
 
 const probes = new WeakMap<object, Probe>();
@@ -26,7 +27,9 @@ export function dialectOf(db: Database): Promise<Dialect> {
     const entry: Probe = { answer: probe(root) };
     probes.set(root, entry);
     entry.answer.then(
-      () => {},
+      (dialect) => {
+        entry.dialect = dialect;
+      },
       () => {
         // A failed probe (server down) must not be cached forever.
         if (probes.get(root) === entry) probes.delete(root);
@@ -37,9 +40,17 @@ export function dialectOf(db: Database): Promise<Dialect> {
   return found.answer;
 }
 
+/**
+ * The dialect `dialectOf(db)` has already found for `db`'s root database, or `undefined` before
+ * its probe has answered — never a guess. Lets a caller skip an await once the answer is in.
+ */
+export function knownDialect(db: Database): Dialect | undefined {
+  return probes.get(rootOf(db))?.dialect;
+}
+
 /** Seeds the cache, for tests that render SQL for servers that cannot run here (MySQL 8). */
 export function setDialectForTesting(db: Database, dialect: Dialect): void {
-  probes.set(db, { answer: Promise.resolve(dialect) });
+  probes.set(db, { answer: Promise.resolve(dialect), dialect });
 }
 
 async function probe(db: Database): Promise<Dialect> {
