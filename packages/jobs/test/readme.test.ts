@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { type AnyPgDatabase, managed } from '@racefree/transactions';
-import { describeDialects, readmeCode } from '@racefree/testkit';
+import { describeDialects, describeReadme } from '@racefree/testkit';
 import type { Runner } from 'graphile-worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { signUpOnMysql } from '../examples/mysql.js';
 import { openOutbox } from '../examples/outbox.js';
 import { openExample, signUp, startWorker } from '../examples/quick-start.js';
@@ -12,20 +12,7 @@ import { createQueueDatabase, type QueueDatabase } from './support/queue-databas
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-describe('README', () => {
-  it('shows the example files word for word, and no code that is not one', () => {
-    const { snippets, unmarked } = readmeCode(packageDir);
-    expect(snippets.map((snippet) => snippet.marker)).toEqual([
-      'examples/quick-start.ts#setup',
-      'examples/quick-start.ts#enqueue',
-      'examples/quick-start.ts#worker',
-      'examples/outbox.ts#outbox',
-      'examples/mysql.ts#mysql',
-    ]);
-    for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
-    expect(unmarked).toEqual([]);
-  });
-});
+describeReadme(packageDir);
 
 // The README's PostgreSQL examples, run on each driver of the application's database.
 describeDialects(

@@ -1,20 +1,13 @@
 import { type AnyPgDatabase, managed } from '@racefree/transactions';
-import { describeDialects, race, readmeCode } from '@racefree/testkit';
+import { describeDialects, race, describeReadme } from '@racefree/testkit';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { receive, setTheme, spend, tagNamed, tagsNamed, transfer } from '../examples/rows.js';
 import { EXAMPLE_DDL } from '../examples/schema.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-describe('README', () => {
-  it('shows the example files word for word, and no code that is not one', () => {
-    const { snippets, unmarked } = readmeCode(packageDir);
-    expect(snippets.length).toBeGreaterThan(0);
-    for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
-    expect(unmarked).toEqual([]);
-  });
-});
+describeReadme(packageDir);
 
 // The README's examples, run on each PostgreSQL driver — raced where racing is their point.
 describeDialects(

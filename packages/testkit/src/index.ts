@@ -30,4 +30,9 @@ export {
   probeMysql,
   type TestDatabase,
 } from './test-databases.js';
-export { type ReadmeCode, type ReadmeSnippet, readmeCode } from './readme-snippets.js';
+export {
+  describeReadme,
+  type ReadmeCode,
+  type ReadmeSnippet,
+  readmeCode,
+} from './readme-snippets.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 
 /** One code block of a README that mirrors a region of an example file. */
 export interface ReadmeSnippet {
@@ -72,4 +73,20 @@ function dedent(lines: string[]): string {
     .map((line) => line.slice(cut))
     .join('\n')
     .replace(/^\n+|\n+$/g, '');
+}
+
+/**
+ * Declares the test every package README gets: each TypeScript block is, word for word, the
+ * example-file region its marker names, and no block mirrors nothing. The examples themselves
+ * run in the package's own tests.
+ */
+export function describeReadme(packageDir: string): void {
+  describe('README', () => {
+    it('shows the example files word for word, and no code that is not one', () => {
+      const { snippets, unmarked } = readmeCode(packageDir);
+      expect(snippets.length).toBeGreaterThan(0);
+      for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
+      expect(unmarked).toEqual([]);
+    });
+  });
 }

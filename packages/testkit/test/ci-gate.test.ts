@@ -41,11 +41,18 @@ describe('CI=true with MySQL absent', () => {
   }, 120_000);
 
   it('turbo passes CI and the database URLs through to the tests (strict env mode)', () => {
+    // Declared on the test task (run-time inputs), not globally: a database URL must not be a
+    // build input, or changing it would rebuild everything.
     const turbo = JSON.parse(readFileSync(`${repoRoot}/turbo.json`, 'utf8')) as {
-      globalEnv: string[];
+      globalEnv?: string[];
+      tasks: { test: { env: string[] }; build: { env?: string[] } };
     };
-    for (const name of ['CI', 'PG_URL', 'MYSQL_URL', 'DATABASE_URL', 'QUEUE_DATABASE_URL']) {
-      expect(turbo.globalEnv).toContain(name);
+    const names = ['CI', 'PG_URL', 'MYSQL_URL', 'DATABASE_URL', 'QUEUE_DATABASE_URL'];
+    for (const name of [...names, 'RACEFREE_DRIVERS', 'RACEFREE_PG_POOLER'])
+      expect(turbo.tasks.test.env).toContain(name);
+    for (const name of names.slice(1)) {
+      expect(turbo.globalEnv ?? []).not.toContain(name);
+      expect(turbo.tasks.build.env ?? []).not.toContain(name);
     }
   });
 });

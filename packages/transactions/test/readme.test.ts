@@ -1,6 +1,6 @@
-import { describeDialects, readmeCode } from '@racefree/testkit';
+import { describeDialects, describeReadme } from '@racefree/testkit';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { EXAMPLE_DDL } from '../examples/schema.js';
 import { openDatabase } from '../examples/setup.js';
 import { type Mailer, signUp, signUpOnce, signUpWithAtomic } from '../examples/sign-up.js';
@@ -9,14 +9,7 @@ import { type AnyPgDatabase, managed } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-describe('README', () => {
-  it('shows the example files word for word, and no code that is not one', () => {
-    const { snippets, unmarked } = readmeCode(packageDir);
-    expect(snippets.length).toBeGreaterThan(0);
-    for (const snippet of snippets) expect(snippet.block, snippet.marker).toBe(snippet.source);
-    expect(unmarked).toEqual([]);
-  });
-});
+describeReadme(packageDir);
 
 // The examples the README shows, run on each PostgreSQL driver.
 describeDialects(
