@@ -17,6 +17,7 @@ export { positiveIntegerEnv } from './positive-integer-env.js';
 export { type MySqlTables, mysqlTables } from './dialects/mysql-schema.js';
 export { type PostgresTables, postgresTables } from './dialects/postgres-schema.js';
 export { type BookstoreEntity, NotFoundError, SoldOutError } from './errors.js';
+export { listBookTags } from './list-book-tags.js';
 export { listBooks } from './list-books.js';
 export { listSentEmails, type SentEmail } from './list-sent-emails.js';
 export { migrate } from './migrate.js';
@@ -32,6 +33,14 @@ export { SEED_BOOKS, seed } from './seed.js';
 export { sendWelcomeEmail, type WelcomeEmailOutcome } from './send-welcome-email.js';
 export { type Customer, signUp } from './sign-up.js';
 export { stockReport } from './stock-report.js';
+export {
+  MAX_TAG_LENGTH,
+  MAX_TAGS_PER_CALL,
+  normalizeTagName,
+  TAG_NAME_PATTERN,
+  type TaggedBook,
+  tagBook,
+} from './tag-book.js';
 export {
   type Book,
   type NewBook,

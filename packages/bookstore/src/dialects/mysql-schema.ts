@@ -2,7 +2,16 @@
 // postgres-schema.ts. drizzle-kit reads this file (drizzle.mysql.config.ts) to generate
 // drizzle/mysql; it must import nothing but drizzle-orm so generating needs no build.
 import { sql } from 'drizzle-orm';
-import { check, index, int, mysqlTable, timestamp, unique, varchar } from 'drizzle-orm/mysql-core';
+import {
+  check,
+  index,
+  int,
+  mysqlTable,
+  primaryKey,
+  timestamp,
+  unique,
+  varchar,
+} from 'drizzle-orm/mysql-core';
 
 /**
  * Books for sale. `quantity` can never go below zero: the CHECK constraint (enforced from
@@ -86,6 +95,33 @@ export const labSignUps = mysqlTable('lab_sign_ups', signUpColumns(), (t) => [
  */
 export const labSignUpsUnkeyed = mysqlTable('lab_sign_ups_unkeyed', signUpColumns());
 
+/** Tags for books; the unique name is what lets concurrent taggers get-or-create them. */
+export const tags = mysqlTable(
+  'tags',
+  {
+    id: int('id').autoincrement().primaryKey(),
+    name: varchar('name', { length: 40 }).notNull(),
+  },
+  (t) => [unique('tags_name_unique').on(t.name)],
+);
+
+/**
+ * Which book has which tag. The (book, tag) primary key makes tagging idempotent: a link is
+ * get-or-created, never inserted twice. Deleting a book or a tag takes its links with it.
+ */
+export const bookTags = mysqlTable(
+  'book_tags',
+  {
+    bookId: int('book_id')
+      .notNull()
+      .references(() => books.id, { onDelete: 'cascade' }),
+    tagId: int('tag_id')
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.bookId, t.tagId] }), index('book_tags_tag_id_idx').on(t.tagId)],
+);
+
 /** The bookstore's Drizzle tables for MySQL and MariaDB (`mysql-core`). */
 export const mysqlTables = {
   books,
@@ -94,6 +130,8 @@ export const mysqlTables = {
   sentEmails,
   labSignUps,
   labSignUpsUnkeyed,
+  tags,
+  bookTags,
 };
 /** The type of `mysqlTables`. */
 export type MySqlTables = typeof mysqlTables;

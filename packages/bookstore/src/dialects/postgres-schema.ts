@@ -1,7 +1,16 @@
 // The bookstore tables for PostgreSQL. drizzle-kit reads this file (drizzle.pg.config.ts) to
 // generate drizzle/pg; it must import nothing but drizzle-orm so generating needs no build.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, timestamp, unique, varchar } from 'drizzle-orm/pg-core';
+import {
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  timestamp,
+  unique,
+  varchar,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Books for sale. `quantity` can never go below zero: the CHECK constraint is the last line of
@@ -85,6 +94,36 @@ export const labSignUps = pgTable('lab_sign_ups', signUpColumns(), (t) => [
  */
 export const labSignUpsUnkeyed = pgTable('lab_sign_ups_unkeyed', signUpColumns());
 
+/** Tags for books; the unique name is what lets concurrent taggers get-or-create them. */
+export const tags = pgTable(
+  'tags',
+  {
+    id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
+    name: varchar('name', { length: 40 }).notNull(),
+  },
+  (t) => [unique('tags_name_unique').on(t.name)],
+);
+
+/**
+ * Which book has which tag. The (book, tag) primary key makes tagging idempotent: a link is
+ * get-or-created, never inserted twice. Deleting a book or a tag takes its links with it.
+ */
+export const bookTags = pgTable(
+  'book_tags',
+  {
+    bookId: integer('book_id')
+      .notNull()
+      .references(() => books.id, { onDelete: 'cascade' }),
+    tagId: integer('tag_id')
+      .notNull()
+      .references(() => tags.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    primaryKey({ name: 'book_tags_pkey', columns: [t.bookId, t.tagId] }),
+    index('book_tags_tag_id_idx').on(t.tagId),
+  ],
+);
+
 /** The bookstore's Drizzle tables for PostgreSQL (`pg-core`). */
 export const postgresTables = {
   books,
@@ -93,6 +132,8 @@ export const postgresTables = {
   sentEmails,
   labSignUps,
   labSignUpsUnkeyed,
+  tags,
+  bookTags,
 };
 /** The type of `postgresTables`. */
 export type PostgresTables = typeof postgresTables;
