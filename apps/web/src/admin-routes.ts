@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import { bookstoreTables, runStatement, seed } from '@racefree/bookstore';
+import { mysqlIdempotencyTable, pgIdempotencyTable } from '@racefree/hono';
 import { atomic, type Database } from '@racefree/transactions';
-import { sql } from 'drizzle-orm';
+import { is, sql } from 'drizzle-orm';
+import { PgDatabase } from 'drizzle-orm/pg-core';
 import type { Context, Hono } from 'hono';
 import { HttpError } from './validation.js';
 
@@ -22,10 +24,22 @@ export function addAdminRoutes(app: Hono, db: Database, token: string | undefine
   };
   app.post('/api/admin/reset', async (c) => {
     authorize(c);
-    const { orders, sentEmails, customers, books, labSignUps, labSignUpsUnkeyed } =
-      bookstoreTables(db);
+    const t = bookstoreTables(db);
+    // The stored answers go too: a key kept across a reset would replay an order that no
+    // longer exists instead of buying again.
+    const keys = is(db, PgDatabase) ? pgIdempotencyTable : mysqlIdempotencyTable;
     await atomic(db, async (tx) => {
-      for (const table of [orders, sentEmails, customers, books, labSignUps, labSignUpsUnkeyed])
+      for (const table of [
+        t.orders,
+        t.sentEmails,
+        t.customers,
+        t.bookTags,
+        t.tags,
+        t.books,
+        t.labSignUps,
+        t.labSignUpsUnkeyed,
+        keys,
+      ])
         await runStatement(tx, sql`delete from ${table}`);
     });
     return c.json({ reset: true });

@@ -2,13 +2,15 @@ import {
   type Book,
   bookstoreTables,
   listBooks,
+  listBookTags,
   listSentEmails,
   NotFoundError,
   purchase,
   queryRows,
   SoldOutError,
+  tagBook,
 } from '@racefree/bookstore';
-import { atomicRequests } from '@racefree/hono';
+import { atomicRequests, idempotency } from '@racefree/hono';
 import { getOrCreate } from '@racefree/rows';
 import { type Database, RacefreeError } from '@racefree/transactions';
 import { sql } from 'drizzle-orm';
@@ -29,6 +31,7 @@ import {
   pathId,
   purchaseBody,
   signUpBody,
+  tagsBody,
 } from './validation.js';
 
 /** A customer as the API returns it. */
@@ -57,6 +60,11 @@ export interface AppOptions {
    * a pool of 10.
    */
   lab?: RaceLab;
+  /**
+   * How long a request waits for an earlier one with the same `Idempotency-Key` before it is
+   * answered 409 with `Retry-After`. Default 10 000 ms (`idempotency()`'s own default).
+   */
+  idempotencyWaitMs?: number;
   /** Where server errors are logged (never sent to clients). Default console.error. */
   logError?: (error: unknown) => void;
 }
@@ -115,6 +123,12 @@ export function createApp(options: AppOptions): Hono {
       skip: (c) => c.req.method === 'GET' || c.req.path.startsWith('/api/lab/'),
     }),
   );
+  // After atomicRequests: the claimed key, the handler's writes and the stored response are
+  // one transaction, so a purchase and its replayable answer commit together or not at all.
+  const keys = idempotency(
+    db,
+    options.idempotencyWaitMs === undefined ? {} : { waitMs: options.idempotencyWaitMs },
+  );
   const lab = options.lab ?? createRaceLab({ db, poolSize: 10 });
 
   app.get('/', (c) => c.html(INDEX_HTML));
@@ -142,7 +156,10 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ status: up ? 'ok' : 'degraded', database: up ? 'up' : 'down' }, up ? 200 : 503);
   });
 
-  app.get('/api/books', async (c) => c.json((await listBooks(db)).map(bookView)));
+  app.get('/api/books', async (c) => {
+    const [books, tagsOf] = await Promise.all([listBooks(db), listBookTags(db)]);
+    return c.json(books.map((book) => ({ ...bookView(book), tags: tagsOf.get(book.id) ?? [] })));
+  });
 
   app.post('/api/books', async (c) => {
     const input = await jsonBody(c, newBookBody);
@@ -154,7 +171,15 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ book: bookView(row as Book), created }, created ? 201 : 200);
   });
 
-  app.post('/api/books/:id/purchase', async (c) => {
+  app.post('/api/books/:id/tags', async (c) => {
+    const bookId = pathId(c, 'id', 'book');
+    const input = await jsonBody(c, tagsBody);
+    const tagged = await tagBook(db, { bookId, tags: input.tags });
+    // 201 when the call changed something; a repeat changes nothing and answers 200.
+    return c.json(tagged, tagged.linked.length > 0 ? 201 : 200);
+  });
+
+  app.post('/api/books/:id/purchase', keys, async (c) => {
     const bookId = pathId(c, 'id', 'book');
     const input = await jsonBody(c, purchaseBody);
     const order = await purchase(db, {
@@ -165,7 +190,7 @@ export function createApp(options: AppOptions): Hono {
     return c.json({ order }, 201);
   });
 
-  app.post('/api/customers', async (c) => {
+  app.post('/api/customers', keys, async (c) => {
     const input = await jsonBody(c, signUpBody);
     const { customer, created } = await options.signUp(db, input);
     return c.json({ customer, created }, created ? 201 : 200);

@@ -6,6 +6,7 @@ import {
   positiveIntegerEnv,
   seed,
 } from '@racefree/bookstore';
+import { installIdempotency } from '@racefree/hono';
 import type { AnyPgDatabase } from '@racefree/transactions';
 import { createApp } from './create-app.js';
 import { createHttpServer } from './http-server.js';
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
   const poolSize = positiveIntegerEnv('DATABASE_POOL_SIZE', 20);
   const database = await openDatabase(config, { max: poolSize, attempts });
   await migrate(database.db);
+  // The Idempotency-Key table is @racefree/hono's, created by its own idempotent DDL (safe when
+  // several webs start at once); the bookstore's migrations own only the bookstore's tables.
+  await installIdempotency(database.db);
   await seed(database.db);
   const signUp = await createSignUp(database, config, { attempts });
   const labQueue = startLabQueue({

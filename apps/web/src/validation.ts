@@ -1,4 +1,10 @@
-import { PURCHASE_STRATEGIES } from '@racefree/bookstore';
+import {
+  MAX_TAG_LENGTH,
+  MAX_TAGS_PER_CALL,
+  normalizeTagName,
+  PURCHASE_STRATEGIES,
+  TAG_NAME_PATTERN,
+} from '@racefree/bookstore';
 import type { Context } from 'hono';
 import { z } from 'zod';
 
@@ -33,6 +39,7 @@ const price = z
     'must be between 0 and 1000000',
   );
 
+/** `POST /api/books`: a new book. */
 export const newBookBody = z.object({
   isbn,
   title: text().pipe(
@@ -46,6 +53,7 @@ export const newBookBody = z.object({
     .max(1_000_000, 'must be at most 1000000'),
 });
 
+/** `POST /api/books/:id/purchase`: who buys, and how the stock is protected. */
 export const purchaseBody = z.object({
   customerId: z
     .number()
@@ -57,6 +65,7 @@ export const purchaseBody = z.object({
     .default('atomic'),
 });
 
+/** `POST /api/customers`: a sign-up. */
 export const signUpBody = z.object({
   email: text().pipe(
     z.email('must be an email address').max(200, 'must be at most 200 characters'),
@@ -64,6 +73,26 @@ export const signUpBody = z.object({
   name: text().pipe(
     z.string().trim().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
   ),
+});
+
+/** A tag name, normalised as the bookstore stores it (`normalizeTagName`). */
+const tagName = z
+  .string({ error: 'must be a string' })
+  .transform(normalizeTagName)
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(MAX_TAG_LENGTH, `must be at most ${MAX_TAG_LENGTH} characters`)
+      .regex(TAG_NAME_PATTERN, 'may hold only letters, digits, spaces and + # . -'),
+  );
+
+/** `POST /api/books/:id/tags`: the tags to give the book (1 to 20 names). */
+export const tagsBody = z.object({
+  tags: z
+    .array(tagName, { error: 'must be a list of tag names' })
+    .min(1, 'must name at least one tag')
+    .max(MAX_TAGS_PER_CALL, `must name at most ${MAX_TAGS_PER_CALL} tags`),
 });
 
 /**

@@ -126,6 +126,28 @@ if (!available && process.env.CI === 'true') {
           "select quantity as q from books where isbn = '978-0-201-63361-0'",
         );
         expect(Number(stock?.q)).toBe(1);
+        // The page sends its purchase and its sign-up with an Idempotency-Key (a retry after a
+        // lost answer then buys nothing twice): their answers are stored under their keys.
+        const [keys] = await pool.query<{ n: number | string }>(
+          "select count(*) as n from racefree_idempotency_keys where path like '/api/books/%/purchase' or path = '/api/customers'",
+        );
+        expect(Number(keys?.n)).toBe(2);
+
+        // Tags: get-or-created and linked; the same tags again change nothing, and it says so.
+        await page.locator('#tag-book').selectOption({ label: 'Design Patterns' });
+        await page.getByLabel('Tags, comma-separated').fill('Patterns, OOP');
+        await page.getByRole('button', { name: 'Tag', exact: true }).click();
+        await expect
+          .poll(() => page.locator('#tag-status').textContent(), SETTLE)
+          .toBe('Tagged "Design Patterns" with patterns, oop (new tags: patterns, oop).');
+        await expect
+          .poll(() => row.locator('.tag').allTextContents(), SETTLE)
+          .toEqual(['oop', 'patterns']);
+        await page.getByLabel('Tags, comma-separated').fill('patterns');
+        await page.getByRole('button', { name: 'Tag', exact: true }).click();
+        await expect
+          .poll(() => page.locator('#tag-status').textContent(), SETTLE)
+          .toBe('"Design Patterns" already had patterns: nothing changed.');
 
         // One race from its own button: its results are scrolled into view, and every run
         // button is disabled until the last strategy is done.

@@ -38,6 +38,12 @@ const anyBody = fc.oneof(
     { customerId: fc.oneof(fc.integer(), fc.double(), hostileString), strategy: hostileString },
     { requiredKeys: [] },
   ),
+  fc.record({
+    tags: fc.oneof(
+      fc.array(fc.oneof(hostileString, fc.integer()), { maxLength: 25 }),
+      hostileString,
+    ),
+  }),
   fc.record(
     {
       strategy: fc.oneof(hostileString, fc.constantFrom('naive', 'lock', 'atomic', 'getOrCreate')),
@@ -65,7 +71,7 @@ describeDialects('hostile input', (t) => {
   let served: Awaited<ReturnType<typeof serveApp>>;
   const counts = async () =>
     Promise.all(
-      ['books', 'customers', 'orders'].map(async (table) =>
+      ['books', 'customers', 'orders', 'tags', 'book_tags'].map(async (table) =>
         Number((await pool.query<{ n: number }>(`select count(*) as n from ${table}`))[0]?.n),
       ),
     );
@@ -80,6 +86,8 @@ describeDialects('hostile input', (t) => {
     const routes: ((id: string) => [method: string, path: string])[] = [
       () => ['POST', '/api/books'],
       (id) => ['POST', `/api/books/${id}/purchase`],
+      (id) => ['POST', `/api/books/${id}/tags`],
+      () => ['POST', '/api/books/1/tags'],
       () => ['POST', '/api/customers'],
       (id) => ['GET', `/api/customers/${id}/emails`],
       () => ['POST', '/api/lab/oversell'],
@@ -145,7 +153,21 @@ describeDialects('hostile input', (t) => {
           quantity: 1,
         });
         if (book.status === 400) expect(String(book.body.error)).toMatch(/^title: /);
-        else expect((book.body.book as { title: string }).title).toBe(title.trim());
+        else {
+          expect((book.body.book as { title: string }).title).toBe(title.trim());
+          // A tag is stored normalised, or refused naming the item.
+          const bookId = (book.body.book as { id: number }).id;
+          const tagged = await send(`${served.url}/api/books/${bookId}/tags`, 'POST', {
+            tags: [name, title],
+          });
+          if (tagged.status === 400) expect(String(tagged.body.error)).toMatch(/^tags\.[01]: /);
+          else {
+            expect(tagged.status).toBe(201);
+            expect(tagged.body.linked).toEqual([
+              ...new Set([name, title].map((s) => s.trim().toLowerCase().replace(/\s+/g, ' '))),
+            ]);
+          }
+        }
       }),
       { numRuns: 100 },
     );

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { migrate } from '@racefree/bookstore';
+import { installIdempotency } from '@racefree/hono';
 import { getOrCreate } from '@racefree/rows';
 import type { TestConnection } from '@racefree/testkit';
 import { bookstoreTables } from '@racefree/bookstore';
@@ -24,15 +25,19 @@ export const plainSignUp: SignUp = async (db, input) => {
 export async function serveApp(
   connection: TestConnection,
   signUp: SignUp = plainSignUp,
-  options: { lab?: RaceLab } = {},
+  options: { lab?: RaceLab; idempotencyWaitMs?: number } = {},
 ) {
   await migrate(connection.db);
+  await installIdempotency(connection.db);
   const errors: unknown[] = [];
   const app = createApp({
     db: connection.db,
     signUp,
     logError: (e) => errors.push(e),
     ...(options.lab ? { lab: options.lab } : {}),
+    ...(options.idempotencyWaitMs === undefined
+      ? {}
+      : { idempotencyWaitMs: options.idempotencyWaitMs }),
   });
   const server = createHttpServer(app.fetch);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,15 +6,35 @@ export const APP_JS = `'use strict';
 const $ = (id) => document.getElementById(id);
 const state = { customer: JSON.parse(localStorage.getItem('racefree.customer') || 'null') };
 
-async function api(method, path, body) {
+async function api(method, path, body, headers) {
   const response = await fetch(path, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: Object.assign(body ? { 'content-type': 'application/json' } : {}, headers),
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw Object.assign(new Error(data.error || response.statusText), { status: response.status });
+  if (!response.ok) throw Object.assign(new Error(data.error || data.title || response.statusText), {
+    status: response.status, retryAfter: Number(response.headers.get('retry-after')) || 0 });
   return data;
+}
+
+const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : Date.now() + '-' + Math.random().toString(36).slice(2));
+
+// A purchase or sign-up the server may have done although its answer was lost: sent again with
+// the same Idempotency-Key, it runs at most once and the retry gets the first answer. Retried on
+// a lost answer and on "still running" (409 with Retry-After) — never on the bookstore's own
+// 409 (sold out), which has no Retry-After.
+async function keyedPost(path, body) {
+  const key = newKey();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api('POST', path, body, { 'idempotency-key': key });
+    } catch (error) {
+      const retryable = error.status === undefined || (error.status === 409 && error.retryAfter > 0);
+      if (!retryable || attempt === 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, (error.retryAfter || 0.5) * 1000));
+    }
+  }
 }
 
 function el(tag, text, attrs) {
@@ -29,8 +49,10 @@ async function loadBooks() {
   const body = $('books');
   body.replaceChildren(...books.filter((b) => !b.title.startsWith('Race lab')).map((book) => {
     const row = el('tr', undefined, { 'data-isbn': book.isbn });
+    const tags = el('td', undefined, { class: 'tags' });
+    tags.append(...book.tags.map((name) => el('span', name, { class: 'tag' })));
     row.append(el('td', book.title), el('td', book.isbn), el('td', book.price.toFixed(2), { class: 'num' }),
-      el('td', book.quantity, { class: 'num stock' }));
+      el('td', book.quantity, { class: 'num stock' }), tags);
     const cell = el('td');
     const button = el('button', 'Buy', { type: 'button', 'aria-label': 'Buy ' + book.title });
     button.disabled = !state.customer || book.quantity === 0;
@@ -39,12 +61,41 @@ async function loadBooks() {
     row.append(cell);
     return row;
   }));
+  showTagChoices(books.filter((b) => !b.title.startsWith('Race lab')));
 }
+
+function showTagChoices(books) {
+  const select = $('tag-book');
+  const ids = books.map((book) => String(book.id));
+  // Rebuilt only when the catalogue changes: the 2-second refresh keeps the reader's choice.
+  if (select.getAttribute('data-ids') === ids.join(',')) return;
+  const chosen = select.value;
+  select.replaceChildren(...books.map((book) => el('option', book.title, { value: String(book.id) })));
+  select.setAttribute('data-ids', ids.join(','));
+  if (ids.includes(chosen)) select.value = chosen;
+}
+
+$('tagging').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const select = $('tag-book');
+  const title = select.selectedOptions[0] ? select.selectedOptions[0].textContent : '';
+  const tags = $('tag-names').value.split(',').map((name) => name.trim()).filter(Boolean);
+  try {
+    const result = await api('POST', '/api/books/' + select.value + '/tags', { tags });
+    $('tag-status').textContent = result.linked.length
+      ? 'Tagged "' + title + '" with ' + result.linked.join(', ') + (result.created.length ? ' (new tags: ' + result.created.join(', ') + ').' : '.')
+      : '"' + title + '" already had ' + tags.join(', ') + ': nothing changed.';
+    $('tag-names').value = '';
+  } catch (error) {
+    $('tag-status').textContent = 'Tagging failed: ' + error.message;
+  }
+  await loadBooks();
+});
 
 async function buy(book) {
   const strategy = $('strategy').value;
   try {
-    const { order } = await api('POST', '/api/books/' + book.id + '/purchase', { customerId: state.customer.id, strategy });
+    const { order } = await keyedPost('/api/books/' + book.id + '/purchase', { customerId: state.customer.id, strategy });
     $('buy-status').textContent = 'Bought "' + book.title + '" (order ' + order.orderId + ', strategy ' + strategy + ').';
   } catch (error) {
     $('buy-status').textContent = error.status === 409 ? '"' + book.title + '" is sold out.' : 'Purchase failed: ' + error.message;
@@ -75,7 +126,7 @@ $('signup').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
   try {
-    const { customer, created } = await api('POST', '/api/customers', { email: form.get('email'), name: form.get('name') });
+    const { customer, created } = await keyedPost('/api/customers', { email: form.get('email'), name: form.get('name') });
     state.customer = customer;
     localStorage.setItem('racefree.customer', JSON.stringify(customer));
     showCustomer();

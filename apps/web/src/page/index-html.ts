@@ -36,10 +36,16 @@ export const INDEX_HTML = `<!doctype html>
       </select>
     </label>
     <table>
-      <thead><tr><th scope="col">Title</th><th scope="col">ISBN</th><th scope="col">Price</th><th scope="col">In stock</th><th scope="col"><span class="visually-hidden">Buy</span></th></tr></thead>
-      <tbody id="books"><tr><td colspan="5">Loading…</td></tr></tbody>
+      <thead><tr><th scope="col">Title</th><th scope="col">ISBN</th><th scope="col">Price</th><th scope="col">In stock</th><th scope="col">Tags</th><th scope="col"><span class="visually-hidden">Buy</span></th></tr></thead>
+      <tbody id="books"><tr><td colspan="6">Loading…</td></tr></tbody>
     </table>
     <p id="buy-status" aria-live="polite"></p>
+    <form id="tagging">
+      <label>Book <select id="tag-book" required></select></label>
+      <label>Tags, comma-separated <input id="tag-names" required placeholder="databases, sql"></label>
+      <button type="submit">Tag</button>
+    </form>
+    <p id="tag-status" aria-live="polite"></p>
   </section>
 
   <section aria-labelledby="lab-title">

@@ -15,6 +15,7 @@ button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px s
 table { border-collapse: collapse; width: 100%; margin-top: .75rem; }
 th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #eee; }
 td.num { font-variant-numeric: tabular-nums; }
+.tag { display: inline-block; background: #e8f0fa; color: #0b3d73; border-radius: 999px; padding: 0 .5rem; margin: 0 .25rem .15rem 0; font-size: .85rem; }
 .race { border-top: 1px solid #ddd; margin-top: 1rem; padding-top: .75rem; }
 .race h3 { margin: 0 0 .25rem; } .race .description { color: #444; margin-top: 0; }
 .race .unavailable { color: #8a4b00; } .progress { min-height: 1.45em; color: #333; }
