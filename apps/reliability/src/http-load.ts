@@ -15,6 +15,31 @@ export interface HttpLoadOptions {
   bookIds: readonly number[];
   /** Purchases after each sign-up (0: a sign-up burst). */
   purchasesPerSignUp: number;
+  /**
+   * Send every purchase and sign-up with an `Idempotency-Key` (one per intended purchase or
+   * sign-up) and retry a lost answer with the same key until a final answer comes — across a
+   * restart, and after `stop()`, which then waits for those retries. Default: purchases whose
+   * answer was lost are dropped.
+   */
+  idempotencyKeys?: boolean;
+}
+
+/** A purchase sent with an `Idempotency-Key`, and how its retries ended. */
+export interface KeyedPurchase {
+  key: string;
+  path: string;
+  body: { customerId: number; strategy: string };
+  /** Requests sent with the key (1: the first one was answered). */
+  attempts: number;
+  /** Attempts that got no answer (the web was killed or not up). */
+  lostAnswers: number;
+  /**
+   * Of those, attempts the server had accepted — the connection was cut, not refused: the
+   * kill landed while the request was in the web process.
+   */
+  cutOff: number;
+  /** The final answer: 201 bought, 409 sold out (anything else is counted unexpected). */
+  final?: { status: number; text: string; replayed: boolean; orderId?: number };
 }
 
 /** Counters of a load run. */
@@ -27,6 +52,8 @@ export interface HttpLoadStats {
   soldOut: number;
   /** Requests that got no answer (the server was killed, or not up yet). */
   unanswered: number;
+  /** Keyed requests answered 409 with `Retry-After`: their key's first request still ran. */
+  inProgress: number;
   /** 5xx answers: never expected from a live server under load. */
   serverErrors: number;
   /** Other 4xx answers (none expected). */
@@ -51,6 +78,7 @@ export class HttpLoad {
     orders: 0,
     soldOut: 0,
     unanswered: 0,
+    inProgress: 0,
     serverErrors: 0,
     clientErrors: 0,
     samples: [],
@@ -59,6 +87,8 @@ export class HttpLoad {
   readonly customers = new Map<string, number>();
   /** Acknowledged order ids. */
   readonly orders = new Set<number>();
+  /** Every keyed purchase (with `idempotencyKeys`), in the order they started. */
+  readonly keyed: KeyedPurchase[] = [];
   private stopped = false;
   private running: Promise<void>[] = [];
   private readonly waiters = new Set<() => void>();
@@ -144,7 +174,18 @@ export class HttpLoad {
       if (customerId === 'refused') continue;
       for (let i = 0; i < purchasesPerSignUp && !this.stopped; i++) {
         const bookId = bookIds[(client + sequence + i) % bookIds.length] ?? 1;
-        const strategy = STRATEGIES[(sequence + i) % STRATEGIES.length];
+        const strategy = STRATEGIES[(sequence + i) % STRATEGIES.length] ?? 'atomic';
+        if (this.options.idempotencyKeys) {
+          await this.purchaseWithKey({
+            key: `${emailPrefix}-${client}-${sequence}-${i}`,
+            path: `/api/books/${bookId}/purchase`,
+            body: { customerId, strategy },
+            attempts: 0,
+            lostAnswers: 0,
+            cutOff: 0,
+          });
+          continue;
+        }
         const answer = await requestJson(`${this.target()}/api/books/${bookId}/purchase`, {
           body: { customerId, strategy },
         });
@@ -164,15 +205,69 @@ export class HttpLoad {
     }
   }
 
+  /**
+   * Sends one keyed purchase until it gets a final answer: a lost answer or a "still running"
+   * 409 (it has `Retry-After`) is retried with the same key and body; 201 and the bookstore's
+   * sold-out 409 (no `Retry-After`) are final. Gives up only when the servers stop answering
+   * for `stallMs`, leaving `final` unset (an invariant then fails).
+   */
+  private async purchaseWithKey(purchase: KeyedPurchase, stallMs = 60_000): Promise<void> {
+    this.keyed.push(purchase);
+    let lastAnswerAt = Date.now();
+    for (;;) {
+      purchase.attempts += 1;
+      const answer = await requestJson(`${this.target()}${purchase.path}`, {
+        body: purchase.body,
+        headers: { 'idempotency-key': purchase.key },
+      });
+      if (!answer.ok) {
+        purchase.lostAnswers += 1;
+        if (answer.error !== 'ECONNREFUSED') purchase.cutOff += 1;
+        this.note('unanswered');
+        if (Date.now() - lastAnswerAt > stallMs) return;
+        await sleep(20);
+        continue;
+      }
+      lastAnswerAt = Date.now();
+      const retryAfter = Number(answer.headers.get('retry-after') ?? 0);
+      if (answer.status === 409 && retryAfter > 0) {
+        this.note('inProgress');
+        await sleep(retryAfter * 1000);
+        continue;
+      }
+      const replayed = answer.headers.get('idempotent-replayed') === 'true';
+      purchase.final = { status: answer.status, text: answer.text, replayed };
+      if (answer.status === 201) {
+        const orderId = (answer.body as { order: { orderId: number } }).order.orderId;
+        purchase.final.orderId = orderId;
+        this.orders.add(orderId);
+        this.note('orders');
+        this.succeeded();
+      } else if (answer.status === 409) this.note('soldOut');
+      else this.noteUnexpected(answer.status, `keyed purchase → ${answer.status} ${answer.text}`);
+      return;
+    }
+  }
+
   /** Signs `email` up, retrying while unanswered; undefined once the load is stopped. */
   private async signUp(email: string): Promise<number | 'refused' | undefined> {
+    const headers: Record<string, string> = this.options.idempotencyKeys
+      ? { 'idempotency-key': `sign-up-${email}` }
+      : {};
     while (!this.stopped) {
       const answer = await requestJson(`${this.target()}/api/customers`, {
         body: { email, name: 'Reliability' },
+        headers,
       });
       if (!answer.ok) {
         this.note('unanswered');
         await sleep(20);
+        continue;
+      }
+      const retryAfter = Number(answer.headers.get('retry-after') ?? 0);
+      if (answer.status === 409 && retryAfter > 0) {
+        this.note('inProgress');
+        await sleep(retryAfter * 1000);
         continue;
       }
       if (answer.status === 201 || answer.status === 200) {

@@ -10,7 +10,7 @@ export interface ReliabilityOptions {
 
 /** The usage text. */
 export const USAGE = `usage: pnpm reliability [--quick] [--only <scenario,…>] [--verbose]
-scenarios: web-kill, scale-out, worker-stop, relay-kill, start-up, health
+scenarios: web-kill, keyed-retries, scale-out, worker-stop, relay-kill, start-up, health
 environment: PG_URL or DATABASE_URL (PostgreSQL; an embedded server when none answers),
              MYSQL_URL (MariaDB; skipped loudly when unreachable, a failure under CI=true)`;
 

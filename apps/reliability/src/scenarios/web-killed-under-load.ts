@@ -2,10 +2,10 @@ import { checkBookstoreInvariants } from '../check-bookstore-invariants.js';
 import { CleanupStack } from '../cleanup-stack.js';
 import { DATABASE_LABEL } from '../deployment.js';
 import { startHttpLoad } from '../http-load.js';
+import { killWebUnderLoad } from '../kill-web-under-load.js';
 import { progress } from '../progress.js';
 import type { Scenario } from '../scenario.js';
 import { deployBookstore } from '../start-bookstore.js';
-import { startWeb } from '../start-web.js';
 import { waitForDrain } from '../wait-for-drain.js';
 
 /**
@@ -28,11 +28,11 @@ export const webKilledUnderLoad: Scenario = {
         webs: 1,
         workers: 1,
       });
-      let web = store.webs[0];
-      if (!web) throw new Error('no web process');
+      const [first] = store.webs;
+      if (!first) throw new Error('no web process');
       const load = startHttpLoad(
         {
-          targets: () => [web?.url ?? ''],
+          targets: () => [first.url],
           clients: settings.clients,
           emailPrefix: `webkill-${kind}`,
           bookIds: store.bookIds,
@@ -40,42 +40,13 @@ export const webKilledUnderLoad: Scenario = {
         },
         cleanup,
       );
-      for (let round = 1; round <= settings.webKillRounds; round++) {
-        await load.whenSuccesses(load.stats.successes + settings.successesBeforeKill);
-        const atKill = load.stats.successes;
-        web.app.signal('SIGKILL');
-        const exit = await web.app.exited;
-        progress(
-          `  kill ${round}: web SIGKILLed after ${atKill} successful answers (exit ${exit.signal}); restarting`,
-        );
-        web = await startWeb({
-          name: `web#1.${round}`,
-          databaseUrl: deployment.databaseUrl,
-          queueUrl: deployment.queueUrl,
-          port: web.port,
-        });
-      }
-      const beforeResume = load.stats.successes;
-      // A restarted web that never serves again is this row's NO, not an aborted scenario:
-      // the bookstore's invariants are still checked below.
-      const resumeFailure = await load
-        .whenSuccesses(beforeResume + settings.successesAfterRestart)
-        .then(
-          () => undefined,
-          (error: unknown) => (error as Error).message,
-        );
+      const { resumed } = await killWebUnderLoad(first, load, deployment, settings);
       await load.stop();
       progress(
         `  load stopped: ${load.stats.signUpsCreated} sign-ups, ${load.stats.orders} orders, ${load.stats.soldOut} sold out, ${load.stats.unanswered} unanswered; draining the queue`,
       );
       await waitForDrain(deployment);
-      context.record({
-        fault,
-        attempts: settings.webKillRounds,
-        invariant: 'the restarted web serves the load again',
-        held: resumeFailure === undefined && web.app.running,
-        detail: `${load.stats.successes - beforeResume} answers after the last restart${resumeFailure ? `; ${resumeFailure}` : ''}${web.app.running ? '' : '; the restarted web exited'}`,
-      });
+      context.record({ fault, attempts: settings.webKillRounds, ...resumed });
       context.record({
         fault,
         attempts: settings.webKillRounds,
