@@ -177,6 +177,7 @@ if (!available && process.env.CI === 'true') {
         expect(races.map((r) => r.race)).toEqual([
           'oversell',
           'duplicates',
+          'bulk-duplicates',
           'early-job',
           'repeatable-read',
         ]);
@@ -203,7 +204,9 @@ if (!available && process.env.CI === 'true') {
               ? ['lock', 'atomic']
               : race === 'early-job'
                 ? ['enqueue', 'onCommit']
-                : ['getOrCreate'];
+                : race === 'bulk-duplicates'
+                  ? ['getOrCreateMany']
+                  : ['getOrCreate'];
           console.info(`[browser] ${race}: ${JSON.stringify(cards)}`);
           for (const card of cards) {
             expect(card.state, `${race}/${card.strategy}`).toBe('done');

@@ -231,12 +231,14 @@ for (const setup of setups) {
         method: string,
         path: string,
         body?: unknown,
-        options: { raw?: string; chunked?: boolean; type?: string } = {},
+        options: { raw?: string; chunked?: boolean; type?: string; key?: string } = {},
       ) => {
         const text = options.raw ?? (body === undefined ? undefined : JSON.stringify(body));
         const response = await socket.request(method, path, {
-          headers:
-            text === undefined ? {} : { 'content-type': options.type ?? json['content-type'] },
+          headers: {
+            ...(text === undefined ? {} : { 'content-type': options.type ?? json['content-type'] }),
+            ...(options.key === undefined ? {} : { 'idempotency-key': options.key }),
+          },
           ...(text === undefined ? {} : { body: text }),
           ...(options.chunked ? { chunked: true } : {}),
         });
@@ -249,7 +251,12 @@ for (const setup of setups) {
         } catch {
           // The page and its assets are not JSON.
         }
-        return { status: response.status, body: parsed, text: response.body };
+        return {
+          status: response.status,
+          body: parsed,
+          text: response.body,
+          replayed: response.headers['idempotent-replayed'] === 'true',
+        };
       };
       try {
         expect((await call('GET', '/healthz')).body).toEqual({ status: 'ok', database: 'up' });
@@ -280,6 +287,26 @@ for (const setup of setups) {
             .status,
         ).toBe(201);
         expect((await call('GET', `/api/customers/${customerId}/emails`)).status).toBe(200);
+        // Idempotency-Key (its table created at start-up): the retry replays, buys nothing.
+        const keyed = () =>
+          call('POST', `/api/books/${bookId}/purchase`, { customerId }, { key: 'demo-key-1' });
+        const bought = await keyed();
+        const retried = await keyed();
+        expect([bought.status, bought.replayed, retried.status, retried.replayed]).toEqual([
+          201,
+          false,
+          201,
+          true,
+        ]);
+        expect(retried.text).toBe(bought.text);
+        expect((await call('POST', `/api/books/${bookId}/purchase`, { customerId })).status).toBe(
+          409,
+        );
+        // Tags: created and linked, then a repeat that changes nothing.
+        const tagged = await call('POST', `/api/books/${bookId}/tags`, { tags: ['algorithms'] });
+        expect(tagged.status).toBe(201);
+        const again = await call('POST', `/api/books/${bookId}/tags`, { tags: ['Algorithms'] });
+        expect(again).toMatchObject({ status: 200, body: { linked: [], tags: ['algorithms'] } });
 
         // Hostile requests, each followed by an ordinary one on the same socket.
         const hostile: [string, () => ReturnType<typeof call>, number][] = [

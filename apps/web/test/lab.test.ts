@@ -123,7 +123,7 @@ describeDialects('the race lab', (t) => {
   });
 
   it('a run that fails midway says so in its JSON, leaves no rows, and the next run is clean', async () => {
-    for (const race of ['oversell', 'duplicates', 'early-job']) {
+    for (const race of ['oversell', 'duplicates', 'bulk-duplicates', 'early-job']) {
       faults.beforeCount = () => {
         throw new Error('injected: the database went away');
       };

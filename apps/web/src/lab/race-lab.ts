@@ -1,5 +1,6 @@
 import { type DatabaseServer, databaseServer } from '@racefree/bookstore';
 import type { Database } from '@racefree/transactions';
+import { bulkDuplicatesRace } from './bulk-duplicates.js';
 import { duplicatesRace } from './duplicates.js';
 import { earlyJobRace } from './early-job.js';
 import type { LabContext, LabFaults, Race } from './lab-context.js';
@@ -12,6 +13,7 @@ import { repeatableReadRace } from './repeatable-read.js';
 export const RACES: readonly Race[] = [
   oversellRace,
   duplicatesRace,
+  bulkDuplicatesRace,
   earlyJobRace,
   repeatableReadRace,
 ] as readonly Race[];
