@@ -31,7 +31,7 @@ export interface ContenderResult {
   savepointsPerOp: number;
   /** Bench-process CPU per successful operation: library, Drizzle and driver. */
   cpuMicrosPerOp: number;
-  /** Share of operations that created their row, where the contender says. */
+  /** Share of the keys asked for whose row the operation created, where the contender says. */
   createdShare?: number;
 }
 

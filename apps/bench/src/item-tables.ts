@@ -20,7 +20,9 @@ export type ItemMix = 'existing' | 'hot' | 'cold';
 export type ItemTableName = `items_${ItemMix}`;
 /** `items_hot` without its unique constraint: where naive code makes duplicates. */
 export const KEYLESS_TABLE = 'items_hot_keyless';
-const NAMES = ['items_existing', 'items_hot', 'items_cold', KEYLESS_TABLE] as const;
+/** get-or-create-many's table: `items_existing`'s rows, copied in at every reset. */
+export const MANY_TABLE = 'items_many';
+const NAMES = ['items_existing', 'items_hot', 'items_cold', KEYLESS_TABLE, MANY_TABLE] as const;
 
 const postgresItems = (name: string) =>
   pgTable(

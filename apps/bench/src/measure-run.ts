@@ -8,6 +8,8 @@ import type { Contender } from './scenario.js';
 export interface RunTally {
   seconds: number;
   ops: number;
+  /** Keys the operations settled: one each, or as many as an operation says it settled. */
+  keys: number;
   errors: number;
   errorKinds: Record<string, number>;
   /** One message per error kind. */
@@ -20,7 +22,7 @@ export interface RunTally {
   savepoints: number;
   /** Bench-process CPU (user + system, µs). */
   cpuMicros: number;
-  /** Operations that said whether they created, and those that did. */
+  /** Keys whose operations said whether they created a row, and the rows created. */
   reportedCreated: number;
   created: number;
   /** Warm-up and tail included (they touched the data too): successes, and wrong rows. */
@@ -32,7 +34,7 @@ const NUMBERS = ['seconds', 'ops', 'errors', 'statements', 'roundTrips', 'savepo
 
 export function emptyTally(): RunTally {
   const zeros = Object.fromEntries(
-    [...NUMBERS, 'reportedCreated', 'created', 'allSucceeded', 'wrongRows'].map((field) => [
+    [...NUMBERS, 'keys', 'reportedCreated', 'created', 'allSucceeded', 'wrongRows'].map((field) => [
       field,
       0,
     ]),
@@ -83,9 +85,9 @@ export async function measureRun(
       const key = nextKey();
       const started = performance.now();
       let failure: { error: unknown } | undefined;
-      let created: boolean | undefined;
+      let result: Awaited<ReturnType<Contender['op']>>;
       try {
-        created = (await contender.op(client, key))?.created;
+        result = await contender.op(client, key);
         tally.allSucceeded += 1;
       } catch (error) {
         failure = { error };
@@ -103,10 +105,11 @@ export async function measureRun(
         continue;
       }
       tally.ops += 1;
+      tally.keys += result?.keys ?? 1;
       tally.latencies.push(finished - started);
-      if (created !== undefined) {
-        tally.reportedCreated += 1;
-        if (created) tally.created += 1;
+      if (result?.created !== undefined) {
+        tally.reportedCreated += result.keys ?? 1;
+        tally.created += Number(result.created);
       }
     }
   };

@@ -3,6 +3,7 @@ import { DRIVERS, type DriverName } from './open-clients.js';
 
 export const SCENARIO_GROUPS = [
   'get-or-create',
+  'get-or-create-many',
   'select-for-update-or-create',
   'update-or-create',
   'purchase',

@@ -18,6 +18,7 @@ import {
 import type { BenchOptions, ScenarioGroup } from './parse-options.js';
 import { runScenario } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
+import { getOrCreateManyScenarios } from './scenarios/get-or-create-many-scenarios.js';
 import { getOrCreateScenarios } from './scenarios/get-or-create-scenarios.js';
 import { itemScenarios } from './scenarios/item-scenarios.js';
 import { jobsSignupScenario } from './scenarios/jobs-signup-scenario.js';
@@ -72,8 +73,9 @@ export async function runReport(
     const scenarios = ITEM_GROUPS.filter((g) => want(g.name)).flatMap((g) =>
       itemScenarios(g, driver, admin),
     );
-    if (want('purchase'))
-      scenarios.push(await purchaseScenario(admin, Math.max(...options.clients)));
+    if (want('get-or-create-many')) scenarios.push(...getOrCreateManyScenarios(driver, admin));
+    const maxClients = Math.max(...options.clients);
+    if (want('purchase')) scenarios.push(await purchaseScenario(admin, maxClients));
     if (queuePool) {
       await benchJobs(queuePool).migrate();
       await installOutbox(admin.db);

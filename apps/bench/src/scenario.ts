@@ -23,8 +23,14 @@ export interface Contender {
   baseline?: string;
   /** A second divisor, where the baseline does less work: the same work by hand. */
   sameWorkBaseline?: string;
-  /** One operation; throws on failure (counted as an error). May say whether it created. */
-  op(client: BenchClient, key: string): Promise<{ created?: boolean } | undefined>;
+  /**
+   * One operation; throws on failure (counted as an error). May say whether it created, or,
+   * settling several `keys` (counted as that many in ops/s), how many rows it created.
+   */
+  op(
+    client: BenchClient,
+    key: string,
+  ): Promise<{ created?: boolean | number; keys?: number } | undefined>;
 }
 
 /** An invariant check after one run of one contender. */
