@@ -160,6 +160,8 @@ export async function evaluateTargets(report: DatabaseReport, durable: boolean):
   );
   const times = report.kind === 'postgres' ? 10 : 3;
   const rows = { unit: 'rows', clean: true } as const;
+  // Issue #24.
+  const keyed = [byId.get('idempotency/purchase')];
   targets.push(
     ratioTarget(
       'get-or-create-many-loop',
@@ -176,6 +178,22 @@ export async function evaluateTargets(report: DatabaseReport, durable: boolean):
       ['racefree'],
       0.9,
       { ...rows, clean: ['racefree'] },
+    ),
+    ratioTarget(
+      'idempotency-keyed',
+      'a purchase with an Idempotency-Key (first run) ≥ 0.8× the same purchase without one, zero errors and anomalies',
+      keyed,
+      ['racefree-keyed'],
+      0.8,
+      { clean: ['racefree-keyed'] },
+    ),
+    ratioTarget(
+      'idempotency-replay',
+      'the replay of a stored key ≥ 2× a purchase without one, zero errors and anomalies',
+      keyed,
+      ['racefree-replay'],
+      2,
+      { clean: ['racefree-replay'] },
     ),
   );
   if (byId.has('jobs/signup'))

@@ -7,6 +7,7 @@ export const SCENARIO_GROUPS = [
   'select-for-update-or-create',
   'update-or-create',
   'purchase',
+  'idempotency',
   'jobs',
 ] as const;
 export type ScenarioGroup = (typeof SCENARIO_GROUPS)[number];

@@ -20,6 +20,7 @@ import { runScenario } from './run-scenario.js';
 import type { Scenario } from './scenario.js';
 import { getOrCreateManyScenarios } from './scenarios/get-or-create-many-scenarios.js';
 import { getOrCreateScenarios } from './scenarios/get-or-create-scenarios.js';
+import { idempotentPurchaseScenario } from './scenarios/idempotent-purchase-scenario.js';
 import { itemScenarios } from './scenarios/item-scenarios.js';
 import { jobsSignupScenario } from './scenarios/jobs-signup-scenario.js';
 import { purchaseScenario } from './scenarios/purchase-scenario.js';
@@ -76,6 +77,7 @@ export async function runReport(
     if (want('get-or-create-many')) scenarios.push(...getOrCreateManyScenarios(driver, admin));
     const maxClients = Math.max(...options.clients);
     if (want('purchase')) scenarios.push(await purchaseScenario(admin, maxClients));
+    if (want('idempotency')) scenarios.push(await idempotentPurchaseScenario(admin, maxClients));
     if (queuePool) {
       await benchJobs(queuePool).migrate();
       await installOutbox(admin.db);
