@@ -26,7 +26,8 @@ export async function readStock(deployment: Deployment): Promise<Map<number, num
   return new Map(rows.map((row) => [n(row.id), n(row.quantity)]));
 }
 
-function sample(items: readonly unknown[]): string {
+/** The first five items, and how many there were when there were more: for details. */
+export function sample(items: readonly unknown[]): string {
   return items.length > 5
     ? `${items.slice(0, 5).join(', ')} … (${items.length})`
     : items.join(', ');

@@ -1,4 +1,4 @@
-import type { InvariantOutcome } from './check-bookstore-invariants.js';
+import { type InvariantOutcome, sample } from './check-bookstore-invariants.js';
 import type { Deployment } from './deployment.js';
 import type { KeyedPurchase } from './http-load.js';
 import { requestJson } from './request-json.js';
@@ -12,12 +12,6 @@ interface StoredKeyRow extends Record<string, unknown> {
 }
 
 const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
-
-function sample(items: readonly string[]): string {
-  return items.length > 5
-    ? `${items.slice(0, 5).join(', ')} … (${items.length})`
-    : items.join(', ');
-}
 
 /**
  * Sends every keyed purchase that got a final answer once more, with its key and body — the

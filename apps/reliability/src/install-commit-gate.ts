@@ -28,27 +28,34 @@ export async function installCommitGate(sql: postgres.Sql): Promise<void> {
 }
 
 /**
- * Closes the gate and resolves once `atLeast` committing purchases wait at it, with their
- * backend pids and `openAfterKill()`: call it once their web process is dead; it lets them
- * finish committing and resolves when their backends have ended (a backend whose client is
- * gone ends as soon as its COMMIT is done).
+ * Closes the gate and resolves once purchases wait at it and the web is stuck: at least one
+ * waits inside COMMIT, and every other busy session of the database waits on a lock too (a
+ * purchase of the same book waits for the gated one's row lock, so how many reach the gate
+ * depends on how many books have stock). Resolves with the gated backends' pids and
+ * `openAfterKill()`: call it once their web process is dead; it lets them finish committing and
+ * resolves when their backends have ended (a backend whose client is gone ends as soon as its
+ * COMMIT is done).
  */
 export async function closeCommitGate(
   sql: postgres.Sql,
-  atLeast: number,
 ): Promise<{ waiting: number[]; openAfterKill(): Promise<void> }> {
   const lock = await holdPostgresTransaction(sql, [
     `select pg_advisory_xact_lock(${COMMIT_GATE[0]}, ${COMMIT_GATE[1]})`,
   ]);
   let waiting: number[] = [];
   try {
-    waiting = await until(`${atLeast} purchases to wait inside COMMIT`, async () => {
-      const rows = await sql<{ pid: number }[]>`
-        select pid from pg_locks
-         where locktype = 'advisory' and not granted
-           and classid = ${COMMIT_GATE[0]} and objid = ${COMMIT_GATE[1]} and objsubid = 2
-           and database = (select oid from pg_database where datname = current_database())`;
-      return rows.length >= atLeast && rows.map((row) => row.pid);
+    waiting = await until('purchases to wait inside COMMIT, and the web to stall', async () => {
+      const [row] = await sql<{ gated: number[]; running: string }[]>`
+        select coalesce(array_agg(a.pid) filter (where l.pid is not null), '{}') as gated,
+               count(*) filter (where a.state = 'active'
+                                  and a.wait_event_type is distinct from 'Lock')::text as running
+          from pg_stat_activity a
+          left join pg_locks l
+            on l.pid = a.pid and l.locktype = 'advisory' and not l.granted
+           and l.classid = ${COMMIT_GATE[0]} and l.objid = ${COMMIT_GATE[1]} and l.objsubid = 2
+         where a.datname = current_database() and a.backend_type = 'client backend'
+           and a.pid <> pg_backend_pid()`;
+      return row && row.gated.length > 0 && Number(row.running) === 0 && row.gated;
     });
   } catch (error) {
     await lock.release();

@@ -1,9 +1,44 @@
 import type { InvariantOutcome } from './check-bookstore-invariants.js';
-import type { Deployment } from './deployment.js';
-import type { HttpLoad } from './http-load.js';
+import type { CleanupStack } from './cleanup-stack.js';
+import type { DatabaseKind, Deployment } from './deployment.js';
+import { type HttpLoad, type HttpLoadOptions, startHttpLoad } from './http-load.js';
 import { progress } from './progress.js';
 import type { ReliabilitySettings } from './reliability-settings.js';
+import type { ScenarioContext } from './scenario.js';
+import { deployBookstore } from './start-bookstore.js';
 import { startWeb, type WebProcess } from './start-web.js';
+
+/**
+ * A fresh deployment named `name` with one web and one worker, and `settings.clients` clients
+ * of purchase + sign-up load on the web (sign-up emails `${name}-${kind}-…`): the start of
+ * every scenario that kills the web under load.
+ */
+export async function deployWebUnderLoad(
+  context: ScenarioContext,
+  kind: DatabaseKind,
+  cleanup: CleanupStack,
+  options: { name: string } & Pick<HttpLoadOptions, 'purchasesPerSignUp' | 'idempotencyKeys'>,
+) {
+  const { name, ...loadOptions } = options;
+  const { deployment, store } = await deployBookstore(context.servers, kind, cleanup, {
+    name,
+    webs: 1,
+    workers: 1,
+  });
+  const [web] = store.webs;
+  if (!web) throw new Error('no web process');
+  const load = startHttpLoad(
+    {
+      targets: () => [web.url],
+      clients: context.settings.clients,
+      emailPrefix: `${name}-${kind}`,
+      bookIds: store.bookIds,
+      ...loadOptions,
+    },
+    cleanup,
+  );
+  return { deployment, store, web, load };
+}
 
 /**
  * SIGKILLs `web` `settings.webKillRounds` times under `load` — each kill once

@@ -3,11 +3,9 @@ import { checkKeyedPurchases, replayEveryKey } from '../check-keyed-purchases.js
 import { CleanupStack } from '../cleanup-stack.js';
 import { DATABASE_LABEL } from '../deployment.js';
 import { closeCommitGate, installCommitGate } from '../install-commit-gate.js';
-import { startHttpLoad } from '../http-load.js';
-import { killWebUnderLoad } from '../kill-web-under-load.js';
+import { deployWebUnderLoad, killWebUnderLoad } from '../kill-web-under-load.js';
 import { progress } from '../progress.js';
 import type { Scenario } from '../scenario.js';
-import { deployBookstore } from '../start-bookstore.js';
 import { waitForDrain } from '../wait-for-drain.js';
 
 /**
@@ -26,31 +24,18 @@ export const keyedRetries: Scenario = {
     const fault = `web SIGKILLed under ${settings.clients} clients retrying keyed purchases (${DATABASE_LABEL[kind]})`;
     const cleanup = new CleanupStack();
     try {
-      const { deployment, store } = await deployBookstore(context.servers, kind, cleanup, {
+      const { deployment, store, web, load } = await deployWebUnderLoad(context, kind, cleanup, {
         name: 'keyed',
-        webs: 1,
-        workers: 1,
+        purchasesPerSignUp: 4,
+        idempotencyKeys: true,
       });
-      const [web] = store.webs;
-      if (!web) throw new Error('no web process');
-      const load = startHttpLoad(
-        {
-          targets: () => [web.url],
-          clients: settings.clients,
-          emailPrefix: `keyed-${kind}`,
-          bookIds: store.bookIds,
-          purchasesPerSignUp: 4,
-          idempotencyKeys: true,
-        },
-        cleanup,
-      );
       // On PostgreSQL each kill is aimed: purchases are held inside COMMIT when it lands, and
       // commit after the process is gone — answers lost, purchases made. MariaDB has no
       // deferred triggers to hold a COMMIT with: its kills land wherever the load is.
       let committedUnanswered = 0;
       if (kind === 'postgres') await installCommitGate(deployment.queue);
       const aim = async () => {
-        const gate = await closeCommitGate(deployment.queue, 4);
+        const gate = await closeCommitGate(deployment.queue);
         committedUnanswered += gate.waiting.length;
         return () => gate.openAfterKill();
       };

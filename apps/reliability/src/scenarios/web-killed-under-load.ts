@@ -1,11 +1,9 @@
 import { checkBookstoreInvariants } from '../check-bookstore-invariants.js';
 import { CleanupStack } from '../cleanup-stack.js';
 import { DATABASE_LABEL } from '../deployment.js';
-import { startHttpLoad } from '../http-load.js';
-import { killWebUnderLoad } from '../kill-web-under-load.js';
+import { deployWebUnderLoad, killWebUnderLoad } from '../kill-web-under-load.js';
 import { progress } from '../progress.js';
 import type { Scenario } from '../scenario.js';
-import { deployBookstore } from '../start-bookstore.js';
 import { waitForDrain } from '../wait-for-drain.js';
 
 /**
@@ -23,24 +21,11 @@ export const webKilledUnderLoad: Scenario = {
     const fault = `web SIGKILLed under ${settings.clients}-client load, restarted (${DATABASE_LABEL[kind]})`;
     const cleanup = new CleanupStack();
     try {
-      const { deployment, store } = await deployBookstore(context.servers, kind, cleanup, {
+      const { deployment, store, web, load } = await deployWebUnderLoad(context, kind, cleanup, {
         name: 'webkill',
-        webs: 1,
-        workers: 1,
+        purchasesPerSignUp: 2,
       });
-      const [first] = store.webs;
-      if (!first) throw new Error('no web process');
-      const load = startHttpLoad(
-        {
-          targets: () => [first.url],
-          clients: settings.clients,
-          emailPrefix: `webkill-${kind}`,
-          bookIds: store.bookIds,
-          purchasesPerSignUp: 2,
-        },
-        cleanup,
-      );
-      const { resumed } = await killWebUnderLoad(first, load, deployment, settings);
+      const { resumed } = await killWebUnderLoad(web, load, deployment, settings);
       await load.stop();
       progress(
         `  load stopped: ${load.stats.signUpsCreated} sign-ups, ${load.stats.orders} orders, ${load.stats.soldOut} sold out, ${load.stats.unanswered} unanswered; draining the queue`,
