@@ -139,65 +139,61 @@ describeDialects('the bookstore API', (t) => {
   });
 });
 
-describeDialects(
-  'admin actions',
-  (t) => {
-    it('do not exist without a token, and need the token when configured', async () => {
-      const pool = await t.connect({ max: 4 });
-      const { migrate } = await import('@racefree/bookstore');
-      const { installIdempotency } = await import('@racefree/hono');
-      await migrate(pool.db);
-      await installIdempotency(pool.db);
-      const { createApp } = await import('../src/create-app.js');
-      const { plainSignUp } = await import('./serve-app.js');
-      const off = createApp({ db: pool.db, signUp: plainSignUp });
-      expect((await off.request('/api/admin/reset', { method: 'POST' })).status).toBe(404);
-      const token = 'a-long-enough-admin-token';
-      const on = createApp({ db: pool.db, signUp: plainSignUp, adminToken: token });
-      await pool.query("insert into customers (email, name) values ('keep@example.com', 'Keep')");
-      // A keyed sign-up, so the reset has a stored answer to forget.
-      const signUp = () =>
-        on.request('/api/customers', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'idempotency-key': 'reset-key' },
-          body: JSON.stringify({ email: 'keyed@example.com', name: 'Keyed' }),
-        });
-      expect((await signUp()).status).toBe(201);
-      expect((await on.request('/api/admin/reset', { method: 'POST' })).status).toBe(401);
-      expect(
-        (
-          await on.request('/api/admin/reset', {
-            method: 'POST',
-            headers: { authorization: 'Bearer wrong-token-of-same-size' },
-          })
-        ).status,
-      ).toBe(401);
-      expect(
-        Number((await pool.query<{ n: number }>('select count(*) as n from customers'))[0]?.n),
-      ).toBe(2);
-      expect(
-        (
-          await on.request('/api/admin/reset', {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token}` },
-          })
-        ).status,
-      ).toBe(200);
-      expect(
-        Number((await pool.query<{ n: number }>('select count(*) as n from customers'))[0]?.n),
-      ).toBe(0);
-      // The key was forgotten with the data: it signs up again rather than replaying a
-      // customer that no longer exists.
-      const again = await signUp();
-      expect(again.status).toBe(201);
-      expect(again.headers.get('idempotent-replayed')).toBeNull();
-      const reseed = await on.request('/api/admin/reseed', {
+describeDialects('admin actions', (t) => {
+  it('do not exist without a token, and need the token when configured', async () => {
+    const pool = await t.connect({ max: 4 });
+    const { migrate } = await import('@racefree/bookstore');
+    const { installIdempotency } = await import('@racefree/hono');
+    await migrate(pool.db);
+    await installIdempotency(pool.db);
+    const { createApp } = await import('../src/create-app.js');
+    const { plainSignUp } = await import('./serve-app.js');
+    const off = createApp({ db: pool.db, signUp: plainSignUp });
+    expect((await off.request('/api/admin/reset', { method: 'POST' })).status).toBe(404);
+    const token = 'a-long-enough-admin-token';
+    const on = createApp({ db: pool.db, signUp: plainSignUp, adminToken: token });
+    await pool.query("insert into customers (email, name) values ('keep@example.com', 'Keep')");
+    // A keyed sign-up, so the reset has a stored answer to forget.
+    const signUp = () =>
+      on.request('/api/customers', {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'reset-key' },
+        body: JSON.stringify({ email: 'keyed@example.com', name: 'Keyed' }),
       });
-      expect(reseed.status).toBe(200);
-      expect(((await reseed.json()) as { books: number }).books).toBeGreaterThan(0);
+    expect((await signUp()).status).toBe(201);
+    expect((await on.request('/api/admin/reset', { method: 'POST' })).status).toBe(401);
+    expect(
+      (
+        await on.request('/api/admin/reset', {
+          method: 'POST',
+          headers: { authorization: 'Bearer wrong-token-of-same-size' },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      Number((await pool.query<{ n: number }>('select count(*) as n from customers'))[0]?.n),
+    ).toBe(2);
+    expect(
+      (
+        await on.request('/api/admin/reset', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      Number((await pool.query<{ n: number }>('select count(*) as n from customers'))[0]?.n),
+    ).toBe(0);
+    // The key was forgotten with the data: it signs up again rather than replaying a
+    // customer that no longer exists.
+    const again = await signUp();
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    const reseed = await on.request('/api/admin/reseed', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
     });
-  },
-  { kinds: ['postgres'] },
-);
+    expect(reseed.status).toBe(200);
+    expect(((await reseed.json()) as { books: number }).books).toBeGreaterThan(0);
+  });
+});
