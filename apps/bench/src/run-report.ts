@@ -74,7 +74,8 @@ export async function runReport(
     const scenarios = ITEM_GROUPS.filter((g) => want(g.name)).flatMap((g) =>
       itemScenarios(g, driver, admin),
     );
-    if (want('get-or-create-many')) scenarios.push(...getOrCreateManyScenarios(driver, admin));
+    if (want('get-or-create-many'))
+      scenarios.push(...getOrCreateManyScenarios(driver, admin, options.mode === 'quick'));
     const maxClients = Math.max(...options.clients);
     if (want('purchase')) scenarios.push(await purchaseScenario(admin, maxClients));
     if (want('idempotency')) scenarios.push(await idempotentPurchaseScenario(admin, maxClients));
