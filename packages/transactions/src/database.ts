@@ -1,19 +1,11 @@
 import type { SQLWrapper } from 'drizzle-orm';
 import type { MySqlDatabase } from 'drizzle-orm/mysql-core';
 import type { PgDatabase } from 'drizzle-orm/pg-core';
-import {
-  type Answer,
-  classOf,
-  driverOf,
-  type Family,
-  type QueryBuilder,
-} from './drivers/driver.js';
-import './drivers/mysql2.js';
-import './drivers/node-postgres.js';
-import './drivers/postgres-js.js';
+import { type Answer, classOf, type Family, type QueryBuilder } from './drivers/driver.js';
+import { driverOf } from './drivers/driver-of.js';
 
 export type { Answer, Driver, DriverName, Family, QueryBuilder } from './drivers/driver.js';
-export { driverOf } from './drivers/driver.js';
+export { driverOf } from './drivers/driver-of.js';
 
 /** A Drizzle PostgreSQL database or transaction (postgres.js or node-postgres). */
 export type AnyPgDatabase = PgDatabase<any, any, any>;

@@ -1,4 +1,4 @@
-import { type Answer, type Driver, registerDriver } from './driver.js';
+import type { Answer, Driver } from './driver.js';
 
 interface ResultHeader {
   affectedRows?: number;
@@ -12,7 +12,7 @@ interface ResultHeader {
  * AUTO_INCREMENT id the INSERT generated — read from the INSERT's own answer, never from a
  * second statement another insert could slip before.
  */
-export const mysql2: Driver = registerDriver({
+export const mysql2: Driver = {
   name: 'mysql2',
   family: 'mysql',
   databaseClass: 'MySql2Database',
@@ -37,4 +37,4 @@ export const mysql2: Driver = registerDriver({
     typeof (client as { getConnection?: unknown }).getConnection !== 'function',
   guard: () => {},
   abandonLostTransactions: false,
-});
+};

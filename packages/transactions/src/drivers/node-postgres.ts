@@ -1,4 +1,4 @@
-import { type Answer, type Driver, registerDriver } from './driver.js';
+import type { Answer, Driver } from './driver.js';
 
 interface Emitter {
   on(event: string, listener: (value: unknown) => void): unknown;
@@ -22,7 +22,7 @@ function guardClient(client: Emitter): void {
  * sends parse, bind and execute in one round trip already, and a named statement would need a
  * name unique per text and per connection — and break behind a transaction pooler.
  */
-export const nodePostgres: Driver = registerDriver({
+export const nodePostgres: Driver = {
   name: 'node-postgres',
   family: 'postgres',
   databaseClass: 'NodePgDatabase',
@@ -53,4 +53,4 @@ export const nodePostgres: Driver = registerDriver({
     } else guardClient(emitter);
   },
   abandonLostTransactions: false,
-});
+};

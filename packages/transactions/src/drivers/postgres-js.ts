@@ -1,4 +1,4 @@
-import { type Answer, type Driver, registerDriver } from './driver.js';
+import type { Answer, Driver } from './driver.js';
 
 /**
  * postgres.js (3.4+ and 4) under `drizzle-orm/postgres-js`. `db.execute` resolves with the rows
@@ -8,7 +8,7 @@ import { type Answer, type Driver, registerDriver } from './driver.js';
  * A client opened with `prepare: false` (behind PgBouncer in transaction mode) keeps them
  * unnamed: postgres.js honours its own option over the query's.
  */
-export const postgresJs: Driver = registerDriver({
+export const postgresJs: Driver = {
   name: 'postgres.js',
   family: 'postgres',
   databaseClass: 'PostgresJsDatabase',
@@ -27,4 +27,4 @@ export const postgresJs: Driver = registerDriver({
   holdsOneConnection: (client) => typeof (client as { release?: unknown }).release === 'function',
   guard: () => {},
   abandonLostTransactions: true,
-});
+};
