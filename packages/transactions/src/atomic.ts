@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isConnectionLost, isSavepointFailure, isTransient } from './classify-error.js';
-import { connectionLock } from './connection-lock.js';
+import { connectionLock, takeTurn } from './connection-lock.js';
 import { type Database, driverOf, type TransactionOf } from './database.js';
 import { ISOLATION_LEVELS, type IsolationLevel } from './dialects/dialect.js';
 import { dialectOf } from './dialects/detect.js';
@@ -125,34 +125,37 @@ export async function runAtomic<T>(
     // One connection (a pg Client, a mysql2 connection): blocks take turns, or the second
     // BEGIN would land inside the first transaction. Released before the hooks run, which may
     // well use the database again.
-    const release = turn ? await turn.acquire() : undefined;
+    const held = turn ? await takeTurn(turn) : undefined;
+    const release = held?.release;
     try {
-      const pending = openWithDrizzle(
-        target.root,
-        (tx) =>
-          runBody(
-            scope,
-            tx,
-            fn,
-            (failure) => {
-              bodyError = failure;
-            },
-            (result) => {
-              if (scope.broken) {
-                // A nested block's savepoint could not be rolled back (MySQL: a deadlock
-                // already rolled back everything, and the connection is now outside any
-                // transaction) and the body carried on. Committing would report success for
-                // work that is gone.
-                bodyError = scope.broken;
-                throw scope.broken.error;
-              }
-              if (rollbackOnly) throw new RollbackSignal(result);
-              committing = true;
-              return result;
-            },
-          ),
-        config,
-      );
+      const open = () =>
+        openWithDrizzle(
+          target.root,
+          (tx) =>
+            runBody(
+              scope,
+              tx,
+              fn,
+              (failure) => {
+                bodyError = failure;
+              },
+              (result) => {
+                if (scope.broken) {
+                  // A nested block's savepoint could not be rolled back (MySQL: a deadlock
+                  // already rolled back everything, and the connection is now outside any
+                  // transaction) and the body carried on. Committing would report success for
+                  // work that is gone.
+                  bodyError = scope.broken;
+                  throw scope.broken.error;
+                }
+                if (rollbackOnly) throw new RollbackSignal(result);
+                committing = true;
+                return result;
+              },
+            ),
+          config,
+        );
+      const pending = held ? held.run(open) : open();
       scope.ended = pending.then(
         () => undefined,
         () => undefined,
@@ -205,10 +208,11 @@ async function runNested<T>(
   rollbackOnly: boolean,
 ): Promise<T> {
   const release = await parent.children.acquire();
+  let child: Scope | undefined;
   try {
     const outermost = parent.outermost;
     if (outermost.broken) throw new TransactionAbortedError(outermost.broken.error);
-    const child = new Scope(parent.root, parent, parent.isolationLevel);
+    child = new Scope(parent.root, parent, parent.isolationLevel);
     outermost.openDescendants.add(child);
     let bodyError: { error: unknown } | undefined;
     let signal: RollbackSignal | undefined;
@@ -216,7 +220,7 @@ async function runNested<T>(
     try {
       value = (await openWithDrizzle(parent.tx, (tx) =>
         runBody(
-          child,
+          child as Scope,
           tx,
           fn,
           (failure) => {
@@ -234,12 +238,11 @@ async function runNested<T>(
     } catch (error) {
       outermost.openDescendants.delete(child);
       child.state = 'rolled back';
+      discardHooks(child.commitHooks);
       if (error instanceof RollbackSignal && error === signal) {
         discardHooks(child.rollbackHooks);
         return error.value as T;
       }
-      discardHooks(child.commitHooks);
-      await runHooks(child.rollbackHooks);
       // A savepoint statement failed (not the body): on MySQL/MariaDB after a deadlock InnoDB
       // has already rolled back the whole transaction, so ROLLBACK TO SAVEPOINT fails too. The
       // transaction is gone; the outermost block must not commit, even if this error is caught.
@@ -253,9 +256,13 @@ async function runNested<T>(
     child.state = 'committed';
     parent.commitHooks.push(...child.commitHooks);
     parent.rollbackHooks.push(...child.rollbackHooks);
+    child = undefined;
     return value;
   } finally {
     release();
+    // After the turn is given back: a rollback hook may open a savepoint on this transaction
+    // again, which would otherwise wait for the very turn it runs in.
+    if (child?.state === 'rolled back') await runHooks(child.rollbackHooks);
   }
 }
 

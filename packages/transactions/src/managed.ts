@@ -7,7 +7,9 @@ const managedRoots = new WeakSet<object>();
 
 /**
  * A database whose `transaction` is `atomic`: Drizzle's signature, and atomic's options
- * (`isolationLevel`, `accessMode`, `retries`).
+ * (`isolationLevel`, `accessMode`, `retries`). Drizzle's own signature stays in the type, so a
+ * Drizzle option atomic does not take (PostgreSQL's `deferrable`) still type-checks; it is
+ * refused at run time with `InvalidArgumentError`, before any SQL.
  */
 export type Managed<D extends Database> = D & {
   transaction<T>(fn: (tx: TransactionOf<D>) => Promise<T> | T, options?: AtomicOptions): Promise<T>;

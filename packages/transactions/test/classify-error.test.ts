@@ -121,6 +121,22 @@ describeDialects('error classifiers on real errors', (t) => {
     expect(isUniqueViolation(error, 'items_pkey')).toBe(false);
   });
 
+  it('unique violation: a value that itself reads "for key \'…\'" does not hide the key', async () => {
+    const value = "x' for key 'items_pkey";
+    await t.connection.query(
+      `insert into items (id, code, qty) values (4, '${value.replaceAll("'", "''")}', 1)`,
+    );
+    const error = await drizzleError(
+      db(),
+      sql`insert into items (id, code, qty) values (5, ${value}, 1)`,
+    );
+    expectClassified(error, {
+      kind: 'unique_violation',
+      constraint: 'items_code_unique',
+      retryable: false,
+    });
+  });
+
   it('unique violation of the primary key names the key', async () => {
     const error = await drizzleError(
       db(),

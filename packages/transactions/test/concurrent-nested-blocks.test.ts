@@ -126,6 +126,21 @@ describeDialects('concurrent nested blocks on one transaction', (t) => {
     expect(hooks).toEqual(['rollback 2', 'commit 0', 'commit 1', 'commit 3', 'commit 4']);
   });
 
+  it('a rolled-back nested block’s rollback hook may open a block on the same transaction', async () => {
+    await atomic(db(), async (tx) => {
+      await atomic(tx, async () => {
+        await onRollback(() =>
+          atomic(tx, (again) =>
+            executeStatement(again, sql`insert into entries (block, step) values (7, 0)`),
+          ),
+        );
+        await executeStatement(tx, sql`insert into entries (block, step) values (6, 0)`);
+        throw new Error('roll back');
+      }).catch(() => undefined);
+    });
+    expect((await entries()).map((row) => row.block)).toEqual([7]);
+  });
+
   it('blocks nested two deep and started together stay serialized at each level', async () => {
     await atomic(db(), async () => {
       await Promise.all(

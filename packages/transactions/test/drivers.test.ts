@@ -16,7 +16,7 @@ import {
   onCommit,
   RacefreeError,
 } from '../src/index.js';
-import { executeStatement } from '../src/internal.js';
+import { executeStatement, withConnectionTurn } from '../src/internal.js';
 import { withRollback } from '../src/testing/index.js';
 import { createTextTable, errorOf } from './support/helpers.js';
 
@@ -133,6 +133,47 @@ describeDialects('atomic on a database that holds one connection', (t) => {
         rows.map((row) => row.name),
         label,
       ).toEqual(['committed', 'committed too']);
+    }
+  });
+
+  it('code holding the connection’s turn may use it again; others still wait for the turn', async () => {
+    if (t.driver === 'postgres-js') return; // postgres.js always holds a pool
+    for (const [label, db] of await singles(t.driver)) {
+      await t.connection.query('delete from single_notes');
+      const insert = (tx: Database, name: string) =>
+        executeStatement(tx, sql`insert into single_notes (name) values (${name})`);
+      let entered!: () => void;
+      const holding = new Promise<void>((resolve) => {
+        entered = resolve;
+      });
+      const holder = withConnectionTurn(db, async () => {
+        entered();
+        // Two blocks at once from inside the turn: they take turns with each other, so the
+        // rolled-back one cannot take the committed one's row.
+        return Promise.allSettled([
+          atomic(db, async (tx) => {
+            await insert(tx, 'holder, rolled back');
+            for (let i = 0; i < 3; i++) await executeStatement(tx, sql`select 1`);
+            throw new Error('roll back');
+          }),
+          atomic(db, (tx) => insert(tx, 'holder')),
+        ]);
+      });
+      await holding;
+      const outsider = atomic(db, (tx) => insert(tx, 'outsider'));
+      const settled = await holder;
+      await outsider;
+      expect(
+        settled.map((result) => result.status),
+        label,
+      ).toEqual(['rejected', 'fulfilled']);
+      const rows = await t.connection.query<{ name: string }>(
+        'select name from single_notes order by id',
+      );
+      expect(
+        rows.map((row) => row.name),
+        label,
+      ).toEqual(['holder', 'outsider']);
     }
   });
 });

@@ -123,7 +123,9 @@ export function classifyMysqlError(
   switch (errno) {
     case 1062:
     case 1586: {
-      const key = /for key '([^']+)'/.exec(message)?.[1];
+      // The last match: the duplicate value comes first in the message and may itself
+      // contain "for key '…'".
+      const key = [...message.matchAll(/for key '([^']+)'/g)].at(-1)?.[1];
       const constraint = key?.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
       return constraint
         ? { kind: 'unique_violation', constraint, retryable: false }
