@@ -115,6 +115,8 @@ export interface ConnectOptions {
   logger?: { logQuery(query: string, params: unknown[]): void };
   /** The driver; default postgres.js on PostgreSQL, mysql2 on MySQL. */
   driver?: DriverName;
+  /** Drizzle's `casing` for columns declared without a name (default: none). */
+  casing?: 'snake_case' | 'camelCase';
 }
 
 /** Opens a pool on a test database. */
@@ -127,13 +129,14 @@ export async function connectTo(
   if (kindOfDriver(driver) !== database.kind)
     throw new Error(`driver ${driver} cannot open a ${database.kind} database`);
   const logger = options.logger ?? false;
+  const casing = options.casing ? { casing: options.casing } : {};
   if (driver === 'postgres-js') {
     const client = postgres(database.url, {
       max,
       onnotice: () => {},
       ...(behindTransactionPooler() ? { prepare: false } : {}),
     });
-    const db = drizzlePostgres({ client, logger });
+    const db = drizzlePostgres({ client, logger, ...casing });
     return {
       kind: 'postgres',
       driver,
@@ -150,7 +153,7 @@ export async function connectTo(
     // An idle client whose backend a test terminated emits 'error' on the pool: without a
     // listener that is an uncaught exception. The pool drops the client by itself.
     client.on('error', () => {});
-    const db = drizzleNodePg({ client, logger });
+    const db = drizzleNodePg({ client, logger, ...casing });
     return {
       kind: 'postgres',
       driver,
@@ -170,7 +173,7 @@ export async function connectTo(
   client.pool.on('connection', (connection) => {
     connection.query(`SET SESSION innodb_lock_wait_timeout = ${MYSQL_TEST_LOCK_WAIT_SECONDS}`);
   });
-  const db = drizzleMysql({ client, logger });
+  const db = drizzleMysql({ client, logger, ...casing });
   return {
     kind: 'mysql',
     driver: 'mysql2',
