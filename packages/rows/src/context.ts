@@ -69,3 +69,12 @@ export async function rowContext(
     isolationLevel: active?.isolationLevel ?? dialect.defaultIsolationLevel,
   };
 }
+
+/**
+ * The context of a helper's work inside a savepoint (or any block) it opened on `db` in the
+ * caller's transaction: a failure there is contained already, so no statement needs a savepoint
+ * of its own.
+ */
+export function containedContext(ctx: RowContext, db: Database): RowContext {
+  return { ...ctx, db, callerTransaction: false };
+}

@@ -1,7 +1,12 @@
-import { type Database, InvalidArgumentError, SnapshotConflictError } from '@racefree/transactions';
-import { anyOf } from './conditions.js';
-import { type RowContext, rowContext } from './context.js';
-import type { Row } from './dialects/rows-dialect.js';
+import {
+  atomic,
+  type Database,
+  InvalidArgumentError,
+  SnapshotConflictError,
+} from '@racefree/transactions';
+import { anyOf, matching } from './conditions.js';
+import { containedContext, type RowContext, rowContext } from './context.js';
+import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
 import type { RowResult } from './insert-or-read-winner.js';
@@ -28,8 +33,11 @@ export interface GetOrCreateManyOptions<T extends AnyTable> {
 }
 
 const OPTIONS = ['where', 'defaults'] as const;
-/** PostgreSQL's limit on a statement's parameters (MySQL's prepared statements share it). */
-const MAX_PARAMETERS = 65_535;
+/**
+ * Parameters per statement at most: under PostgreSQL's protocol limit (65,535, and postgres.js
+ * refuses 65,534 already) and MySQL's prepared-statement limit (65,535), with room to spare.
+ */
+const MAX_PARAMETERS = 60_000;
 /** Rows per statement at most, whatever the parameters allow: bounded statements and lock sets. */
 const MAX_BATCH_ROWS = 1000;
 /** How many rounds in a row may settle nothing (rows deleted under the call) before it gives up. */
@@ -39,28 +47,32 @@ const ROUNDS = 3;
 interface Wanted {
   identity: string;
   where: Row;
-  /** The positions in `where` that asked for this key; the first gets `created: true`. */
+  /** The positions in `where` that asked for this key. */
   positions: number[];
 }
 
 /**
  * Finds or creates many rows at once — `[{ row, created }, …]` in the order of `where` — in a
- * few statements per batch instead of one call per row. Items with equal key values share one
- * row, and at most one of them says `created: true`; `created` is true exactly for the rows this
- * call inserted. An empty list answers `[]` without any SQL.
+ * few statements per batch instead of one call per row. Items that name one row share it (equal
+ * values, or values the server's comparison makes equal: a case-insensitive collation, a uuid in
+ * capitals), and only the first of them says `created: true`; `created` is true exactly for the
+ * rows this call inserted. An empty list answers `[]` without any SQL.
  *
  * Why it is safe: the unique key decides every race, as in `getOrCreate`. Keys are inserted in
  * one global order (sorted), so two calls with overlapping keys wait for each other instead of
  * deadlocking; a taken key is reported, never thrown (PostgreSQL `ON CONFLICT (key) DO NOTHING`;
  * on InnoDB, where one duplicate fails the whole INSERT, what exists is read first and a lost
- * race is read again with a locking read). A failure of any other constraint is thrown as it is
- * and leaves your transaction usable (a savepoint inside a PostgreSQL transaction). Batches stay
- * under the servers' bind-parameter limit. Outside a transaction each statement commits on its
- * own and is re-run on a deadlock; inside one, errors propagate to `atomic({ retries })`.
+ * race is read again with a locking read). A failure of any other constraint is thrown as it is;
+ * inside your transaction the whole call runs in one savepoint, so that failure takes this
+ * call's rows with it and leaves your transaction usable. Batches stay under the servers'
+ * bind-parameter limit. Outside a transaction each statement commits on its own and is re-run on
+ * a deadlock; inside one, errors propagate to `atomic({ retries })`.
  *
- * Statements per batch: PostgreSQL at most 2 (INSERT … ON CONFLICT DO NOTHING RETURNING, then
- * one read of the keys that were taken); MySQL/MariaDB at most 3 (a read of what exists, one
- * INSERT of the rest, a read of the rows it wrote), 1 when every row exists.
+ * Statements per batch of n keys, m of them missing: PostgreSQL 1 (INSERT … ON CONFLICT DO
+ * NOTHING RETURNING), plus one read when some keys were taken; MySQL/MariaDB 1 read of what
+ * exists, then — when m > 0 — one INSERT per missing key and one read of the rows written (a
+ * key another caller took meanwhile: one locking read of it). Inside your transaction, a
+ * savepoint around the call adds 2.
  *
  * @example
  * const tagged = await getOrCreateMany(db, tags, { where: names.map((name) => ({ name })) });
@@ -77,25 +89,54 @@ export async function getOrCreateMany<T extends AnyTable>(
     checkValues(meta, defaults, 'defaults', { allowEmpty: true });
   const { key, wanted, count } = checkItems(meta, options.where);
   if (count === 0) return [];
-  const ctx = await rowContext(db, meta, 'getOrCreateMany');
   const valuesOf = createValuesOf(meta, defaults);
-  const results = new Map<string, RowResult<Row>>();
   const compare = compareKeys(meta, key);
   const ordered = [...wanted.values()].sort((a, b) => compare(a.where, b.where));
-  for (const batch of batches(meta, ordered))
-    await findOrCreateBatch(ctx, key, batch, valuesOf, results);
+  const run = async (ctx: RowContext) => {
+    const found: Found = { rows: new Map(), inserted: new Set() };
+    for (const batch of batches(meta, ordered))
+      await findOrCreateBatch(ctx, key, batch, valuesOf, found);
+    return answers(meta, key, wanted, count, found) as RowResult<RowOf<T>>[];
+  };
+  const ctx = await rowContext(db, meta, 'getOrCreateMany');
+  if (!ctx.callerTransaction) return run(ctx);
+  // In the caller's transaction, the whole call in one savepoint: a failure in a later batch (or
+  // row, on InnoDB) takes the rows this call had already written with it, and leaves the
+  // transaction usable — all or nothing, as the call reads.
+  return atomic(ctx.db, (savepoint) => run(containedContext(ctx, savepoint)));
+}
 
-  const answers = new Array<RowResult<RowOf<T>>>(count);
+/** What the batches settled: each distinct key's row, and which rows this call inserted. */
+interface Found {
+  rows: Map<Wanted, Row>;
+  /** The rows this call inserted, by the key identity of the values the server returned. */
+  inserted: Set<string>;
+}
+
+/**
+ * The results in the order asked. `created` is true for the first item (by position) of each
+ * row this call inserted: items whose values differ yet name one row as the server compares
+ * them (a case-insensitive collation, a uuid's letter case) share its one `created`.
+ */
+function answers(
+  meta: TableMeta,
+  key: UniqueKey,
+  wanted: Map<string, Wanted>,
+  count: number,
+  found: Found,
+): RowResult<Row>[] {
+  const rowAt = new Array<Row>(count);
   for (const item of wanted.values()) {
-    const result = results.get(item.identity) as RowResult<Row>;
-    item.positions.forEach((position, index) => {
-      answers[position] = {
-        row: result.row as RowOf<T>,
-        created: result.created && index === 0,
-      };
-    });
+    const row = found.rows.get(item) as Row;
+    for (const position of item.positions) rowAt[position] = row;
   }
-  return answers;
+  const claimed = new Set<string>();
+  return rowAt.map((row) => {
+    const identity = keyIdentity(meta, key.keys, row);
+    const created = found.inserted.has(identity) && !claimed.has(identity);
+    if (created) claimed.add(identity);
+    return { row, created };
+  });
 }
 
 /**
@@ -108,20 +149,33 @@ async function findOrCreateBatch(
   key: UniqueKey,
   batch: readonly Wanted[],
   valuesOf: (where: Row) => Promise<Row>,
-  results: Map<string, RowResult<Row>>,
+  found: Found,
 ): Promise<void> {
   let pending = [...batch];
-  /** Records `rows` as found or created; returns how many pending keys they settled. */
-  const settle = (rows: readonly Row[], created: boolean): number => {
-    const got = new Set<string>();
-    for (const row of rows) {
-      const id = keyIdentity(ctx.meta, key.keys, row);
-      if (!results.has(id)) results.set(id, { row, created });
-      got.add(id);
+  const take = (item: Wanted, row: Row) => {
+    found.rows.set(item, row);
+    pending = pending.filter((other) => other !== item);
+  };
+  /**
+   * Settles the pending keys `rows` hold. Rows come back as the server stores them, matched to
+   * keys by their values; a row no pending key matches that way means the server compares
+   * differently (a collation, a uuid's case), and the server is asked key by key.
+   */
+  const settle = async (rows: readonly Row[], lock: RowLock | undefined) => {
+    const byIdentity = new Map(rows.map((row) => [keyIdentity(ctx.meta, key.keys, row), row]));
+    let unmatched = byIdentity.size;
+    for (const item of [...pending]) {
+      const row = byIdentity.get(item.identity);
+      if (!row) continue;
+      take(item, row);
+      unmatched -= 1;
     }
-    const before = pending.length;
-    pending = pending.filter((item) => !got.has(item.identity));
-    return before - pending.length;
+    if (unmatched === 0) return;
+    for (const item of [...pending]) {
+      const where = matching(ctx.meta, item.where, key.keys);
+      const [row] = await statement(ctx, () => ctx.rows.select(ctx, { where, lock, limit: 1 }));
+      if (row) take(item, row);
+    }
   };
   let read = !ctx.rows.insertsManyFirst;
   let lostRace = false;
@@ -136,12 +190,10 @@ async function findOrCreateBatch(
         key.keys,
         pending.map((item) => item.where),
       );
-      const settled = settle(
-        await statement(ctx, () => ctx.rows.select(ctx, { where, lock })),
-        false,
-      );
+      const before = pending.length;
+      await settle(await statement(ctx, () => ctx.rows.select(ctx, { where, lock })), lock);
       if (pending.length === 0) return;
-      if (lostRace && settled === 0) {
+      if (lostRace && pending.length === before) {
         // The server named no key racefree knows, and no row with ours turned up: not ours.
         if (takenError !== undefined) throw takenError;
         if (ctx.rows.snapshotHidesCommits(ctx.isolationLevel))
@@ -151,10 +203,12 @@ async function findOrCreateBatch(
         stalls += 1; // taken, yet gone: deleted meanwhile
       }
     }
-    const values = await Promise.all(pending.map((item) => valuesOf(item.where)));
+    const asked = pending;
+    const values = await Promise.all(asked.map((item) => valuesOf(item.where)));
     const outcome = await ctx.rows.insertMany(ctx, values, key, (run) => statement(ctx, run));
-    settle(outcome.rows, true);
-    settle(outcome.found ?? [], false);
+    for (const [index, row] of outcome.found ?? []) take(asked[index] as Wanted, row);
+    for (const row of outcome.rows) found.inserted.add(keyIdentity(ctx.meta, key.keys, row));
+    await settle(outcome.rows, ctx.rows.conflictReadLock);
     if (pending.length === 0) return;
     takenError = outcome.unknownConflict;
     read = true;

@@ -1,5 +1,5 @@
 import { type Database, InvalidArgumentError, type LockMode } from '@racefree/transactions';
-import type { SQL } from 'drizzle-orm';
+import { and, type SQL } from 'drizzle-orm';
 import { anyOf, matching } from './conditions.js';
 import { type RowContext, rowContext } from './context.js';
 import type { Row } from './dialects/rows-dialect.js';
@@ -40,7 +40,9 @@ const MAX_KEYS = 10_000;
  * behind each other instead of each holding a row the other wants — the classic lock-ordering
  * deadlock cannot form. PostgreSQL sorts before it locks; on MySQL/MariaDB the lock is taken by
  * a primary-key scan, so a `where` lookup first resolves the keys without locking and then
- * locks by key. Options the server cannot do (SKIP LOCKED on MariaDB < 10.6, PostgreSQL-only
+ * locks by key — at REPEATABLE READ that first read answers from the transaction's snapshot, so
+ * a matching row committed after it is not locked (and a row that no longer matches once locked
+ * is left out); use READ COMMITTED when new rows must be caught. Options the server cannot do (SKIP LOCKED on MariaDB < 10.6, PostgreSQL-only
  * modes) raise `NotSupportedError` before any SQL.
  *
  * @example
@@ -89,42 +91,65 @@ export async function lockRows<T extends AnyTable>(
     // Resolve the keys first, then lock through the primary key, in its order.
     const found = await c.rows.select(c, { where: condition, columns: pk.keys, orderBy });
     if (found.length === 0) return [];
-    const locked = await c.rows.select(c, {
-      where: anyOf(meta, pk.keys, found),
+    // A row may have changed while unlocked: the server keeps only those that still match.
+    return c.rows.select(c, {
+      where: and(anyOf(meta, pk.keys, found), condition) as SQL,
       orderBy,
       lock,
       prefix,
     });
-    // A row may have changed while unlocked: keep only those that still match.
-    return locked.filter((row) =>
-      Object.keys(where ?? {}).every((k) => sameValue(row[k], where?.[k])),
-    );
   };
   const attempt = (c: RowContext) =>
     timeoutMs !== undefined
       ? c.rows.withLockTimeout(c, timeoutMs, (timed, prefix) => lockBy({ ...c, db: timed }, prefix))
       : lockBy(c, undefined);
   const rows = await withNoWait(ctx, options.noWait, attempt);
-  return (keyRows ? inKeyOrder(meta, pk.keys, keyRows, rows) : rows) as RowOf<T>[];
+  if (!keyRows) return rows as RowOf<T>[];
+  // A row the values do not name as JavaScript compares them (a uuid in capitals, a collation
+  // that ignores case) is matched to its key by the server: a read of that key's primary key,
+  // without a lock (only rows this call locked are returned).
+  const unmatched = rows.length - matchedCount(meta, pk.keys, keyRows, rows);
+  const byIdentity = new Map(rows.map((row) => [keyIdentity(meta, pk.keys, row), row]));
+  const owner = async (keyRow: Row) => {
+    if (unmatched === 0) return undefined;
+    const where = matching(meta, keyRow, pk.keys);
+    const [stored] = await ctx.rows.select(ctx, { where, columns: pk.keys, limit: 1 });
+    return stored && byIdentity.get(keyIdentity(meta, pk.keys, stored));
+  };
+  return (await inKeyOrder(meta, pk.keys, keyRows, byIdentity, owner)) as RowOf<T>[];
 }
 
-/** `rows` in the order `keyRows` names them (each key's row once; keys without a row left out). */
-function inKeyOrder(
+/** How many distinct rows of `rows` one of `keyRows` names with equal values. */
+function matchedCount(
   meta: TableMeta,
   keys: readonly string[],
   keyRows: readonly Row[],
   rows: readonly Row[],
-): Row[] {
-  const byKey = new Map(rows.map((row) => [keyIdentity(meta, keys, row), row]));
+): number {
+  const asked = new Set(keyRows.map((keyRow) => keyIdentity(meta, keys, keyRow)));
+  return rows.filter((row) => asked.has(keyIdentity(meta, keys, row))).length;
+}
+
+/**
+ * The rows (by key identity) in the order `keyRows` names them: each row once, keys without a
+ * row left out. A key no row holds with equal values asks `owner` for its row.
+ */
+async function inKeyOrder(
+  meta: TableMeta,
+  keys: readonly string[],
+  keyRows: readonly Row[],
+  byKey: ReadonlyMap<string, Row>,
+  owner: (keyRow: Row) => Promise<Row | undefined>,
+): Promise<Row[]> {
   const ordered: Row[] = [];
   const seen = new Set<string>();
   for (const keyRow of keyRows) {
-    const id = keyIdentity(meta, keys, keyRow);
-    const row = byKey.get(id);
-    if (row && !seen.has(id)) {
-      seen.add(id);
-      ordered.push(row);
-    }
+    const row = byKey.get(keyIdentity(meta, keys, keyRow)) ?? (await owner(keyRow));
+    if (!row) continue;
+    const id = keyIdentity(meta, keys, row);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    ordered.push(row);
   }
   return ordered;
 }
@@ -150,12 +175,4 @@ function checkKeys(meta: TableMeta, pkKeys: string[], keys: readonly unknown[]):
       throw new InvalidArgumentError(`lockRows: keys[${index}] is ${value}`);
     return { [pkKeys[0] as string]: value };
   });
-}
-
-function sameValue(a: unknown, b: unknown): boolean {
-  return (
-    a === b ||
-    (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) ||
-    String(a) === String(b)
-  );
 }

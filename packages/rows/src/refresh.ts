@@ -4,6 +4,7 @@ import { rowContext } from './context.js';
 import type { RowOf } from './get-or-create.js';
 import { checkOptions } from './input.js';
 import { requirePrimaryKey } from './resolve-key.js';
+import { retryOutsideTransaction } from './retry-outside-transaction.js';
 import { type AnyTable, tableMeta } from './table-meta.js';
 
 /** Options of `refresh`. */
@@ -58,11 +59,15 @@ export async function refresh<T extends AnyTable>(
   const ctx = await rowContext(db, meta, 'refresh', {
     requireTransaction: options.lock !== undefined,
   });
-  const [fresh] = await ctx.rows.select(ctx, {
-    where: matching(meta, key, pk.keys),
-    columns,
-    lock: options.lock ? { mode: options.lock } : undefined,
-  });
+  // Outside a transaction, on a database that holds one connection, the read waits for the
+  // transaction open on it instead of answering from inside it.
+  const [fresh] = await retryOutsideTransaction(ctx, () =>
+    ctx.rows.select(ctx, {
+      where: matching(meta, key, pk.keys),
+      columns,
+      lock: options.lock ? { mode: options.lock } : undefined,
+    }),
+  );
   if (!fresh) throw new RowNotFoundError(meta.displayName, key);
   return (columns ? { ...row, ...fresh } : fresh) as RowOf<T>;
 }

@@ -1,4 +1,5 @@
 import type { Database } from '@racefree/transactions';
+import { matching } from './conditions.js';
 import { rowContext } from './context.js';
 import type { DefaultsOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, createValues } from './input.js';
@@ -21,7 +22,12 @@ export interface SelectForUpdateOrCreateOptions<T extends AnyTable> {
    * (a retryable lock timeout). Default `false`.
    */
   noWait?: boolean;
-  /** Return `{ row: undefined, skipped: true }` instead of waiting when another transaction holds the row. Default `false`. */
+  /**
+   * Return `{ row: undefined, skipped: true }` instead of waiting when another transaction holds
+   * the row. A key another transaction is still inserting is waited for (no row exists yet to
+   * skip), and on MySQL/MariaDB at REPEATABLE READ so is a held row committed after this
+   * transaction's snapshot. Default `false`.
+   */
   skipLocked?: boolean;
   /** Allow a `where` no unique key covers (may duplicate under concurrency). Default `false`. */
   allowWithoutUniqueKey?: boolean;
@@ -83,6 +89,13 @@ export async function selectForUpdateOrCreate<T extends AnyTable>(
   return withNoWait(ctx, options.noWait, async (c) => {
     const row = await readByKey(c, where, key, lock);
     if (row) return { row: row as RowOf<T>, created: false };
+    if (lock.skipLocked && c.rows.insertWaitsForLockedRow) {
+      // Not returned by SKIP LOCKED: held by someone, or missing. An insert would wait for the
+      // holder (InnoDB), so a plain read tells the two apart first.
+      const matches = matching(c.meta, where, key.keys);
+      const held = await c.rows.select(c, { where: matches, columns: key.keys, limit: 1 });
+      if (held.length > 0) return { row: undefined, created: false, skipped: true };
+    }
     const outcome = await insertOrReadWinner(c, where, key, values, lock);
     if ('skipped' in outcome) return { row: undefined, created: false, skipped: true };
     return outcome as RowResult<RowOf<T>>;

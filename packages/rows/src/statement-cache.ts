@@ -1,6 +1,6 @@
 import type { AnyMySqlDatabase, AnyPgDatabase, Database } from '@racefree/transactions';
 import { prepareQuery } from '@racefree/transactions/internal';
-import { and, type Column, eq, is, SQL, sql } from 'drizzle-orm';
+import { and, type Column, eq, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from './context.js';
@@ -17,16 +17,15 @@ import type { TableMeta, UniqueKey } from './table-meta.js';
  *
  * Only outside a transaction: a prepared query belongs to the session it was built on, and a
  * transaction's session lives for one transaction. Anything this path cannot do exactly — a lock,
- * a null value (Drizzle would encode it through the column instead of sending NULL), a key no
- * constraint enforces, a `$defaultFn` that returns SQL — answers `undefined`, and the caller
- * takes the plain path. `usePreparedStatements(false)` turns it off, for the same-run A/B and
- * the test that holds it to the plain path.
+ * a null value (Drizzle would encode it through the column instead of sending NULL), SQL given
+ * as a value, a key no constraint enforces — takes the plain path. `usePreparedStatements(false)`
+ * turns it off, for the same-run A/B and the test that holds it to the plain path.
  */
 export const statementCache = {
   /** The rows holding `key`'s values of `where` (at most 2), or `undefined`: take the plain path. */
   readByKey(ctx: RowContext, where: Row, key: UniqueKey): Promise<Row[]> | undefined {
-    const values = placeholderValues(ctx, where, key.keys, key);
-    if (!values) return undefined;
+    if (!applies(ctx, key) || !bindable(where, key.keys)) return undefined;
+    const values = pick(where, key.keys);
     const prepared = preparedFor(ctx, shapeOf('read', key.keys), (db, placeholder) => {
       const matches = and(...key.keys.map((k) => eq(column(ctx.meta, k), placeholder(k))));
       return isPg(ctx)
@@ -45,15 +44,21 @@ export const statementCache = {
   },
 
   /**
-   * PostgreSQL: `INSERT … ON CONFLICT (key) DO NOTHING RETURNING` (the rows written); MySQL: the
-   * INSERT's raw answer. `undefined`: take the plain path.
+   * Runs the insert of `row`: PostgreSQL `INSERT … ON CONFLICT (key) DO NOTHING RETURNING` (the
+   * rows written), MySQL the INSERT's raw answer. Prepared when the faster path applies, else
+   * `plain(values)` — given the `$defaultFn` values already computed, if any were: a column's
+   * `$defaultFn` runs once per insert, whichever path sends it.
    */
-  insert(ctx: RowContext, row: Row, key: UniqueKey): Promise<unknown> | undefined {
+  insert(
+    ctx: RowContext,
+    row: Row,
+    key: UniqueKey,
+    plain: (values: Row) => Promise<unknown>,
+  ): Promise<unknown> {
+    if (!applies(ctx, key) || !bindable(row, Object.keys(row))) return plain(row);
     const full = withDefaultFnValues(ctx.meta, row);
-    if (!full) return undefined;
     const columns = ctx.meta.columnList.map((c) => c.key).filter((name) => name in full);
-    const values = placeholderValues(ctx, full, columns, key);
-    if (!values) return undefined;
+    if (!bindable(full, columns)) return plain(full);
     const prepared = preparedFor(ctx, shapeOf('insert', key.keys, columns), (db, placeholder) => {
       const inserted = Object.fromEntries(columns.map((name) => [name, placeholder(name)]));
       return isPg(ctx)
@@ -64,7 +69,7 @@ export const statementCache = {
             .returning()
         : (db as AnyMySqlDatabase).insert(ctx.meta.table as MySqlTable).values(inserted);
     });
-    return prepared.execute(values);
+    return prepared.execute(pick(full, columns));
   },
 };
 
@@ -119,39 +124,41 @@ function preparedFor(ctx: RowContext, shape: string, build: Build): Prepared {
 }
 
 /**
- * The placeholder values of a call, or `undefined` when the faster path does not apply: inside a
- * transaction, turned off, on a key no constraint enforces, or with a null value.
+ * True when the faster path may serve a call at all: turned on, outside a transaction, on a key
+ * a constraint enforces. Checked before anything is computed for it (a `$defaultFn` may have
+ * effects, and must not run for a path that is then not taken).
  */
-function placeholderValues(
-  ctx: RowContext,
-  row: Row,
-  names: readonly string[],
-  key: UniqueKey,
-): Record<string, unknown> | undefined {
-  if (!enabled || ctx.inTransaction || key.unenforced) return undefined;
-  const values: Record<string, unknown> = {};
-  for (const name of names) {
-    const value = row[name];
-    if (value === null || value === undefined) return undefined;
-    values[name] = value;
-  }
-  return values;
+function applies(ctx: RowContext, key: UniqueKey): boolean {
+  return enabled && !ctx.inTransaction && !key.unenforced;
 }
 
 /**
- * `row` with the values Drizzle would fill from each missing column's `$defaultFn`, computed per
- * call (never baked into a prepared query); `undefined` when one answers SQL, or a column would
- * be filled by `$onUpdate` alone — the plain path handles those.
+ * True when `names` of `row` can all be bound as placeholder values: not null (Drizzle would
+ * encode a null through the column instead of sending NULL) and not SQL of the caller's
+ * (`sql\`now()\``, a Drizzle param), which is part of the statement's text, not a value.
  */
-function withDefaultFnValues(meta: TableMeta, row: Row): Row | undefined {
+function bindable(row: Row, names: readonly string[]): boolean {
+  return names.every((name) => {
+    const value = row[name];
+    return value !== null && value !== undefined && !isSQLWrapper(value);
+  });
+}
+
+function pick(row: Row, names: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(names.map((name) => [name, row[name]]));
+}
+
+/**
+ * `row` with the values Drizzle would fill from each missing column's `$defaultFn`, computed
+ * per call (never baked into a prepared query). A column Drizzle would fill from `$onUpdate`
+ * alone gets that value too, as Drizzle's insert does.
+ */
+function withDefaultFnValues(meta: TableMeta, row: Row): Row {
   const full: Row = { ...row };
   for (const { key, column: col } of meta.columnList) {
     if (key in full) continue;
-    if (col.defaultFn) {
-      const value = col.defaultFn();
-      if (is(value, SQL)) return undefined;
-      full[key] = value;
-    } else if (!col.default && col.onUpdateFn) return undefined;
+    if (col.defaultFn) full[key] = col.defaultFn();
+    else if (!col.default && col.onUpdateFn) full[key] = col.onUpdateFn();
   }
   return full;
 }

@@ -166,14 +166,17 @@ export function coveringKey(
   return undefined;
 }
 
-/** Maps a raw database row (column names, driver values) to the table's property keys and JS values. */
+/**
+ * Maps a raw database row whose columns are selected `as` their property keys (driver values)
+ * to JS values, as Drizzle would.
+ */
 export function mapRow(meta: TableMeta, raw: Record<string, unknown>): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   for (const { key, column } of meta.columnList) {
     // Own properties only: a driver row inherits from Object.prototype, and a column named
     // like one of its members (`valueOf`), left out of a partial select, must stay absent.
-    if (!Object.hasOwn(raw, column.name)) continue;
-    const value = raw[column.name];
+    if (!Object.hasOwn(raw, key)) continue;
+    const value = raw[key];
     if (value === undefined) continue;
     row[key] = value === null ? null : column.mapFromDriverValue(value);
   }

@@ -5,18 +5,22 @@ import {
   SnapshotConflictError,
 } from '@racefree/transactions';
 import { matching } from './conditions.js';
-import { type RowContext, rowContext } from './context.js';
+import { containedContext, type RowContext, rowContext } from './context.js';
 import type { DefaultsOf, InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, checkValues, createValues } from './input.js';
 import { insertOrReadWinner, type RowResult } from './insert-or-read-winner.js';
-import { checkMatches } from './resolve-key.js';
+import { keyIdentity } from './key-identity.js';
 import type { AnyTable } from './table-meta.js';
 
 /** Options of `updateOrCreate`. */
 export interface UpdateOrCreateOptions<T extends AnyTable> {
   /** Columns to match (equality); must cover a unique key of the table. */
   where: WhereOf<T>;
-  /** Values to write: applied to the existing row, or used (with `where`) to create one. */
+  /**
+   * Values to write: applied to the existing row, or used with `where` to create one (`set`
+   * wins on the columns both name). It must not change a column of the key `where` finds the
+   * row by.
+   */
   set: Partial<InsertOf<T>>;
   /** Extra values only for a created row; a function is called only when an insert is tried (the update found nothing). */
   createDefaults?: DefaultsOf<T>;
@@ -52,21 +56,31 @@ export async function updateOrCreate<T extends AnyTable>(
 ): Promise<RowResult<RowOf<T>>> {
   const { meta, where, key } = checkLookup(table, options, 'updateOrCreate', OPTIONS);
   const set = checkValues(meta, options.set, 'set');
-  for (const pk of meta.primaryKey?.keys ?? [])
-    if (pk in set && !(pk in where && where[pk] === set[pk]))
+  // The row is found again by its key after the UPDATE (MySQL has no RETURNING) and a lost
+  // create race is settled on it: a key `set` moves would lose the row.
+  const fixed = new Set([...(meta.primaryKey?.keys ?? []), ...(key.unenforced ? [] : key.keys)]);
+  for (const column of fixed)
+    if (
+      column in set &&
+      !(column in where && keyIdentity(meta, [column], where) === keyIdentity(meta, [column], set))
+    )
       throw new InvalidArgumentError(
-        `updateOrCreate: set must not change the primary key (${pk}) of ${meta.displayName}`,
+        `updateOrCreate: set must not change ${column}, a column of the key that finds the row in ${meta.displayName}; put the value you look up by in where`,
       );
-  const values = createValues(meta, { ...set, ...where }, options.createDefaults, 'createDefaults');
+  // As Django's update_or_create: a created row gets `set` over `where`.
+  const values = createValues(meta, { ...where, ...set }, options.createDefaults, 'createDefaults');
+  const changed = { ...where, ...set };
   const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
     for (let round = 1; round <= ROUNDS; round++) {
+      // The server matched every where column: the row is the one asked for, whatever `set`
+      // changed and however the server compares (a collation, a uuid's case).
       const [updated] = await ctx.rows.update(
         ctx,
         matching(ctx.meta, where, Object.keys(where)),
         set,
+        matching(ctx.meta, changed, key.keys),
       );
-      if (updated)
-        return { row: checkMatches(meta, where, key, updated) as RowOf<T>, created: false };
+      if (updated) return { row: updated as RowOf<T>, created: false };
       // Missing: create it — or, when a concurrent caller created it first, lock the winner's
       // row (KeyMismatchError if the rest of where does not match) and update it next round.
       const outcome = await insertOrReadWinner(ctx, where, key, values, { mode: 'update' });
@@ -77,7 +91,11 @@ export async function updateOrCreate<T extends AnyTable>(
     );
   };
   const probe = await rowContext(db, meta, 'updateOrCreate');
-  if (probe.inTransaction) return run(probe);
+  if (probe.inTransaction)
+    // In the caller's transaction the whole call is contained (a savepoint on PostgreSQL): an
+    // UPDATE that fails — a check `set` breaks — must leave the transaction usable too, and the
+    // insert then needs no savepoint of its own.
+    return probe.rows.contained(probe, (inner) => run(containedContext(probe, inner)));
   // Its own transaction, and on MySQL/MariaDB at READ COMMITTED: there an UPDATE that finds no
   // row takes no gap lock. At REPEATABLE READ every caller of a missing key locks the gap around
   // it — gaps that span neighbouring keys too — and each then needs that gap to insert: deadlock

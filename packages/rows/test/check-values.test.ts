@@ -63,12 +63,12 @@ describe('coveringKey', () => {
 
 describe('mapRow', () => {
   it('never reads a column the row lacks from its prototype', () => {
-    // `valueOf` is the database name of column `v`: a row without it must not map Object.prototype's.
+    // `toString` is the property key of a column: a row without it must not map Object.prototype's.
     expect(mapRow(meta, { id: 1 })).toEqual({ id: 1 });
   });
 
-  it('maps column names to property keys and skips columns the row lacks', () => {
-    expect(mapRow(meta, { id: 1, email: 'a@b.c', to_string: null })).toEqual({
+  it('maps the columns selected as their property keys and skips those the row lacks', () => {
+    expect(mapRow(meta, { id: 1, email: 'a@b.c', toString: null })).toEqual({
       id: 1,
       email: 'a@b.c',
       toString: null,

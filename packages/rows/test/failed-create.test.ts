@@ -4,7 +4,12 @@ import { sql } from 'drizzle-orm';
 import * as my from 'drizzle-orm/mysql-core';
 import * as pg from 'drizzle-orm/pg-core';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
-import { getOrCreate, selectForUpdateOrCreate, updateOrCreate } from '../src/index.js';
+import {
+  getOrCreate,
+  getOrCreateMany,
+  selectForUpdateOrCreate,
+  updateOrCreate,
+} from '../src/index.js';
 
 // Django's ticket #20463: a create that fails for any reason but the key being taken — another
 // unique key, a foreign key, NOT NULL, a check — is thrown as it is (its classification kept),
@@ -65,6 +70,13 @@ const HELPERS: Record<string, Helper> = {
     getOrCreate(tx, T, { where: { name: 'new' }, defaults, prefer: 'create' }),
   selectForUpdateOrCreate: (tx, T, defaults) =>
     selectForUpdateOrCreate(tx, T, { where: { name: 'new' }, defaults }),
+  // Two keys: the row written before the failing one must go with it (the call is all or
+  // nothing inside the caller's transaction).
+  getOrCreateMany: (tx, T, defaults) =>
+    getOrCreateMany(tx, T, {
+      where: [{ name: 'new' }, { name: 'early' }],
+      defaults: (where) => (where.name === 'new' ? defaults : {}),
+    }),
   // `set` names a column the failure does not (set wins over createDefaults).
   updateOrCreate: (tx, T, defaults) =>
     updateOrCreate(tx, T, {
@@ -130,10 +142,28 @@ describeDialects('a failed create leaves the caller’s transaction usable (#204
         const notes = await t.connection.query<{ note: string }>('select note from markers');
         expect(notes.map((row) => row.note).sort()).toEqual(['after', 'before']);
         const [count] = await t.connection.query<{ n: number | string }>(
-          "select count(*) as n from gadgets where name = 'new'",
+          "select count(*) as n from gadgets where name in ('new', 'early')",
         );
         expect(Number(count?.n)).toBe(0);
       });
     }
   }
+
+  it('updateOrCreate whose UPDATE breaks a check: rethrown as it is, and the block commits', async () => {
+    let caught: unknown;
+    await atomic(t.connection.db, async (tx) => {
+      await mark(tx, 'before');
+      caught = await updateOrCreate(tx, T, { where: { name: 'other' }, set: { qty: -1 } }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await mark(tx, 'after');
+    });
+    expect(classifyError(caught)).toMatchObject({
+      kind: 'check_violation',
+      constraint: 'gadgets_qty_check',
+    });
+    const notes = await t.connection.query<{ note: string }>('select note from markers');
+    expect(notes.map((row) => row.note).sort()).toEqual(['after', 'before']);
+  });
 });

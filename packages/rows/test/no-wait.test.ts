@@ -132,3 +132,29 @@ describeDialects(
   },
   { kinds: ['mysql'] },
 );
+
+describeDialects('skipLocked, when another transaction holds the row', (t) => {
+  const suite = heldLockSuite(t);
+  const { whileHeld } = suite;
+  it('answers skipped at once instead of waiting on the insert (InnoDB checks a duplicate under the holder’s lock)', async () => {
+    await t.connection.query("insert into tags (name) values ('held')");
+    await whileHeld(
+      (tx) => executeRows(tx, sql`select id from tags where name = 'held' for update`),
+      async (tx) => {
+        const result = await selectForUpdateOrCreate(tx, suite.tables().tags, {
+          where: { name: 'held' },
+          skipLocked: true,
+        });
+        expect(result).toEqual({ row: undefined, created: false, skipped: true });
+        // A key no one holds is still created (one sorting after the held one: on InnoDB the
+        // holder's lock may cover the gap in front of its row).
+        const free = await selectForUpdateOrCreate(tx, suite.tables().tags, {
+          where: { name: 'zfree' },
+          skipLocked: true,
+        });
+        expect(free).toMatchObject({ created: true, row: { name: 'zfree' } });
+      },
+    );
+    expect(await countRows(t.connection, 'tags', "name = 'held'")).toBe(1);
+  });
+});

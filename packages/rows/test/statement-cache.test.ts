@@ -1,6 +1,7 @@
 import { describeDialects } from '@racefree/testkit';
 import * as my from 'drizzle-orm/mysql-core';
 import * as pg from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { getOrCreate, KeyMismatchError } from '../src/index.js';
 import { usePreparedStatements } from '../src/testing/index.js';
@@ -77,5 +78,61 @@ describeDialects('the prepared-statement path, held to the plain one', (t) => {
         typeof answer === 'string' ? answer : (answer as { created: boolean }).created,
       ),
     ).toEqual([true, false, true, false, true, 'key mismatch']);
+  });
+
+  it('SQL given as a value, or a null, takes the plain path — and a $defaultFn still runs once per insert', async () => {
+    usePreparedStatements(true);
+    let calls = 0;
+    const counted = () => `counted-${++calls}`;
+    await t.connection.query(
+      'create table counted_items (id serial primary key, name varchar(50) not null, color varchar(20), code varchar(20) not null, constraint counted_items_name_unique unique (name))',
+    );
+    const T =
+      t.kind === 'postgres'
+        ? pg.pgTable('counted_items', {
+            id: pg.serial('id').primaryKey(),
+            name: pg.varchar('name', { length: 50 }).notNull().unique(),
+            color: pg.varchar('color', { length: 20 }),
+            code: pg.varchar('code', { length: 20 }).notNull().$defaultFn(counted),
+          })
+        : my.mysqlTable('counted_items', {
+            id: my.serial('id').primaryKey(),
+            name: my.varchar('name', { length: 50 }).notNull().unique(),
+            color: my.varchar('color', { length: 20 }),
+            code: my.varchar('code', { length: 20 }).notNull().$defaultFn(counted),
+          });
+    const db = t.connection.db;
+    const viaSql = await getOrCreate(
+      db,
+      T as never,
+      {
+        where: { name: 'sql' },
+        defaults: { color: sql`lower('FROM SQL')` },
+      } as never,
+    );
+    expect(calls).toBe(1);
+    const withNull = await getOrCreate(
+      db,
+      T as never,
+      {
+        where: { name: 'null', color: null },
+      } as never,
+    );
+    expect(calls).toBe(2);
+    expect([viaSql, withNull].map((result) => (result as { created: boolean }).created)).toEqual([
+      true,
+      true,
+    ]);
+    const rows = await t.connection.query<{ name: string; color: string | null; code: string }>(
+      'select name, color, code from counted_items order by id',
+    );
+    expect(rows).toEqual([
+      {
+        name: 'sql',
+        color: 'from sql',
+        code: 'counted-1',
+      },
+      { name: 'null', color: null, code: 'counted-2' },
+    ]);
   });
 });

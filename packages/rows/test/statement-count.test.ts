@@ -55,16 +55,13 @@ describeDialects('statements per call', (t) => {
   };
   const pg = () => t.kind === 'postgres';
   /**
-   * An insert inside a transaction: in a savepoint on PostgreSQL (#20463), bare on InnoDB.
-   * postgres.js keeps a savepoint that succeeded open until the transaction ends (it sends no
-   * RELEASE); Drizzle's node-postgres session releases it.
+   * `inner` in a savepoint. postgres.js keeps a savepoint that succeeded open until the
+   * transaction ends (it sends no RELEASE); Drizzle's node-postgres and mysql2 sessions release it.
    */
-  const insertInTransaction = () =>
-    t.driver === 'postgres-js'
-      ? ['savepoint', 'insert']
-      : t.driver === 'node-postgres'
-        ? ['savepoint', 'insert', 'release']
-        : ['insert', 'select'];
+  const inSavepoint = (inner: string[]) =>
+    t.driver === 'postgres-js' ? ['savepoint', ...inner] : ['savepoint', ...inner, 'release'];
+  /** An insert inside a transaction: in a savepoint on PostgreSQL (#20463), bare on InnoDB. */
+  const insertInTransaction = () => (pg() ? inSavepoint(['insert']) : ['insert', 'select']);
   const insertOutside = () => (pg() ? ['insert'] : ['insert', 'select']);
 
   it('getOrCreate: found is one read; created adds the insert, in a savepoint only inside a transaction', async () => {
@@ -128,7 +125,8 @@ describeDialects('statements per call', (t) => {
       ),
     ).toEqual([
       'begin',
-      ...(pg() ? insertInTransaction() : ['select', 'insert', 'select']),
+      // The whole call in one savepoint: a later row's failure takes the earlier rows with it.
+      ...inSavepoint(pg() ? ['insert'] : ['select', 'insert', 'select']),
       'commit',
     ]);
   });
@@ -162,7 +160,8 @@ describeDialects('statements per call', (t) => {
       'select',
       'select',
       ...insertInTransaction(),
-      ...(pg() ? ['update'] : ['update', 'select']),
+      // In a savepoint on PostgreSQL: a failing UPDATE (a check) must not end the transaction.
+      ...(pg() ? inSavepoint(['update']) : ['update', 'select']),
       'select',
       'select',
       'commit',

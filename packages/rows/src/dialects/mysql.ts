@@ -3,6 +3,7 @@ import { driverOf, executeRows, executeStatement, runQuery } from '@racefree/tra
 import { type Column, type SQL, sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { RowContext } from '../context.js';
+import { builderSelect } from './builder-select.js';
 import { anyOf, matching } from '../conditions.js';
 import { statementCache } from '../statement-cache.js';
 import { mapRow } from '../table-meta.js';
@@ -23,30 +24,47 @@ function table(ctx: RowContext): MySqlTable {
   return ctx.meta.table as MySqlTable;
 }
 
-/** `a, b, c`: the named columns, or all of them (never `*`: a column added later must not change a result). */
+/**
+ * A read through Drizzle's query builder, which maps the rows itself — except where the builder
+ * cannot write what the server needs: MariaDB's share lock (`LOCK IN SHARE MODE`; the builder
+ * writes `FOR SHARE`, which MariaDB rejects) and MariaDB's `SET STATEMENT … FOR` prefix. Those
+ * reads are written out (see `writtenOutSelect`).
+ */
+async function select(ctx: RowContext, request: SelectRequest): Promise<Row[]> {
+  // Refuses before any SQL what this server cannot do.
+  const lock = request.lock ? ctx.dialect.lockClause(request.lock.mode, request.lock) : '';
+  if (request.prefix || (lock !== '' && !lock.trimStart().startsWith('FOR ')))
+    return writtenOutSelect(ctx, request, lock);
+  return builderSelect(ctx, request, request.lock?.mode);
+}
+
+/**
+ * `t.a as a, …`: the named columns, or all of them (never `*`: a column added later must not
+ * change a result), each rendered by Drizzle — with the database's `casing` applied to a column
+ * declared without a name — and selected as its property key.
+ */
 function columnList(ctx: RowContext, keys: readonly string[] | undefined): SQL {
   return sql.join(
-    (keys ?? [...ctx.meta.columns.keys()]).map((key) =>
-      sql.identifier((ctx.meta.columns.get(key) as Column).name),
+    (keys ?? [...ctx.meta.columns.keys()]).map(
+      (key) => sql`${ctx.meta.columns.get(key) as Column} as ${sql.identifier(key)}`,
     ),
     sql`, `,
   );
 }
 
-/**
- * A read as SQL of our own: Drizzle's MySQL builder renders a share lock as `FOR SHARE`, which
- * MariaDB rejects; the server's dialect renders `LOCK IN SHARE MODE` there (and `FOR SHARE` on
- * MySQL 8), and the rows are mapped through the table's columns as Drizzle would.
- */
-async function select(ctx: RowContext, request: SelectRequest): Promise<Row[]> {
-  const lock = request.lock ? ctx.dialect.lockClause(request.lock.mode, request.lock) : '';
+/** A read as SQL of our own, its rows mapped through the table's columns as Drizzle would. */
+async function writtenOutSelect(
+  ctx: RowContext,
+  request: SelectRequest,
+  lock: string,
+): Promise<Row[]> {
   const order = request.orderBy
     ? sql` order by ${sql.join(
-        request.orderBy.map((column) => sql.identifier(column.name)),
+        request.orderBy.map((column) => sql`${column}`),
         sql`, `,
       )}`
     : sql``;
-  // A parameter, as Drizzle's builder sends it: the prepared-statement path sends the same text.
+  // A parameter, as Drizzle's builder sends it.
   const limit = request.limit !== undefined ? sql` limit ${request.limit}` : sql``;
   const raw = await executeRows(
     ctx.db,
@@ -65,8 +83,9 @@ async function insertRow(
   key: UniqueKey,
 ): Promise<{ written: true } | { taken: true; error?: unknown }> {
   try {
-    await (statementCache.insert(ctx, values, key) ??
-      runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(values)));
+    await statementCache.insert(ctx, values, key, (full) =>
+      runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(full)),
+    );
     return { written: true };
   } catch (error) {
     // The server names the key in the duplicate-key message ("… for key 'tags_name_unique'").
@@ -109,9 +128,9 @@ export const mysqlRows: RowsDialect = {
 
   async insertMany(ctx, rows, key, each): Promise<InsertManyOutcome> {
     const written: Row[] = [];
-    const found: Row[] = [];
+    const found: Array<[number, Row]> = [];
     let unknownConflict: unknown;
-    for (const values of rows) {
+    for (const [index, values] of rows.entries()) {
       const outcome = await each(() => insertRow(ctx, values, key));
       if ('written' in outcome) {
         written.push(values);
@@ -119,9 +138,9 @@ export const mysqlRows: RowsDialect = {
       }
       // Taken: read the winner's row now, before any greater key (see RowsDialect.insertMany).
       const where = matching(ctx.meta, values, key.keys);
-      const winner = await each(() => select(ctx, { where, lock: { mode: 'share' }, limit: 1 }));
-      found.push(...winner);
-      if (winner.length === 0) unknownConflict ??= outcome.error;
+      const [winner] = await each(() => select(ctx, { where, lock: { mode: 'share' }, limit: 1 }));
+      if (winner) found.push([index, winner]);
+      else unknownConflict ??= outcome.error;
     }
     // The rows written, read back in one statement (ids and database defaults included).
     const read =
@@ -133,7 +152,7 @@ export const mysqlRows: RowsDialect = {
       : { rows: read, found, unknownConflict };
   },
 
-  async update(ctx, where, set) {
+  async update(ctx, where, set, after) {
     const answer = await runQuery(ctx.db, my(ctx.db).update(table(ctx)).set(set).where(where));
     // mysql2 connects with CLIENT_FOUND_ROWS: the count is of rows *matched*, so an UPDATE that
     // writes the values a row already has still counts it. Nothing matched: nothing to read
@@ -141,12 +160,13 @@ export const mysqlRows: RowsDialect = {
     // right now would be found by a read, a row this call never wrote.
     if (driverOf(ctx.db).answer(answer).rowCount === 0) return [];
     // We hold the rows' locks already; a locking read sees their latest version at any level.
-    return select(ctx, { where, lock: { mode: 'update' } });
+    return select(ctx, { where: after, lock: { mode: 'update' } });
   },
 
   conflictReadLock: { mode: 'share' },
   snapshotHidesCommits: () => false,
   lockWhereByPrimaryKey: true,
+  insertWaitsForLockedRow: true,
   noWaitTimeoutMeansHeld: true,
   ownTransactionIsolation: 'read committed',
 

@@ -3,6 +3,7 @@ import { executeRows, runQuery } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
+import { builderSelect } from './builder-select.js';
 import { statementCache } from '../statement-cache.js';
 import type { InsertOutcome, Row, RowsDialect, SelectRequest } from './rows-dialect.js';
 
@@ -20,12 +21,6 @@ function pg(db: Database): AnyPgDatabase {
 
 function table(ctx: RowContext): PgTable {
   return ctx.meta.table as PgTable;
-}
-
-/** The columns a read returns: all of them, or the named ones. */
-function fields(ctx: RowContext, keys: readonly string[] | undefined) {
-  if (!keys) return undefined;
-  return Object.fromEntries(keys.map((key) => [key, ctx.meta.columns.get(key) as PgColumn]));
 }
 
 /**
@@ -47,38 +42,23 @@ function inSavepoint<T>(ctx: RowContext, run: (db: Database) => Promise<T>): Pro
  * snapshot: retryable, for `atomic({ retries })`.
  */
 export const postgresRows: RowsDialect = {
-  async select(ctx, request: SelectRequest) {
-    const columns = fields(ctx, request.columns);
-    const base = columns ? pg(ctx.db).select(columns) : pg(ctx.db).select();
-    let query = base.from(table(ctx)).where(request.where).$dynamic();
-    if (request.orderBy) query = query.orderBy(...(request.orderBy as PgColumn[]));
-    if (request.limit !== undefined) query = query.limit(request.limit);
-    if (request.lock) {
-      // Refuses before any SQL what this server cannot do.
-      ctx.dialect.lockClause(request.lock.mode, request.lock);
-      query = query.for(
-        STRENGTH[request.lock.mode],
-        request.lock.noWait
-          ? { noWait: true }
-          : request.lock.skipLocked
-            ? { skipLocked: true }
-            : undefined,
-      );
-    }
-    return (await runQuery(ctx.db, query)) as Row[];
+  select(ctx, request: SelectRequest) {
+    // Refuses before any SQL what this server cannot do.
+    if (request.lock) ctx.dialect.lockClause(request.lock.mode, request.lock);
+    return builderSelect(ctx, request, request.lock && STRENGTH[request.lock.mode]);
   },
 
   async insertUnlessTaken(ctx, values, key): Promise<InsertOutcome> {
-    const cached = statementCache.insert(ctx, values, key) as Promise<Row[]> | undefined;
-    const [row] = await (cached ??
+    const [row] = (await statementCache.insert(ctx, values, key, (full) =>
       inSavepoint(ctx, (db) => {
-        const insert = pg(db).insert(table(ctx)).values(values);
+        const insert = pg(db).insert(table(ctx)).values(full);
         // A key no constraint enforces (allowWithoutUniqueKey) has nothing to conflict on.
         const statement = key.unenforced
           ? insert.returning()
           : insert.onConflictDoNothing({ target: key.columns as PgColumn[] }).returning();
         return runQuery(db, statement);
-      }));
+      }),
+    )) as Row[];
     return row ? { row } : { taken: true };
   },
 
@@ -110,6 +90,7 @@ export const postgresRows: RowsDialect = {
   conflictReadLock: undefined,
   snapshotHidesCommits: (level) => level === 'repeatable read' || level === 'serializable',
   lockWhereByPrimaryKey: false,
+  insertWaitsForLockedRow: false,
   noWaitTimeoutMeansHeld: false,
   ownTransactionIsolation: undefined,
 

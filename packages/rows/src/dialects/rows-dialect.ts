@@ -41,8 +41,11 @@ export type InsertOutcome =
  */
 export interface InsertManyOutcome {
   rows: Row[];
-  /** Rows of keys another caller had taken, read on the way (InnoDB: see `insertMany`). */
-  found?: Row[];
+  /**
+   * Rows of keys another caller had taken, read on the way (InnoDB: see `insertMany`), each with
+   * the index in `rows` of the values whose key it holds.
+   */
+  found?: ReadonlyArray<readonly [index: number, row: Row]>;
   unknownConflict?: unknown;
 }
 
@@ -85,8 +88,12 @@ export interface RowsDialect {
     key: UniqueKey,
     each: <R>(statement: () => Promise<R>) => Promise<R>,
   ): Promise<InsertManyOutcome>;
-  /** `UPDATE … SET set WHERE where`, returning the rows it changed (locked from then on). */
-  update(ctx: RowContext, where: SQL, set: Row): Promise<Row[]>;
+  /**
+   * `UPDATE … SET set WHERE where`, returning the rows it changed (locked from then on). `after`
+   * finds them once changed, where there is no RETURNING (MySQL): by their key, which `set`
+   * does not move.
+   */
+  update(ctx: RowContext, where: SQL, set: Row, after: SQL): Promise<Row[]>;
   /**
    * The lock the re-read after a conflict needs to see the winner's row. MySQL at REPEATABLE
    * READ answers a plain SELECT from the transaction's old snapshot; a locking read sees the
@@ -105,6 +112,13 @@ export interface RowsDialect {
    * primary-key lookup locks in primary-key order. PostgreSQL sorts before it locks.
    */
   lockWhereByPrimaryKey: boolean;
+  /**
+   * True when inserting a key whose row another transaction holds locked waits for that lock:
+   * InnoDB checks a duplicate key under a shared lock on the existing row. PostgreSQL's
+   * `ON CONFLICT DO NOTHING` passes a committed row by without locking it. Under `skipLocked`,
+   * a key the SKIP LOCKED read did not return is then first looked for with a plain read.
+   */
+  insertWaitsForLockedRow: boolean;
   /**
    * True when, under `noWait`, a lock-wait timeout means "held by someone": InnoDB, where
    * MariaDB reports NOWAIT itself as error 1205 and an INSERT (which cannot be NOWAIT) waits
