@@ -12,9 +12,9 @@ export const MAX_TAGS_PER_CALL = 20;
 export const MAX_TAG_LENGTH = 40;
 /**
  * What a tag name may be once normalised: lower-case ASCII letters and digits, and `+ # . -`
- * and single spaces inside (`c++`, `node.js`, `data-intensive`). ASCII only, because MySQL's
- * case- and accent-insensitive collations would call `café` and `cafe` one key where
- * JavaScript sees two.
+ * and single spaces inside (`c++`, `node.js`, `data-intensive`). Lower-case ASCII only, so
+ * that both databases agree which names are one tag: MySQL's default collations are case- and
+ * accent-insensitive (`Café` = `cafe`), PostgreSQL's are not.
  */
 export const TAG_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9+#. -]*[a-z0-9+#.])?$/;
 
