@@ -162,7 +162,7 @@ export async function runAtomic<T>(
       );
       value = (await pending) as T;
     } catch (error) {
-      release?.();
+      await release?.();
       scope.state = 'rolled back';
       if (error instanceof RollbackSignal && !bodyError) {
         // withRollback: commit hooks stay pending for captureOnCommit; the rollback is the test's.
@@ -195,7 +195,7 @@ export async function runAtomic<T>(
       await sleep(backoffDelay(policy, attempt));
       continue;
     }
-    release?.();
+    await release?.();
     scope.state = 'committed';
     await runHooks(scope.commitHooks);
     return value;

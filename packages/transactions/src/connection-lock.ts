@@ -11,10 +11,12 @@ const locks = new WeakMap<object, Mutex>();
  */
 const held = new AsyncLocalStorage<ReadonlyMap<Mutex, Lease>>();
 
-/** The lock a holder's callees share, live until the holder releases its turn. */
+/** The lock a holder's callees share, live until the holder gives its turn back. */
 interface Lease {
   readonly callees: Mutex;
   live: boolean;
+  /** The lease whose callees this holder is one of, if any. */
+  readonly parent: Lease | undefined;
 }
 
 /**
@@ -37,7 +39,8 @@ export function connectionLock(root: Database): Mutex | undefined {
 export interface Turn {
   /** Runs `fn` as the turn's holder: racefree calls it makes on the connection do not wait for this turn. */
   run<T>(fn: () => T): T;
-  release(): void;
+  /** Gives the turn back once the callees still running or queued have finished. */
+  release(): Promise<void>;
 }
 
 /**
@@ -45,20 +48,39 @@ export interface Turn {
  * for that holder's other callees, which share the connection one after the other.
  */
 export async function takeTurn(lock: Mutex): Promise<Turn> {
-  const outer = held.getStore()?.get(lock);
-  // A callback the holder left running after its turn ended (a timer, a floating promise)
-  // still carries its context, but holds nothing any more: it waits like anyone else.
-  const releaseTurn = await (outer?.live ? outer.callees : lock).acquire();
-  const lease: Lease = { callees: new Mutex(), live: true };
+  const { release: releaseTurn, via } = await enter(lock, held.getStore()?.get(lock));
+  const lease: Lease = { callees: new Mutex(), live: true, parent: via };
   const inside = new Map(held.getStore());
   inside.set(lock, lease);
   return {
     run: (fn) => held.run(inside, fn),
-    release: () => {
+    release: async () => {
       lease.live = false;
+      // Callees already running, or queued, finish first: the connection is never handed on
+      // under them. Those queued find the lease ended and wait for the turn around it.
+      const idle = await lease.callees.acquire();
+      idle();
       releaseTurn();
     },
   };
+}
+
+/**
+ * Takes a place on the nearest live lease of the context (`lease`, or one around it), or on the
+ * lock itself. A callback a holder left running after its turn ended (a timer, a floating
+ * promise) still carries the holder's context, but that lease holds nothing any more.
+ */
+async function enter(
+  lock: Mutex,
+  lease: Lease | undefined,
+): Promise<{ release: () => void; via: Lease | undefined }> {
+  for (let current = lease; current; current = current.parent) {
+    if (!current.live) continue;
+    const release = await current.callees.acquire();
+    if (current.live) return { release, via: current };
+    release(); // it ended while this waited
+  }
+  return { release: await lock.acquire(), via: undefined };
 }
 
 /** Runs `fn` holding `root`'s connection lock when it has one (see `connectionLock`). */
@@ -69,6 +91,6 @@ export async function withConnectionTurn<T>(root: Database, fn: () => Promise<T>
   try {
     return await turn.run(fn);
   } finally {
-    turn.release();
+    await turn.release();
   }
 }

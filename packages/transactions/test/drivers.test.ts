@@ -176,4 +176,43 @@ describeDialects('atomic on a database that holds one connection', (t) => {
       ).toEqual(['holder', 'outsider']);
     }
   });
+
+  it('a callee still running when its holder gives the turn back keeps the connection until it ends', async () => {
+    if (t.driver === 'postgres-js') return; // postgres.js always holds a pool
+    for (const [label, db] of await singles(t.driver)) {
+      await t.connection.query('delete from single_notes');
+      const insert = (tx: Database, name: string) =>
+        executeStatement(tx, sql`insert into single_notes (name) values (${name})`);
+      // The first block fails at once, so Promise.all rejects and the holder gives its turn
+      // back while the second block is still queued or running on the connection.
+      const holder = withConnectionTurn(db, () =>
+        Promise.all([
+          atomic(db, async () => {
+            throw new Error('fails at once');
+          }),
+          atomic(db, async (tx) => {
+            await insert(tx, 'callee');
+            for (let i = 0; i < 5; i++) await executeStatement(tx, sql`select 1`);
+          }),
+        ]),
+      ).then(
+        () => 'resolved',
+        () => 'rejected',
+      );
+      // Waits for the turn; had it been handed on under the callee, its BEGIN would land in the
+      // callee's transaction and its ROLLBACK take the callee's row.
+      const outsider = atomic(db, async (tx) => {
+        await insert(tx, 'outsider, rolled back');
+        throw new Error('roll back');
+      }).catch(() => 'rolled back');
+      expect(await holder, label).toBe('rejected');
+      expect(await outsider, label).toBe('rolled back');
+      await atomic(db, async () => undefined); // after everything queued on the connection
+      const rows = await t.connection.query<{ name: string }>('select name from single_notes');
+      expect(
+        rows.map((row) => row.name),
+        label,
+      ).toEqual(['callee']);
+    }
+  });
 });

@@ -123,9 +123,10 @@ export function classifyMysqlError(
   switch (errno) {
     case 1062:
     case 1586: {
-      // The last match: the duplicate value comes first in the message and may itself
+      // The message ends with the key; the duplicate value comes before it and may itself
       // contain "for key '…'".
-      const key = [...message.matchAll(/for key '([^']+)'/g)].at(-1)?.[1];
+      const key = (/for key '([^']+)'\s*$/.exec(message) ??
+        [...message.matchAll(/for key '([^']+)'/g)].at(-1))?.[1];
       const constraint = key?.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
       return constraint
         ? { kind: 'unique_violation', constraint, retryable: false }
