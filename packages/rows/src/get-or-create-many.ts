@@ -10,7 +10,7 @@ import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
 import type { RowResult } from './insert-or-read-winner.js';
-import { compareKeys, keyIdentity } from './key-identity.js';
+import { compareKeys, keyIdentity, looseIdentity } from './key-identity.js';
 import { retryOutsideTransaction } from './retry-outside-transaction.js';
 import { type AnyTable, type TableMeta, tableMeta, type UniqueKey } from './table-meta.js';
 
@@ -72,7 +72,7 @@ interface Wanted {
  * NOTHING RETURNING), plus one read when some keys were taken; MySQL/MariaDB 1 read of what
  * exists, then — when m > 0 — one INSERT per missing key and one read of the rows written (a
  * key another caller took meanwhile: one locking read of it). Inside your transaction, a
- * savepoint around the call adds 2.
+ * savepoint around the call adds 2; a row stored in another spelling than asked, 1 read.
  *
  * @example
  * const tagged = await getOrCreateMany(db, tags, { where: names.map((name) => ({ name })) });
@@ -158,23 +158,34 @@ async function findOrCreateBatch(
   };
   /**
    * Settles the pending keys `rows` hold. Rows come back as the server stores them, matched to
-   * keys by their values; a row no pending key matches that way means the server compares
-   * differently (a collation, a uuid's case), and the server is asked key by key.
+   * keys by their values; a row no pending key matches that way is stored in another spelling
+   * the server holds equal (a case-insensitive collation), and the server is asked key by key —
+   * the likeliest spellings first — until every such row has its key.
    */
   const settle = async (rows: readonly Row[], lock: RowLock | undefined) => {
-    const byIdentity = new Map(rows.map((row) => [keyIdentity(ctx.meta, key.keys, row), row]));
-    let unmatched = byIdentity.size;
+    const unclaimed = new Map(rows.map((row) => [keyIdentity(ctx.meta, key.keys, row), row]));
     for (const item of [...pending]) {
-      const row = byIdentity.get(item.identity);
+      const row = unclaimed.get(item.identity);
       if (!row) continue;
       take(item, row);
-      unmatched -= 1;
+      unclaimed.delete(item.identity);
     }
-    if (unmatched === 0) return;
-    for (const item of [...pending]) {
+    if (unclaimed.size === 0) return;
+    const likely = new Set(
+      [...unclaimed.values()].map((row) => looseIdentity(ctx.meta, key.keys, row)),
+    );
+    const candidates = [...pending].sort(
+      (a, b) =>
+        Number(likely.has(looseIdentity(ctx.meta, key.keys, b.where))) -
+        Number(likely.has(looseIdentity(ctx.meta, key.keys, a.where))),
+    );
+    for (const item of candidates) {
+      if (unclaimed.size === 0) return;
       const where = matching(ctx.meta, item.where, key.keys);
       const [row] = await statement(ctx, () => ctx.rows.select(ctx, { where, lock, limit: 1 }));
-      if (row) take(item, row);
+      if (!row) continue;
+      take(item, row);
+      unclaimed.delete(keyIdentity(ctx.meta, key.keys, row));
     }
   };
   let read = !ctx.rows.insertsManyFirst;

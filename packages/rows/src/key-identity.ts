@@ -1,12 +1,18 @@
 import type { TableMeta, UniqueKey } from './table-meta.js';
 
-/** A key's values as the server compares them: through the column's driver mapping. */
+/**
+ * A key's values as the server compares them: through the column's driver mapping, and a
+ * PostgreSQL uuid in small letters (the server reads capitals as the same uuid, and answers in
+ * small letters).
+ */
 function driverValues(meta: TableMeta, keys: readonly string[], row: Record<string, unknown>) {
   return keys.map((k) => {
     const value = row[k];
-    const mapped = meta.columns.get(k)?.mapToDriverValue(value) ?? value;
+    const column = meta.columns.get(k);
+    const mapped = column?.mapToDriverValue(value) ?? value;
     if (mapped instanceof Date) return mapped.toISOString();
     if (typeof mapped === 'bigint') return mapped.toString();
+    if (typeof mapped === 'string' && column?.columnType === 'PgUUID') return mapped.toLowerCase();
     return mapped;
   });
 }
@@ -24,9 +30,26 @@ export function keyIdentity(
 }
 
 /**
+ * `keyIdentity` with text in small letters and without trailing spaces: what MySQL's default
+ * collations ignore. Only a guess at which key names a row the server returned — the server
+ * confirms it — so a row stored in another spelling is found in one read, not one per key.
+ */
+export function looseIdentity(
+  meta: TableMeta,
+  keys: readonly string[],
+  row: Record<string, unknown>,
+): string {
+  return JSON.stringify(
+    driverValues(meta, keys, row).map((value) => String(value).toLowerCase().trimEnd()),
+  );
+}
+
+/**
  * A total order on `key`'s values, the same in every process: numbers by value, anything else
  * by its text. Callers that insert rows in this order wait for each other instead of
- * deadlocking (any order shared by every caller would do; it need not be the index's).
+ * deadlocking (any order shared by every caller would do; it need not be the index's). Values
+ * a collation holds equal but JavaScript does not (`'Sql'`, `'sql'`) sort apart: two callers
+ * spelling one key differently can still meet in opposite orders.
  */
 export function compareKeys(
   meta: TableMeta,

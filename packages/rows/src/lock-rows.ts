@@ -2,10 +2,10 @@ import { type Database, InvalidArgumentError, type LockMode } from '@racefree/tr
 import { and, type SQL } from 'drizzle-orm';
 import { anyOf, matching } from './conditions.js';
 import { type RowContext, rowContext } from './context.js';
-import type { Row } from './dialects/rows-dialect.js';
+import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
-import { keyIdentity } from './key-identity.js';
+import { keyIdentity, looseIdentity } from './key-identity.js';
 import { requirePrimaryKey } from './resolve-key.js';
 import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
 import { withNoWait } from './with-no-wait.js';
@@ -105,50 +105,56 @@ export async function lockRows<T extends AnyTable>(
       : lockBy(c, undefined);
   const rows = await withNoWait(ctx, options.noWait, attempt);
   if (!keyRows) return rows as RowOf<T>[];
-  // A row the values do not name as JavaScript compares them (a uuid in capitals, a collation
-  // that ignores case) is matched to its key by the server: a read of that key's primary key,
-  // without a lock (only rows this call locked are returned).
-  const unmatched = rows.length - matchedCount(meta, pk.keys, keyRows, rows);
-  const byIdentity = new Map(rows.map((row) => [keyIdentity(meta, pk.keys, row), row]));
-  const owner = async (keyRow: Row) => {
-    if (unmatched === 0) return undefined;
-    const where = matching(meta, keyRow, pk.keys);
-    const [stored] = await ctx.rows.select(ctx, { where, columns: pk.keys, limit: 1 });
-    return stored && byIdentity.get(keyIdentity(meta, pk.keys, stored));
-  };
-  return (await inKeyOrder(meta, pk.keys, keyRows, byIdentity, owner)) as RowOf<T>[];
-}
-
-/** How many distinct rows of `rows` one of `keyRows` names with equal values. */
-function matchedCount(
-  meta: TableMeta,
-  keys: readonly string[],
-  keyRows: readonly Row[],
-  rows: readonly Row[],
-): number {
-  const asked = new Set(keyRows.map((keyRow) => keyIdentity(meta, keys, keyRow)));
-  return rows.filter((row) => asked.has(keyIdentity(meta, keys, row))).length;
+  return (await inKeyOrder(ctx, pk.keys, keyRows, rows, lock)) as RowOf<T>[];
 }
 
 /**
- * The rows (by key identity) in the order `keyRows` names them: each row once, keys without a
- * row left out. A key no row holds with equal values asks `owner` for its row.
+ * The locked `rows` in the order `keyRows` names them: each row once, at the first key naming
+ * it with equal values; keys without a row left out. A row no key names that way is stored in
+ * another spelling the server holds equal (a uuid in capitals, a collation that ignores case):
+ * the server says which key it belongs to, key by key — the likeliest spellings first — until
+ * every such row has its key. Those reads take the lock the rows hold already: they cannot wait,
+ * and at REPEATABLE READ they see the rows' latest version, as the lock did.
  */
 async function inKeyOrder(
-  meta: TableMeta,
+  ctx: RowContext,
   keys: readonly string[],
   keyRows: readonly Row[],
-  byKey: ReadonlyMap<string, Row>,
-  owner: (keyRow: Row) => Promise<Row | undefined>,
+  rows: readonly Row[],
+  lock: RowLock,
 ): Promise<Row[]> {
+  const { meta } = ctx;
+  const byIdentity = new Map(rows.map((row) => [keyIdentity(meta, keys, row), row]));
+  const unclaimed = new Set(byIdentity.keys());
+  for (const keyRow of keyRows) unclaimed.delete(keyIdentity(meta, keys, keyRow));
+  const owners = new Map<Row, Row>();
+  if (unclaimed.size > 0) {
+    const likely = new Set(
+      [...unclaimed].map((id) => looseIdentity(meta, keys, byIdentity.get(id) as Row)),
+    );
+    const unnamed = keyRows
+      .filter((keyRow) => !byIdentity.has(keyIdentity(meta, keys, keyRow)))
+      .sort(
+        (a, b) =>
+          Number(likely.has(looseIdentity(meta, keys, b))) -
+          Number(likely.has(looseIdentity(meta, keys, a))),
+      );
+    for (const keyRow of unnamed) {
+      if (unclaimed.size === 0) break;
+      const where = matching(meta, keyRow, keys);
+      const [stored] = await ctx.rows.select(ctx, { where, columns: keys, lock, limit: 1 });
+      const id = stored && keyIdentity(meta, keys, stored);
+      if (id === undefined || !unclaimed.has(id)) continue;
+      owners.set(keyRow, byIdentity.get(id) as Row);
+      unclaimed.delete(id);
+    }
+  }
   const ordered: Row[] = [];
-  const seen = new Set<string>();
+  const seen = new Set<Row>();
   for (const keyRow of keyRows) {
-    const row = byKey.get(keyIdentity(meta, keys, keyRow)) ?? (await owner(keyRow));
-    if (!row) continue;
-    const id = keyIdentity(meta, keys, row);
-    if (seen.has(id)) continue;
-    seen.add(id);
+    const row = byIdentity.get(keyIdentity(meta, keys, keyRow)) ?? owners.get(keyRow);
+    if (!row || seen.has(row)) continue;
+    seen.add(row);
     ordered.push(row);
   }
   return ordered;

@@ -45,15 +45,20 @@ function mismatchedColumns(
   return mismatched;
 }
 
-/** Returns `row` when its other `where` columns match; throws `KeyMismatchError` when the key is taken by another row. */
+/**
+ * Returns `row` when its other `where` columns match — or those of `or`, a second shape the row
+ * may rightly have; throws `KeyMismatchError` when the key is taken by another row.
+ */
 export function checkMatches(
   meta: TableMeta,
   where: Record<string, unknown>,
   key: UniqueKey,
   row: Record<string, unknown>,
+  or?: Record<string, unknown>,
 ): Record<string, unknown> {
   const mismatched = mismatchedColumns(meta, where, key, row);
-  if (mismatched) throw new KeyMismatchError(meta.displayName, key.keys, mismatched, row);
+  if (mismatched && !(or && !mismatchedColumns(meta, or, key, row)))
+    throw new KeyMismatchError(meta.displayName, key.keys, mismatched, row);
   return row;
 }
 

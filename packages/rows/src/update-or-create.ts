@@ -10,6 +10,7 @@ import type { DefaultsOf, InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkLookup, checkValues, createValues } from './input.js';
 import { insertOrReadWinner, type RowResult } from './insert-or-read-winner.js';
 import { keyIdentity } from './key-identity.js';
+import { checkMatches } from './resolve-key.js';
 import type { AnyTable } from './table-meta.js';
 
 /** Options of `updateOrCreate`. */
@@ -29,7 +30,6 @@ export interface UpdateOrCreateOptions<T extends AnyTable> {
 }
 
 const OPTIONS = ['where', 'set', 'createDefaults', 'allowWithoutUniqueKey'] as const;
-const ROUNDS = 3;
 /** Re-runs of the transaction updateOrCreate opens itself, on a deadlock or serialization failure. */
 const OWN_TRANSACTION_RETRIES = 5;
 
@@ -70,25 +70,33 @@ export async function updateOrCreate<T extends AnyTable>(
   // As Django's update_or_create: a created row gets `set` over `where`.
   const values = createValues(meta, { ...where, ...set }, options.createDefaults, 'createDefaults');
   const changed = { ...where, ...set };
+  const byKey = Object.fromEntries(key.keys.map((k) => [k, where[k]]));
   const run = async (ctx: RowContext): Promise<RowResult<RowOf<T>>> => {
-    for (let round = 1; round <= ROUNDS; round++) {
-      // The server matched every where column: the row is the one asked for, whatever `set`
-      // changed and however the server compares (a collation, a uuid's case).
-      const [updated] = await ctx.rows.update(
-        ctx,
-        matching(ctx.meta, where, Object.keys(where)),
-        set,
-        matching(ctx.meta, changed, key.keys),
-      );
-      if (updated) return { row: updated as RowOf<T>, created: false };
-      // Missing: create it — or, when a concurrent caller created it first, lock the winner's
-      // row (KeyMismatchError if the rest of where does not match) and update it next round.
-      const outcome = await insertOrReadWinner(ctx, where, key, values, { mode: 'update' });
-      if ('created' in outcome && outcome.created) return outcome as RowResult<RowOf<T>>;
-    }
-    throw new SnapshotConflictError(
-      `${meta.displayName}: the row kept changing under updateOrCreate; re-run it.`,
+    // The rows are found again by their key after the UPDATE (MySQL has no RETURNING).
+    const after = matching(ctx.meta, changed, key.keys);
+    // The server matched every where column: the row is the one asked for, whatever `set`
+    // changed and however the server compares (a collation, a uuid's case).
+    const [updated] = await ctx.rows.update(
+      ctx,
+      matching(ctx.meta, where, Object.keys(where)),
+      set,
+      after,
     );
+    if (updated) return { row: updated as RowOf<T>, created: false };
+    // Missing: create it — or, when a concurrent caller created it first, lock the winner's row.
+    const outcome = await insertOrReadWinner(ctx, byKey, key, values, { mode: 'update' });
+    if (!('row' in outcome))
+      throw new Error('updateOrCreate: a row was skipped without skipLocked');
+    if (outcome.created) return outcome as RowResult<RowOf<T>>;
+    // The winner's row is the one asked for if where's other columns match it — as they were,
+    // or as a call like this one (its `set` over where) created it; else KeyMismatchError.
+    checkMatches(meta, where, key, outcome.row, changed);
+    const [row] = await ctx.rows.update(ctx, matching(ctx.meta, byKey, key.keys), set, after);
+    if (!row)
+      throw new SnapshotConflictError(
+        `${meta.displayName}: the row was deleted under updateOrCreate; re-run it.`,
+      );
+    return { row: row as RowOf<T>, created: false };
   };
   const probe = await rowContext(db, meta, 'updateOrCreate');
   if (probe.inTransaction)

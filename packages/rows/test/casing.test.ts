@@ -78,6 +78,13 @@ describeDialects('a database with Drizzle casing', (t) => {
       expect(byWhere.map((row) => row.itemName)).toEqual(['a']);
       const fresh = await refresh(tx, T, { ...made.row, shelfCount: -1 }, { lock: 'update' });
       expect(fresh.shelfCount).toBe(5);
+      // MariaDB's share lock and its SET STATEMENT prefix (timeoutMs) are written out by hand.
+      const shared = await lockRows(tx, T, [made.row.itemId], { mode: 'share' });
+      expect(shared.map((row) => [row.itemName, row.shelfCount])).toEqual([['a', 5]]);
+      const timed = await lockRows(tx, T, { shelfCount: 5 }, { timeoutMs: 1000 });
+      expect(timed.map((row) => row.itemName)).toEqual(['a']);
+      const sharedFresh = await refresh(tx, T, made.row, { lock: 'share' });
+      expect(sharedFresh).toMatchObject({ itemName: 'a', shelfCount: 5 });
       const inTxMany = await getOrCreateMany(tx, T, {
         where: [{ itemName: 'e' }, { itemName: 'a' }],
       });

@@ -166,4 +166,28 @@ describeDialects('a failed create leaves the caller’s transaction usable (#204
     const notes = await t.connection.query<{ note: string }>('select note from markers');
     expect(notes.map((row) => row.note).sort()).toEqual(['after', 'before']);
   });
+
+  it('getOrCreateMany whose second batch fails: the first batch’s rows go too, and the block commits', async () => {
+    // 1,000 rows a statement at most: key 1000 is in a second batch (keys sorted as text).
+    const names = Array.from({ length: 1001 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    let caught: unknown;
+    await atomic(t.connection.db, async (tx) => {
+      await mark(tx, 'before');
+      caught = await getOrCreateMany(tx, T, {
+        where: names.map((name) => ({ name })),
+        defaults: (where) => (where.name === 'bulk-1000' ? { qty: -1 } : {}),
+      }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await mark(tx, 'after');
+    });
+    expect(classifyError(caught)).toMatchObject({ kind: 'check_violation' });
+    const notes = await t.connection.query<{ note: string }>('select note from markers');
+    expect(notes.map((row) => row.note).sort()).toEqual(['after', 'before']);
+    const [count] = await t.connection.query<{ n: number | string }>(
+      "select count(*) as n from gadgets where name like 'bulk-%'",
+    );
+    expect(Number(count?.n)).toBe(0);
+  });
 });

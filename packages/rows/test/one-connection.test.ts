@@ -64,6 +64,8 @@ describeDialects(
       }).catch(() => 'rolled back');
       await isOpen;
       const reading = refresh(db, T.accounts as never, { id: 1, balance: 0 } as never);
+      // Time for a read that does not wait to reach the connection, ahead of the ROLLBACK.
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
       finish();
       expect(await block).toBe('rolled back');
       // Had the read joined the open transaction, it would have seen its 99.

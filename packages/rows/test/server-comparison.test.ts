@@ -126,4 +126,22 @@ describeDialects('key values the server compares differently from JavaScript', (
     }
     expect(await refCount()).toBe(1);
   });
+
+  it('a key stored in another spelling costs one read, not one per key of the call', async () => {
+    const sent: string[] = [];
+    const logged = await t.connect({ max: 2, logger: { logQuery: (query) => sent.push(query) } });
+    await t.connection.query(`insert into refs (ref) values ('${spellings[1]}')`);
+    // Thirty new keys that sort ahead of the stored one's other spelling.
+    const fresh = Array.from({ length: 30 }, (_, i) =>
+      t.kind === 'postgres' ? `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` : `A${i}`,
+    );
+    const results = await getOrCreateMany(logged.db, T.refs as typeof pgTables.refs, {
+      where: [...fresh, spellings[0] as string].map((ref) => ({ ref })),
+    });
+    expect(results.map((result) => result.created)).toEqual([...fresh.map(() => true), false]);
+    // The call's own reads of the table (the connection's first call also asks the server's
+    // version and isolation level).
+    const reads = sent.filter((query) => /^select .* from [`"]refs[`"]/i.test(query.trim()));
+    expect(reads.length).toBeLessThanOrEqual(3);
+  });
 });

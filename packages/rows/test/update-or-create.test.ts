@@ -1,5 +1,5 @@
 import { atomic, InvalidArgumentError } from '@racefree/transactions';
-import { describeDialects } from '@racefree/testkit';
+import { describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { beforeAll, beforeEach, expect, it } from 'vitest';
 import { updateOrCreate } from '../src/index.js';
 import { countRows, createTables, type Tables, truncateAll } from './schema.js';
@@ -8,8 +8,10 @@ describeDialects(
   'updateOrCreate: what set may change, and which values a created row gets',
   (t) => {
     let T: Tables;
+    let pool: TestConnection;
     beforeAll(async () => {
       T = await createTables(t.connection);
+      pool = await t.connect({ max: 12 });
     });
     beforeEach(() => truncateAll(t.connection));
 
@@ -55,6 +57,19 @@ describeDialects(
       expect(same).toMatchObject({ created: false, row: { name: 'k', color: 'x' } });
       const names = await t.connection.query<{ name: string }>('select name from tags');
       expect(names.map((row) => row.name)).toEqual(['k']);
+    });
+
+    it('12 callers at once whose set changes where’s other column: one row, one creator, no error', async () => {
+      const outcome = await race(12, () =>
+        updateOrCreate(pool.db, T.tags, {
+          where: { name: 'raced', color: 'red' },
+          set: { color: 'blue' },
+        }),
+      );
+      expect(outcome.errors.map(String)).toEqual([]);
+      expect(outcome.results.filter((result) => result.created)).toHaveLength(1);
+      for (const result of outcome.results) expect(result.row).toMatchObject({ color: 'blue' });
+      expect(await countRows(t.connection, 'tags', "name = 'raced'")).toBe(1);
     });
   },
 );
