@@ -17,6 +17,17 @@ const root = new URL('..', import.meta.url).pathname;
 const SUITES = ['@racefree/transactions', '@racefree/rows', '@racefree/hono'];
 const target = new URL(process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
+// The suites' shared Vitest config is loaded from the testkit's build (a clean clone has none).
+const built = spawnSync(
+  'pnpm',
+  ['exec', 'turbo', 'run', 'build', '--filter=@racefree/testkit', '--output-logs=errors-only'],
+  { cwd: root, stdio: 'inherit' },
+);
+if (built.status !== 0) {
+  console.error('ci-pooler: the testkit build failed');
+  process.exit(1);
+}
+
 const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'racefree-pgbouncer-'));
 chmodSync(dir, 0o777); // PgBouncer refuses to run as root: as root it runs as `postgres`
