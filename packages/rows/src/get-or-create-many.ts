@@ -10,7 +10,7 @@ import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { InsertOf, RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
 import type { RowResult } from './insert-or-read-winner.js';
-import { compareKeys, keyIdentity, looseIdentity } from './key-identity.js';
+import { compareKeys, keyIdentity, likeliestFirst } from './key-identity.js';
 import { retryOutsideTransaction } from './retry-outside-transaction.js';
 import { type AnyTable, type TableMeta, tableMeta, type UniqueKey } from './table-meta.js';
 
@@ -171,13 +171,12 @@ async function findOrCreateBatch(
       unclaimed.delete(item.identity);
     }
     if (unclaimed.size === 0) return;
-    const likely = new Set(
-      [...unclaimed.values()].map((row) => looseIdentity(ctx.meta, key.keys, row)),
-    );
-    const candidates = [...pending].sort(
-      (a, b) =>
-        Number(likely.has(looseIdentity(ctx.meta, key.keys, b.where))) -
-        Number(likely.has(looseIdentity(ctx.meta, key.keys, a.where))),
+    const candidates = likeliestFirst(
+      ctx.meta,
+      key.keys,
+      unclaimed.values(),
+      pending,
+      (item) => item.where,
     );
     for (const item of candidates) {
       if (unclaimed.size === 0) return;

@@ -31,10 +31,9 @@ export function keyIdentity(
 
 /**
  * `keyIdentity` with text in small letters and without trailing spaces: what MySQL's default
- * collations ignore. Only a guess at which key names a row the server returned — the server
- * confirms it — so a row stored in another spelling is found in one read, not one per key.
+ * collations ignore.
  */
-export function looseIdentity(
+function looseIdentity(
   meta: TableMeta,
   keys: readonly string[],
   row: Record<string, unknown>,
@@ -42,6 +41,24 @@ export function looseIdentity(
   return JSON.stringify(
     driverValues(meta, keys, row).map((value) => String(value).toLowerCase().trimEnd()),
   );
+}
+
+/**
+ * `candidates` with those whose key loosely matches one of `rows` (small letters, no trailing
+ * spaces) first. Only a guess at which key names a row the server returned in another spelling
+ * — the server confirms it, key by key — so such a row is usually found in one read, not one
+ * per key.
+ */
+export function likeliestFirst<C>(
+  meta: TableMeta,
+  keys: readonly string[],
+  rows: Iterable<Record<string, unknown>>,
+  candidates: readonly C[],
+  keyOf: (candidate: C) => Record<string, unknown>,
+): C[] {
+  const likely = new Set([...rows].map((row) => looseIdentity(meta, keys, row)));
+  const rank = (candidate: C) => (likely.has(looseIdentity(meta, keys, keyOf(candidate))) ? 0 : 1);
+  return [...candidates].sort((a, b) => rank(a) - rank(b));
 }
 
 /**

@@ -5,7 +5,7 @@ import { type RowContext, rowContext } from './context.js';
 import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { RowOf, WhereOf } from './get-or-create.js';
 import { checkOptions, checkValues } from './input.js';
-import { keyIdentity, looseIdentity } from './key-identity.js';
+import { keyIdentity, likeliestFirst } from './key-identity.js';
 import { requirePrimaryKey } from './resolve-key.js';
 import { type AnyTable, type TableMeta, tableMeta } from './table-meta.js';
 import { withNoWait } from './with-no-wait.js';
@@ -129,16 +129,13 @@ async function inKeyOrder(
   for (const keyRow of keyRows) unclaimed.delete(keyIdentity(meta, keys, keyRow));
   const owners = new Map<Row, Row>();
   if (unclaimed.size > 0) {
-    const likely = new Set(
-      [...unclaimed].map((id) => looseIdentity(meta, keys, byIdentity.get(id) as Row)),
+    const unnamed = likeliestFirst(
+      meta,
+      keys,
+      [...unclaimed].map((id) => byIdentity.get(id) as Row),
+      keyRows.filter((keyRow) => !byIdentity.has(keyIdentity(meta, keys, keyRow))),
+      (keyRow) => keyRow,
     );
-    const unnamed = keyRows
-      .filter((keyRow) => !byIdentity.has(keyIdentity(meta, keys, keyRow)))
-      .sort(
-        (a, b) =>
-          Number(likely.has(looseIdentity(meta, keys, b))) -
-          Number(likely.has(looseIdentity(meta, keys, a))),
-      );
     for (const keyRow of unnamed) {
       if (unclaimed.size === 0) break;
       const where = matching(meta, keyRow, keys);
