@@ -55,11 +55,11 @@ export interface IdempotencySettings {
   prune: { everyMs: number; batch: number } | undefined;
 }
 
-export const DEFAULT_WAIT_MS = 10_000;
-export const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+const DEFAULT_WAIT_MS = 10_000;
+const DEFAULT_TTL_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 /** MySQL's MEDIUMBLOB holds 2^24 − 1 bytes. */
-export const MAX_RESPONSE_BYTES_LIMIT = 16 * 1024 * 1024 - 1;
+const MAX_RESPONSE_BYTES_LIMIT = 16 * 1024 * 1024 - 1;
 
 const OPTION_KEYS = new Set([
   'methods',
