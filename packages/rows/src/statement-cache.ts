@@ -1,10 +1,9 @@
-import type { AnyMySqlDatabase, AnyPgDatabase, Database } from '@racefree/transactions';
+import type { Database } from '@racefree/transactions';
 import { prepareQuery } from '@racefree/transactions/internal';
 import { and, type Column, eq, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
-import type { MySqlTable } from 'drizzle-orm/mysql-core';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from './context.js';
-import type { Row } from './dialects/rows-dialect.js';
+import { selectQuery } from './dialects/builder-select.js';
+import type { PreparableQuery, Row } from './dialects/rows-dialect.js';
 import type { TableMeta, UniqueKey } from './table-meta.js';
 
 /**
@@ -28,17 +27,7 @@ export const statementCache = {
     const values = pick(where, key.keys);
     const prepared = preparedFor(ctx, shapeOf('read', key.keys), (db, placeholder) => {
       const matches = and(...key.keys.map((k) => eq(column(ctx.meta, k), placeholder(k))));
-      return isPg(ctx)
-        ? (db as AnyPgDatabase)
-            .select()
-            .from(ctx.meta.table as PgTable)
-            .where(matches)
-            .limit(2)
-        : (db as AnyMySqlDatabase)
-            .select()
-            .from(ctx.meta.table as MySqlTable)
-            .where(matches)
-            .limit(2);
+      return selectQuery(db, ctx.meta.table, matches as SQL).limit(2);
     });
     return prepared.execute(values) as Promise<Row[]>;
   },
@@ -61,13 +50,7 @@ export const statementCache = {
     if (!bindable(full, columns)) return plain(full);
     const prepared = preparedFor(ctx, shapeOf('insert', key.keys, columns), (db, placeholder) => {
       const inserted = Object.fromEntries(columns.map((name) => [name, placeholder(name)]));
-      return isPg(ctx)
-        ? (db as AnyPgDatabase)
-            .insert(ctx.meta.table as PgTable)
-            .values(inserted)
-            .onConflictDoNothing({ target: key.columns as PgColumn[] })
-            .returning()
-        : (db as AnyMySqlDatabase).insert(ctx.meta.table as MySqlTable).values(inserted);
+      return ctx.rows.insertQuery(db, ctx.meta.table, inserted, key);
     });
     return prepared.execute(pick(full, columns));
   },
@@ -85,10 +68,7 @@ interface Prepared {
   execute(values: Record<string, unknown>): Promise<unknown>;
 }
 
-type Build = (
-  db: Database,
-  placeholder: (name: string) => SQL,
-) => { prepare(name?: string): Prepared };
+type Build = (db: Database, placeholder: (name: string) => SQL) => PreparableQuery;
 
 /** Shapes kept per root database and table: far beyond what one application sends, yet bounded. */
 const MAX_SHAPES = 256;
@@ -165,8 +145,4 @@ function withDefaultFnValues(meta: TableMeta, row: Row): Row {
 
 function column(meta: TableMeta, key: string): Column {
   return meta.columns.get(key) as Column;
-}
-
-function isPg(ctx: RowContext): boolean {
-  return ctx.meta.family === 'postgres';
 }

@@ -1,10 +1,12 @@
-import { type QueryBuilder, runQuery } from '@racefree/transactions/internal';
+import { runQuery } from '@racefree/transactions/internal';
 import type { Column, SQL } from 'drizzle-orm';
+import type { Database } from '@racefree/transactions';
 import type { RowContext } from '../context.js';
-import type { Row, SelectRequest } from './rows-dialect.js';
+import type { AnyTable } from '../table-meta.js';
+import type { PreparableQuery, Row, SelectRequest } from './rows-dialect.js';
 
 /** What a read needs of Drizzle's select builder, alike on PostgreSQL and MySQL. */
-interface DynamicSelect extends QueryBuilder<unknown> {
+interface DynamicSelect extends PreparableQuery {
   orderBy(...columns: Column[]): DynamicSelect;
   limit(limit: number): DynamicSelect;
   for(strength: string, config?: { noWait: true } | { skipLocked: true }): DynamicSelect;
@@ -29,8 +31,7 @@ export async function builderSelect(
   const fields = columns
     ? Object.fromEntries(columns.map((key) => [key, ctx.meta.columns.get(key) as Column]))
     : undefined;
-  const db = ctx.db as unknown as SelectSource;
-  let query = db.select(fields).from(ctx.meta.table).where(request.where).$dynamic();
+  let query = selectQuery(ctx.db, ctx.meta.table, request.where, fields);
   if (request.orderBy) query = query.orderBy(...request.orderBy);
   if (request.limit !== undefined) query = query.limit(request.limit);
   const lock = request.lock;
@@ -40,4 +41,17 @@ export async function builderSelect(
       lock.noWait ? { noWait: true } : lock.skipLocked ? { skipLocked: true } : undefined,
     );
   return (await runQuery(ctx.db, query)) as Row[];
+}
+
+/**
+ * Drizzle's `select(fields).from(table).where(where)` on either family, open to more clauses:
+ * the reads above, and the read by key the statement cache prepares.
+ */
+export function selectQuery(
+  db: Database,
+  table: AnyTable,
+  where: SQL,
+  fields?: Record<string, Column>,
+): DynamicSelect {
+  return (db as unknown as SelectSource).select(fields).from(table).where(where).$dynamic();
 }

@@ -84,7 +84,7 @@ async function insertRow(
 ): Promise<{ written: true } | { taken: true; error?: unknown }> {
   try {
     await statementCache.insert(ctx, values, key, (full) =>
-      runQuery(ctx.db, my(ctx.db).insert(table(ctx)).values(full)),
+      runQuery(ctx.db, mysqlRows.insertQuery(ctx.db, ctx.meta.table, full, key)),
     );
     return { written: true };
   } catch (error) {
@@ -123,6 +123,11 @@ export const mysqlRows: RowsDialect = {
       select(ctx, { where: matching(ctx.meta, values, key.keys), limit: 2 }));
     return row ? { row } : { taken: true };
   },
+
+  insertQuery: (db, into, values) =>
+    my(db)
+      .insert(into as MySqlTable)
+      .values(values),
 
   insertsManyFirst: false,
 

@@ -50,16 +50,21 @@ export const postgresRows: RowsDialect = {
 
   async insertUnlessTaken(ctx, values, key): Promise<InsertOutcome> {
     const [row] = (await statementCache.insert(ctx, values, key, (full) =>
-      inSavepoint(ctx, (db) => {
-        const insert = pg(db).insert(table(ctx)).values(full);
-        // A key no constraint enforces (allowWithoutUniqueKey) has nothing to conflict on.
-        const statement = key.unenforced
-          ? insert.returning()
-          : insert.onConflictDoNothing({ target: key.columns as PgColumn[] }).returning();
-        return runQuery(db, statement);
-      }),
+      inSavepoint(ctx, (db) =>
+        runQuery(db, postgresRows.insertQuery(db, ctx.meta.table, full, key)),
+      ),
     )) as Row[];
     return row ? { row } : { taken: true };
+  },
+
+  insertQuery(db, into, values, key) {
+    const insert = pg(db)
+      .insert(into as PgTable)
+      .values(values);
+    // A key no constraint enforces (allowWithoutUniqueKey) has nothing to conflict on.
+    return key.unenforced
+      ? insert.returning()
+      : insert.onConflictDoNothing({ target: key.columns as PgColumn[] }).returning();
   },
 
   insertsManyFirst: true,

@@ -1,7 +1,12 @@
 import type { Database, IsolationLevel, LockMode } from '@racefree/transactions';
 import type { Column, SQL } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
-import type { UniqueKey } from '../table-meta.js';
+import type { AnyTable, UniqueKey } from '../table-meta.js';
+
+/** One of Drizzle's query builders: run as it is, or prepared once (`.prepare()`). */
+export interface PreparableQuery extends PromiseLike<unknown> {
+  prepare(name?: string): { execute(values?: Record<string, unknown>): Promise<unknown> };
+}
 
 /** A row as the helpers return it: property keys, JavaScript values. */
 export type Row = Record<string, unknown>;
@@ -63,6 +68,13 @@ export interface RowsDialect {
    * runs in a savepoint inside one; InnoDB rolls back only the failed statement.
    */
   insertUnlessTaken(ctx: RowContext, values: Row, key: UniqueKey): Promise<InsertOutcome>;
+  /**
+   * Drizzle's builder for the insert `insertUnlessTaken` sends on `db`: `values` are values, or
+   * placeholders for the statement cache to prepare. PostgreSQL `INSERT … ON CONFLICT (key) DO
+   * NOTHING RETURNING` (without ON CONFLICT for a key no constraint enforces); MySQL a plain
+   * INSERT, whose duplicate-key error the caller classifies.
+   */
+  insertQuery(db: Database, table: AnyTable, values: Row, key: UniqueKey): PreparableQuery;
   /**
    * True when a batch is inserted before anything is read: PostgreSQL's one statement reports
    * the taken keys row by row. InnoDB inserts row by row (see `insertMany`), so what exists is
