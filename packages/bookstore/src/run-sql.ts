@@ -1,6 +1,8 @@
 import type { Database } from '@racefree/transactions';
-import { type SQL, sql } from 'drizzle-orm';
-import { bookstoreDialectOf } from './dialects/bookstore-dialect.js';
+import type { SQL } from 'drizzle-orm';
+import { bookstoreDialectOf, type DatabaseServer } from './dialects/bookstore-dialect.js';
+
+export type { DatabaseServer } from './dialects/bookstore-dialect.js';
 
 /**
  * Runs `query` with Drizzle's `db.execute` on `db` as given and answers its rows as plain
@@ -25,16 +27,6 @@ export function runStatement(db: Database, query: SQL): Promise<number> {
   return bookstoreDialectOf(db, 'runStatement').changed(db, query);
 }
 
-/** Which server `db` talks to, as `databaseServer` tells it. */
-export interface DatabaseServer {
-  /** `mariadb` when a MySQL-protocol server says it is MariaDB. */
-  kind: 'postgres' | 'mysql' | 'mariadb';
-  /** The server's version number, e.g. `15.20` or `10.11.19`. */
-  version: string;
-  /** `PostgreSQL 15.20`, `MariaDB 10.11.19`, `MySQL 8.4.3`: for people. */
-  label: string;
-}
-
 /**
  * Asks the server behind `db` what it is (one query): the race lab shows it, since the races
  * play out differently on each.
@@ -42,19 +34,6 @@ export interface DatabaseServer {
  * @example
  * const { label } = await databaseServer(db); // 'PostgreSQL 15.20'
  */
-export async function databaseServer(db: Database): Promise<DatabaseServer> {
-  const dialect = bookstoreDialectOf(db, 'databaseServer');
-  if (dialect.family === 'postgres') {
-    const [row] = await dialect.rows<{ v: string }>(
-      db,
-      sql`select current_setting('server_version') as v`,
-    );
-    const version = String(row?.v ?? '').split(' ')[0] ?? '';
-    return { kind: 'postgres', version, label: `PostgreSQL ${version}` };
-  }
-  const [row] = await dialect.rows<{ v: string }>(db, sql`select version() as v`);
-  const full = String(row?.v ?? '');
-  const version = full.split('-')[0] ?? full;
-  const kind = /mariadb/i.test(full) ? 'mariadb' : 'mysql';
-  return { kind, version, label: `${kind === 'mariadb' ? 'MariaDB' : 'MySQL'} ${version}` };
+export function databaseServer(db: Database): Promise<DatabaseServer> {
+  return bookstoreDialectOf(db, 'databaseServer').server(db);
 }

@@ -8,6 +8,16 @@ import type { PostgresTables } from './postgres-schema.js';
 import { postgresBookstore } from './postgres.js';
 import type { Sale } from './sale.js';
 
+/** Which server a database talks to, as `databaseServer` tells it. */
+export interface DatabaseServer {
+  /** `mariadb` when a MySQL-protocol server says it is MariaDB. */
+  kind: 'postgres' | 'mysql' | 'mariadb';
+  /** The server's version number, e.g. `15.20` or `10.11.19`. */
+  version: string;
+  /** `PostgreSQL 15.20`, `MariaDB 10.11.19`, `MySQL 8.4.3`: for people. */
+  label: string;
+}
+
 /**
  * Everything the bookstore does differently on PostgreSQL and on MySQL/MariaDB, and nothing
  * else: the services write their SQL once and ask this object only where the servers differ.
@@ -51,6 +61,8 @@ export interface BookstoreDialect {
    * server-side lock so two processes starting at once (web and worker) never both apply them.
    */
   migrate(db: Database, folder: string): Promise<void>;
+  /** Which server `db` talks to (one query). */
+  server(db: Database): Promise<DatabaseServer>;
 }
 
 /**

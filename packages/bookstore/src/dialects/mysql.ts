@@ -31,6 +31,14 @@ export const mysqlBookstore: BookstoreDialect = {
     return rows as R[];
   },
 
+  async server(db) {
+    const [row] = await this.rows<{ v: string }>(db, sql`select version() as v`);
+    const full = String(row?.v ?? '');
+    const version = full.split('-')[0] ?? full;
+    const kind = /mariadb/i.test(full) ? 'mariadb' : 'mysql';
+    return { kind, version, label: `${kind === 'mariadb' ? 'MariaDB' : 'MySQL'} ${version}` };
+  },
+
   async changed(db, query) {
     // mysql2 connects with CLIENT_FOUND_ROWS: `affectedRows` counts matched rows, so a write
     // that leaves a value as it was still counts (the naive sale writes what another wrote).

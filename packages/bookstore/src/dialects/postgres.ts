@@ -25,6 +25,15 @@ export const postgresBookstore: BookstoreDialect = {
     return (Array.isArray(answer) ? answer : answer.rows) as R[];
   },
 
+  async server(db) {
+    const [row] = await this.rows<{ v: string }>(
+      db,
+      sql`select current_setting('server_version') as v`,
+    );
+    const version = String(row?.v ?? '').split(' ')[0] ?? '';
+    return { kind: 'postgres', version, label: `PostgreSQL ${version}` };
+  },
+
   async changed(db, query) {
     const answer = await execute(db, query);
     return Number((Array.isArray(answer) ? answer.count : answer.rowCount) ?? 0);
