@@ -4,7 +4,7 @@ import {
   InvalidArgumentError,
   SnapshotConflictError,
 } from '@racefree/transactions';
-import { anyOf, matching } from './conditions.js';
+import { matching } from './conditions.js';
 import { containedContext, type RowContext, rowContext } from './context.js';
 import type { Row, RowLock } from './dialects/rows-dialect.js';
 import type { InsertOf, RowOf, WhereOf } from './get-or-create.js';
@@ -151,10 +151,10 @@ async function findOrCreateBatch(
   valuesOf: (where: Row) => Promise<Row>,
   found: Found,
 ): Promise<void> {
-  let pending = [...batch];
+  const pending = new Set(batch);
   const take = (item: Wanted, row: Row) => {
     found.rows.set(item, row);
-    pending = pending.filter((other) => other !== item);
+    pending.delete(item);
   };
   /**
    * Settles the pending keys `rows` hold. Rows come back as the server stores them, matched to
@@ -175,7 +175,7 @@ async function findOrCreateBatch(
       ctx.meta,
       key.keys,
       unclaimed.values(),
-      pending,
+      [...pending],
       (item) => item.where,
     );
     for (const item of candidates) {
@@ -195,15 +195,11 @@ async function findOrCreateBatch(
       // After a lost race, the locking read the dialect needs to see a row committed after
       // this transaction's snapshot (MySQL at REPEATABLE READ).
       const lock = lostRace ? ctx.rows.conflictReadLock : undefined;
-      const where = anyOf(
-        ctx.meta,
-        key.keys,
-        pending.map((item) => item.where),
-      );
-      const before = pending.length;
-      await settle(await statement(ctx, () => ctx.rows.select(ctx, { where, lock })), lock);
-      if (pending.length === 0) return;
-      if (lostRace && pending.length === before) {
+      const wanted = [...pending].map((item) => item.where);
+      const before = pending.size;
+      await settle(await statement(ctx, () => ctx.rows.selectByKeys(ctx, key, wanted, lock)), lock);
+      if (pending.size === 0) return;
+      if (lostRace && pending.size === before) {
         // The server named no key racefree knows, and no row with ours turned up: not ours.
         if (takenError !== undefined) throw takenError;
         if (ctx.rows.snapshotHidesCommits(ctx.isolationLevel))
@@ -213,13 +209,13 @@ async function findOrCreateBatch(
         stalls += 1; // taken, yet gone: deleted meanwhile
       }
     }
-    const asked = pending;
+    const asked = [...pending];
     const values = await Promise.all(asked.map((item) => valuesOf(item.where)));
     const outcome = await ctx.rows.insertMany(ctx, values, key, (run) => statement(ctx, run));
     for (const [index, row] of outcome.found ?? []) take(asked[index] as Wanted, row);
     for (const row of outcome.rows) found.inserted.add(keyIdentity(ctx.meta, key.keys, row));
     await settle(outcome.rows, ctx.rows.conflictReadLock);
-    if (pending.length === 0) return;
+    if (pending.size === 0) return;
     takenError = outcome.unknownConflict;
     read = true;
     lostRace = true;

@@ -133,7 +133,7 @@ function pick(row: Row, names: readonly string[]): Record<string, unknown> {
  * per call (never baked into a prepared query). A column Drizzle would fill from `$onUpdate`
  * alone gets that value too, as Drizzle's insert does.
  */
-function withDefaultFnValues(meta: TableMeta, row: Row): Row {
+export function withDefaultFnValues(meta: TableMeta, row: Row): Row {
   const full: Row = { ...row };
   for (const { key, column: col } of meta.columnList) {
     if (key in full) continue;

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { getOrCreate, getOrCreateMany } from '@racefree/rows';
+import { useRecordSets } from '@racefree/rows/testing';
 import { expectRow } from '../expect-row.js';
 import { type ItemRow, itemTables, MANY_TABLE } from '../item-tables.js';
 import { EXISTING_KEYS, KEY_MIXES } from '../key-mix.js';
@@ -15,6 +16,8 @@ type Mix = keyof typeof NEW_KEYS;
 
 /** One call of a contender: whether it created each key's row, if it can tell. */
 type Call = (c: BenchClient, keys: string[]) => Promise<boolean[] | undefined>;
+/** A contender: [id, label, role, baseline, keys a call, call]. */
+type Spec = [string, string, ContenderRole, string | undefined, number, Call];
 
 /**
  * Batch `seq` of a contender: new keys in its own namespace (`n<tag>.`), so that each
@@ -116,23 +119,44 @@ export function getOrCreateManyScenarios(
   return mixes.map((mix) => {
     const prefer = mix === 'mostly-new' ? 'create' : 'get';
     const floor = floorCall(driver);
-    // [id, label, role, baseline, keys a call, call]
-    const specs: [string, string, ContenderRole, string | undefined, number, Call][] = [
+    const manyCall: Call = async (c, keys) => {
+      const where = keys.map((name) => ({ name }));
+      const results = await getOrCreateMany(c.db, table, { where, defaults: { value: 1 } });
+      return keys.map((key, i) => {
+        expectRow(key, results[i]?.row);
+        return results[i]?.created === true;
+      });
+    };
+    const specs: Spec[] = [
       [
         'racefree',
         'racefree getOrCreateMany (outside a transaction)',
         'racefree',
         'floor',
         KEYS_PER_CALL,
-        async (c, keys) => {
-          const where = keys.map((name) => ({ name }));
-          const results = await getOrCreateMany(c.db, table, { where, defaults: { value: 1 } });
-          return keys.map((key, i) => {
-            expectRow(key, results[i]?.row);
-            return results[i]?.created === true;
-          });
-        },
+        manyCall,
       ],
+      ...(familyOf(driver) === 'postgres'
+        ? [
+            [
+              // The same-run A/B the record-set path must win by ≥ 10% to stay (contenders
+              // run one at a time, so the switch holds for the slice).
+              'racefree-plain',
+              'racefree getOrCreateMany, plain path (no record sets: a parameter per value)',
+              'reference',
+              'racefree',
+              KEYS_PER_CALL,
+              async (c, keys) => {
+                useRecordSets(false);
+                try {
+                  return await manyCall(c, keys);
+                } finally {
+                  useRecordSets(true);
+                }
+              },
+            ] satisfies Spec,
+          ]
+        : []),
       [
         // An operation per call, so that a loop 100 calls long is counted as it goes, not
         // only where it ends inside a window; each client still asks for a batch's keys in

@@ -151,11 +151,14 @@ export const mysqlRows: RowsDialect = {
     const read =
       written.length === 0
         ? []
-        : await each(() => select(ctx, { where: anyOf(ctx.meta, key.keys, written) }));
+        : await each(() => mysqlRows.selectByKeys(ctx, key, written, undefined));
     return unknownConflict === undefined
       ? { rows: read, found }
       : { rows: read, found, unknownConflict };
   },
+
+  selectByKeys: (ctx, key, wanted, lock) =>
+    select(ctx, { where: anyOf(ctx.meta, key.keys, wanted), lock }),
 
   async update(ctx, where, set, after) {
     const answer = await runQuery(ctx.db, my(ctx.db).update(table(ctx)).set(set).where(where));

@@ -4,7 +4,9 @@ import { sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
 import { builderSelect } from './builder-select.js';
+import { anyOf } from '../conditions.js';
 import { statementCache } from '../statement-cache.js';
+import { recordSetStatements } from './record-set-statements.js';
 import type { InsertOutcome, Row, RowsDialect, SelectRequest } from './rows-dialect.js';
 
 /** Drizzle's PostgreSQL lock strengths, by racefree's lock mode. */
@@ -72,17 +74,30 @@ export const postgresRows: RowsDialect = {
   async insertMany(ctx, rows, key, each) {
     const inserted = await each(() =>
       inSavepoint(ctx, (db) =>
-        runQuery(
-          db,
-          pg(db)
-            .insert(table(ctx))
-            .values(rows as Row[])
-            .onConflictDoNothing({ target: key.columns as PgColumn[] })
-            .returning(),
+        recordSetStatements.insert(
+          { ...ctx, db },
+          rows,
+          key,
+          async (full) =>
+            (await runQuery(
+              db,
+              pg(db)
+                .insert(table(ctx))
+                .values(full)
+                .onConflictDoNothing({ target: key.columns as PgColumn[] })
+                .returning(),
+            )) as Row[],
         ),
       ),
     );
-    return { rows: inserted as Row[] };
+    return { rows: inserted };
+  },
+
+  selectByKeys(ctx, key, wanted, lock) {
+    return (
+      (lock ? undefined : recordSetStatements.select(ctx, wanted, key)) ??
+      postgresRows.select(ctx, { where: anyOf(ctx.meta, key.keys, wanted), lock })
+    );
   },
 
   async update(ctx, where, set) {

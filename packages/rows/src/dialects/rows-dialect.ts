@@ -101,6 +101,16 @@ export interface RowsDialect {
     each: <R>(statement: () => Promise<R>) => Promise<R>,
   ): Promise<InsertManyOutcome>;
   /**
+   * Reads the rows whose `key` columns equal those of one of `wanted`, under `lock` if given.
+   * PostgreSQL sends the keys as one parameter where it can (see `recordSetStatements`).
+   */
+  selectByKeys(
+    ctx: RowContext,
+    key: UniqueKey,
+    wanted: readonly Row[],
+    lock: RowLock | undefined,
+  ): Promise<Row[]>;
+  /**
    * `UPDATE … SET set WHERE where`, returning the rows it changed (locked from then on). `after`
    * finds them once changed, where there is no RETURNING (MySQL): by their key, which `set`
    * does not move.
