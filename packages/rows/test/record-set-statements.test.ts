@@ -169,6 +169,32 @@ describeDialects(
       ]);
     });
 
+    it('serves a table in a schema of its own, by its qualified name', async () => {
+      useRecordSets(true);
+      await t.connection.query('create schema rs_shop');
+      await t.connection.query(
+        'create table rs_shop."Items" (id serial primary key, "Name" text not null unique, qty integer not null default 0)',
+      );
+      const T = pg.pgSchema('rs_shop').table('Items', {
+        id: pg.serial('id').primaryKey(),
+        name: pg.text('Name').notNull().unique(),
+        qty: pg.integer('qty').notNull().default(0),
+      });
+      await t.connection.query(`insert into rs_shop."Items" ("Name", qty) values ('old', 5)`);
+      const before = sent.length;
+      const results = await getOrCreateMany(logged, T, {
+        where: [{ name: 'new' }, { name: 'old' }],
+        defaults: { qty: 1 },
+      });
+      expect(results.map((r) => [r.row.name, r.row.qty, r.created])).toEqual([
+        ['new', 1, true],
+        ['old', 5, false],
+      ]);
+      expect(sent.slice(before).filter((s) => s.includes('json_populate_recordset'))).toHaveLength(
+        2,
+      );
+    });
+
     it('takes the plain path for a table whose column names casing could change', async () => {
       useRecordSets(true);
       await t.connection.query(

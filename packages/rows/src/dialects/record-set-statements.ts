@@ -1,13 +1,14 @@
-import { executeRows } from '@racefree/transactions/internal';
+import type { AnyPgDatabase } from '@racefree/transactions';
+import { runQuery } from '@racefree/transactions/internal';
 import { type Column, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
 import type { RowContext } from '../context.js';
 import { withDefaultFnValues } from '../statement-cache.js';
-import { mapRow, type TableMeta, type UniqueKey } from '../table-meta.js';
+import type { TableMeta, UniqueKey } from '../table-meta.js';
 import { builderSelect } from './builder-select.js';
 import type { Row } from './rows-dialect.js';
 
 /**
- * The faster path of `getOrCreateMany` on PostgreSQL (docs/design.md, "The row helpers"): a
+ * The faster path of `getOrCreateMany` on PostgreSQL (docs/design.md, "Record sets for getOrCreateMany"): a
  * batch's rows travel as one JSON parameter, which the server unpacks into the table's own row
  * type (`json_populate_recordset(null::table, $1)`), instead of one parameter per value. The
  * statement's text no longer grows with the batch, and Drizzle no longer builds and renders a
@@ -50,10 +51,20 @@ export const recordSetStatements = {
     );
     // The rows are inserted in the order the function returns them, the array's: key order,
     // which keeps overlapping batches from deadlocking (see RowsDialect.insertMany).
-    return run(
-      ctx,
-      sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${unpacked(ctx.meta, json)} on conflict (${target}) do nothing returning ${selected(ctx.meta)}`,
+    const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${unpacked(ctx.meta, json)} on conflict (${target}) do nothing returning ${selected(ctx.meta)}`;
+    // As a data-modifying WITH under Drizzle's select builder (`$with(alias, selection)` takes
+    // SQL): the driver adapters run a builder prepared, where `db.execute` is not — postgres.js
+    // then describes the statement before binding it, one more round trip. The selection maps
+    // each column back as Drizzle maps a table's rows.
+    const fields = Object.fromEntries(
+      ctx.meta.columnList.map(({ key, column }) => [
+        key,
+        sql`${sql.identifier(key)}`.mapWith(column).as(key),
+      ]),
     );
+    const db = ctx.db as AnyPgDatabase;
+    const inserted = db.$with('racefree_inserted', fields).as(insert);
+    return runQuery(ctx.db, db.with(inserted).select().from(inserted)) as Promise<Row[]>;
   },
 
   /**
@@ -80,11 +91,6 @@ let enabled = true;
 /** Turns the faster path on or off (default on): the bench's A/B and the test against the plain path. */
 export function useRecordSets(on: boolean): void {
   enabled = on;
-}
-
-async function run(ctx: RowContext, statement: SQL): Promise<Row[]> {
-  const raw = await executeRows(ctx.db, statement);
-  return raw.map((row) => mapRow(ctx.meta, row));
 }
 
 /** The rows as the table's row type, from the one JSON parameter. */
