@@ -93,11 +93,9 @@ export const postgresRows: RowsDialect = {
     return { rows: inserted };
   },
 
-  selectByKeys(ctx, key, wanted, lock) {
-    return (
-      (lock ? undefined : recordSetStatements.select(ctx, wanted, key)) ??
-      postgresRows.select(ctx, { where: anyOf(ctx.meta, key.keys, wanted), lock })
-    );
+  async selectByKeys(ctx, key, wanted, lock) {
+    const fast = lock ? undefined : await recordSetStatements.select(ctx, wanted, key);
+    return fast ?? postgresRows.select(ctx, { where: anyOf(ctx.meta, key.keys, wanted), lock });
   },
 
   async update(ctx, where, set) {

@@ -1,6 +1,7 @@
 import type { AnyPgDatabase } from '@racefree/transactions';
-import { runQuery } from '@racefree/transactions/internal';
+import { executeRows, runQuery } from '@racefree/transactions/internal';
 import { type Column, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
 import { withDefaultFnValues } from '../statement-cache.js';
 import type { TableMeta, UniqueKey } from '../table-meta.js';
@@ -16,10 +17,15 @@ import type { Row } from './rows-dialect.js';
  *
  * Each value still reaches its column through the column type's own input function, as a bound
  * parameter does. What JSON cannot carry exactly takes the plain path, decided from the call's
- * arguments alone: a JSON or array column (the server would read the text as JSON), a value
- * whose driver form is not a string, a finite number, a bigint, a boolean or null (a Buffer,
- * NaN), SQL given as a value, rows that set different columns (a missing column must get its
- * default, not a null), and a table with a column whose name Drizzle's `casing` could change.
+ * arguments and the table alone:
+ * - a JSON, array or composite column the call sets — by Drizzle's declaration or the server's;
+ * - a value whose driver form is not a string, a finite number, a bigint, a boolean or null (a
+ *   Buffer, NaN), or a string with a NUL or half a surrogate pair;
+ * - SQL given as a value, a generated column, rows that set different columns (a column left
+ *   out must get its default, not a null);
+ * - a table with a domain on any column, or a column whose name Drizzle's `casing` could change
+ *   or the server would cut short (over 63 bytes).
+ * The server's column types are asked once per root database and table (`serverColumns`).
  * `useRecordSets(false)` turns it off, for the same-run A/B and the test that holds it to the
  * plain path.
  */
@@ -30,15 +36,16 @@ export const recordSetStatements = {
    * the `$defaultFn` values already computed, if any were (one call per inserted row, whichever
    * path sends it).
    */
-  insert(
+  async insert(
     ctx: RowContext,
     rows: readonly Row[],
     key: UniqueKey,
     plain: (rows: Row[]) => Promise<Row[]>,
   ): Promise<Row[]> {
-    if (!applies(ctx.meta) || key.unenforced) return plain([...rows]);
+    const server = key.unenforced ? undefined : await applies(ctx);
+    if (!server) return plain([...rows]);
     const full = rows.map((row) => withDefaultFnValues(ctx.meta, row));
-    const columns = sharedColumns(ctx.meta, full);
+    const columns = sharedColumns(ctx.meta, server, full);
     const json = columns && recordSet(full, columns);
     if (!columns || json === undefined) return plain(full);
     const names = sql.join(
@@ -49,22 +56,31 @@ export const recordSetStatements = {
       key.columns.map((column) => sql.identifier(column.name)),
       sql`, `,
     );
+    // Each column comes back under an alias of ours (c0, c1, …): a property key may be any
+    // string, `_` included, which Drizzle's selection proxy keeps for itself.
+    const alias = (i: number) => sql.identifier(`c${i}`);
+    const returning = sql.join(
+      ctx.meta.columnList.map(
+        ({ column }, i) => sql`${sql.identifier(column.name)} as ${alias(i)}`,
+      ),
+      sql`, `,
+    );
     // The rows are inserted in the order the function returns them, the array's: key order,
     // which keeps overlapping batches from deadlocking (see RowsDialect.insertMany).
-    const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${unpacked(ctx.meta, json)} on conflict (${target}) do nothing returning ${selected(ctx.meta)}`;
+    const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${unpacked(ctx.meta, json)} on conflict (${target}) do nothing returning ${returning}`;
     // As a data-modifying WITH under Drizzle's select builder (`$with(alias, selection)` takes
     // SQL): the driver adapters run a builder prepared, where `db.execute` is not — postgres.js
-    // then describes the statement before binding it, one more round trip. The selection maps
-    // each column back as Drizzle maps a table's rows.
+    // then describes the statement before binding it, one more round trip. Each column is
+    // mapped back through the table's column, as Drizzle maps a table's rows.
+    const returned = Object.fromEntries(
+      ctx.meta.columnList.map((_, i) => [`c${i}`, sql`${alias(i)}`.as(`c${i}`)]),
+    );
     const fields = Object.fromEntries(
-      ctx.meta.columnList.map(({ key, column }) => [
-        key,
-        sql`${sql.identifier(key)}`.mapWith(column).as(key),
-      ]),
+      ctx.meta.columnList.map(({ key, column }, i) => [key, sql`${alias(i)}`.mapWith(column)]),
     );
     const db = ctx.db as AnyPgDatabase;
-    const inserted = db.$with('racefree_inserted', fields).as(insert);
-    return runQuery(ctx.db, db.with(inserted).select().from(inserted)) as Promise<Row[]>;
+    const inserted = db.$with('racefree_inserted', returned).as(insert);
+    return runQuery(ctx.db, db.with(inserted).select(fields).from(inserted)) as Promise<Row[]>;
   },
 
   /**
@@ -74,9 +90,15 @@ export const recordSetStatements = {
    * table instead). `undefined` where this path does not apply, a key of several columns
    * included.
    */
-  select(ctx: RowContext, wanted: readonly Row[], key: UniqueKey): Promise<Row[]> | undefined {
+  async select(
+    ctx: RowContext,
+    wanted: readonly Row[],
+    key: UniqueKey,
+  ): Promise<Row[] | undefined> {
     const [k, column] = [key.keys[0] as string, key.columns[0] as Column];
-    if (!applies(ctx.meta) || key.keys.length !== 1 || !recordable(column)) return undefined;
+    if (key.keys.length !== 1) return undefined;
+    const server = await applies(ctx);
+    if (!server || !recordable(column, server)) return undefined;
     const json = recordSet(wanted, [{ key: k, column }]);
     if (json === undefined) return undefined;
     // Through Drizzle's select builder, which the driver adapters run prepared (one round trip
@@ -98,16 +120,6 @@ function unpacked(meta: TableMeta, json: string): SQL {
   return sql`json_populate_recordset(null::${meta.table}, ${json}::json)`;
 }
 
-/** Every column, selected as its property key: the rows come back as Drizzle maps them. */
-function selected(meta: TableMeta): SQL {
-  return sql.join(
-    meta.columnList.map(
-      ({ key, column }) => sql`${sql.identifier(column.name)} as ${sql.identifier(key)}`,
-    ),
-    sql`, `,
-  );
-}
-
 /** A column and its property key. */
 interface Field {
   key: string;
@@ -115,19 +127,47 @@ interface Field {
 }
 
 const named = new WeakMap<TableMeta, boolean>();
+/**
+ * What the server says about a table (see `serverColumns`): the names of the columns whose
+ * value JSON cannot carry. `undefined`: the path does not serve the table at all.
+ */
+type ServerColumns = { opaque: ReadonlySet<string> } | undefined;
+/** Per root database and table: what its server said, asked once. */
+const verdicts = new WeakMap<object, WeakMap<object, Promise<ServerColumns>>>();
 
 /**
- * True when the path may serve this table at all: turned on, and every column's name on the
- * server known here — JSON keys and the statement name columns by it. A column declared without
- * a name gets one from Drizzle's `casing` at render time; only a name that no casing changes
- * (small letters and digits) is known.
+ * What the server says about the table when the path may serve it: turned on, every column's
+ * name known here (see `namesKnown`), and the server's columns fit (see `serverColumns`,
+ * asked once per root database and table). `undefined` otherwise.
  */
-function applies(meta: TableMeta): boolean {
-  if (!enabled) return false;
+async function applies(ctx: RowContext): Promise<ServerColumns> {
+  if (!enabled || !namesKnown(ctx.meta)) return undefined;
+  let tables = verdicts.get(ctx.root);
+  if (!tables) verdicts.set(ctx.root, (tables = new WeakMap()));
+  const known = tables;
+  let verdict = known.get(ctx.meta.table);
+  if (!verdict) {
+    verdict = serverColumns(ctx);
+    known.set(ctx.meta.table, verdict);
+    // A failed question is asked again next time (the call itself fails with its error).
+    verdict.catch(() => known.delete(ctx.meta.table));
+  }
+  return verdict;
+}
+
+/**
+ * True when every column's name on the server is known here — JSON keys and the statement name
+ * columns by it. A column declared without a name gets one from Drizzle's `casing` at render
+ * time; only a name that no casing changes (small letters and digits) is known. A name longer
+ * than the server's 63 bytes is cut short in the statement but not in the JSON.
+ */
+function namesKnown(meta: TableMeta): boolean {
   let known = named.get(meta);
   if (known === undefined) {
     known = meta.columnList.every(
-      ({ column }) => !column.keyAsName || /^[a-z][a-z0-9]*$/.test(column.name),
+      ({ column }) =>
+        (!column.keyAsName || /^[a-z][a-z0-9]*$/.test(column.name)) &&
+        Buffer.byteLength(column.name) <= 63,
     );
     named.set(meta, known);
   }
@@ -135,11 +175,37 @@ function applies(meta: TableMeta): boolean {
 }
 
 /**
+ * Asks the server for the table's column types. The row type is built whole from the JSON, so
+ * a domain on any column leaves the table to the plain path (one that refuses a null fails on
+ * a column the call does not set). A column of any type but a plain base type or an enum — JSON,
+ * an array, a composite, a range — is `opaque`: the server reads its JSON value as JSON,
+ * whatever Drizzle declares, so a call that sets it takes the plain path.
+ */
+async function serverColumns(ctx: RowContext): Promise<ServerColumns> {
+  const { name, schema } = getTableConfig(ctx.meta.table as PgTable);
+  const quoted = (part: string) => `"${part.replaceAll('"', '""')}"`;
+  const qualified = schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name);
+  const columns = await executeRows<{ name: string; domain: boolean; plain: boolean }>(
+    ctx.db,
+    sql`select a.attname as name, t.typtype = 'd' as domain,
+        t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb') as plain
+      from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+      where a.attrelid = to_regclass(${qualified}) and a.attnum > 0 and not a.attisdropped`,
+  );
+  if (columns.length === 0 || columns.some((column) => column.domain)) return undefined;
+  return { opaque: new Set(columns.filter((c) => !c.plain).map((c) => String(c.name))) };
+}
+
+/**
  * The columns every row sets (a value other than `undefined`), when all rows set the same ones
  * and JSON can reach each of them: not a JSON or array column, whose value the server would read
  * as JSON. `undefined` otherwise.
  */
-function sharedColumns(meta: TableMeta, rows: readonly Row[]): Field[] | undefined {
+function sharedColumns(
+  meta: TableMeta,
+  server: NonNullable<ServerColumns>,
+  rows: readonly Row[],
+): Field[] | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const keys = Object.keys(first).filter((k) => first[k] !== undefined);
@@ -151,18 +217,24 @@ function sharedColumns(meta: TableMeta, rows: readonly Row[]): Field[] | undefin
   const columns: Field[] = [];
   for (const key of keys) {
     const column = meta.columns.get(key);
-    if (!column || !recordable(column)) return undefined;
+    // A generated column, which Drizzle's insert leaves out or overrides: the plain path's.
+    const generated = column?.generated !== undefined || column?.generatedIdentity !== undefined;
+    if (!column || !recordable(column, server) || generated) return undefined;
     columns.push({ key, column });
   }
   return columns;
 }
 
-/** True unless the server would read the column's value in JSON as JSON: a JSON or array column. */
-function recordable(column: Column): boolean {
+/**
+ * True unless the server would read the column's value in JSON as JSON: a JSON or array column,
+ * by Drizzle's declaration or by the server's (see `serverColumns`).
+ */
+function recordable(column: Column, server: NonNullable<ServerColumns>): boolean {
   return (
     column.dataType !== 'json' &&
     column.dataType !== 'array' &&
-    !/json|\]$/i.test(column.getSQLType())
+    !/json|\]$/i.test(column.getSQLType()) &&
+    !server.opaque.has(column.name)
   );
 }
 
@@ -173,7 +245,8 @@ function recordable(column: Column): boolean {
 function recordSet(rows: readonly Row[], columns: readonly Field[]): string | undefined {
   const records: Record<string, unknown>[] = [];
   for (const row of rows) {
-    const record: Record<string, unknown> = {};
+    // No prototype: a column named `__proto__` is a key like any other.
+    const record: Record<string, unknown> = Object.create(null);
     for (const { key, column } of columns) {
       const value = row[key];
       if (isSQLWrapper(value)) return undefined;
@@ -188,11 +261,15 @@ function recordSet(rows: readonly Row[], columns: readonly Field[]): string | un
   return JSON.stringify(records);
 }
 
-/** True for what JSON carries exactly: a string, a finite number, a boolean, null. */
+/**
+ * True for what JSON carries exactly: a finite number, a boolean, null, and a string the server
+ * reads back as it is — none with a NUL (which PostgreSQL text cannot hold) or half a surrogate
+ * pair (which the drivers send as U+FFFD, and PostgreSQL's JSON refuses).
+ */
 function exact(value: unknown): boolean {
+  if (typeof value === 'string') return !/\0|[\ud800-\udfff]/u.test(value);
   return (
     value === null ||
-    typeof value === 'string' ||
     typeof value === 'boolean' ||
     (typeof value === 'number' && Number.isFinite(value))
   );
