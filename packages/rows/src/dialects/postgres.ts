@@ -2,7 +2,7 @@ import { type AnyPgDatabase, atomic, type Database } from '@racefree/transaction
 import { executeRows, runQuery } from '@racefree/transactions/internal';
 import { sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { RowContext } from '../context.js';
+import { containedContext, type RowContext } from '../context.js';
 import { builderSelect } from './builder-select.js';
 import { anyOf } from '../conditions.js';
 import { statementCache } from '../statement-cache.js';
@@ -75,18 +75,11 @@ export const postgresRows: RowsDialect = {
     const inserted = await each(() =>
       inSavepoint(ctx, (db) =>
         recordSetStatements.insert(
-          { ...ctx, db },
+          containedContext(ctx, db),
           rows,
           key,
           async (full) =>
-            (await runQuery(
-              db,
-              pg(db)
-                .insert(table(ctx))
-                .values(full)
-                .onConflictDoNothing({ target: key.columns as PgColumn[] })
-                .returning(),
-            )) as Row[],
+            (await runQuery(db, postgresRows.insertQuery(db, ctx.meta.table, full, key))) as Row[],
         ),
       ),
     );

@@ -95,8 +95,8 @@ export const recordSetStatements = {
     wanted: readonly Row[],
     key: UniqueKey,
   ): Promise<Row[] | undefined> {
-    const [k, column] = [key.keys[0] as string, key.columns[0] as Column];
     if (key.keys.length !== 1) return undefined;
+    const [k, column] = [key.keys[0] as string, key.columns[0] as Column];
     const server = await applies(ctx);
     if (!server || !recordable(column, server)) return undefined;
     const json = recordSet(wanted, [{ key: k, column }]);

@@ -69,12 +69,13 @@ export interface RowsDialect {
    */
   insertUnlessTaken(ctx: RowContext, values: Row, key: UniqueKey): Promise<InsertOutcome>;
   /**
-   * Drizzle's builder for the insert `insertUnlessTaken` sends on `db`: `values` are values, or
-   * placeholders for the statement cache to prepare. PostgreSQL `INSERT … ON CONFLICT (key) DO
+   * Drizzle's builder for the insert `insertUnlessTaken` sends on `db` (and, given many rows,
+   * PostgreSQL's `insertMany` on its plain path): `values` are values, or placeholders for the
+   * statement cache to prepare. PostgreSQL `INSERT … ON CONFLICT (key) DO
    * NOTHING RETURNING` (without ON CONFLICT for a key no constraint enforces); MySQL a plain
    * INSERT, whose duplicate-key error the caller classifies.
    */
-  insertQuery(db: Database, table: AnyTable, values: Row, key: UniqueKey): PreparableQuery;
+  insertQuery(db: Database, table: AnyTable, values: Row | Row[], key: UniqueKey): PreparableQuery;
   /**
    * True when a batch is inserted before anything is read: PostgreSQL's one statement reports
    * the taken keys row by row. InnoDB inserts row by row (see `insertMany`), so what exists is
