@@ -33,6 +33,12 @@ export interface RowContext {
   callerTransaction: boolean;
   /** The level the statements run at (the server's default outside a transaction). */
   isolationLevel: IsolationLevel;
+  /**
+   * What the server answered earlier in this call that later statements of the call follow,
+   * shared by the contexts derived from it and never kept beyond the call: whether the table
+   * takes record sets (`recordSetStatements`, told by its first insert).
+   */
+  answered: { recordSets?: boolean };
 }
 
 /**
@@ -67,6 +73,7 @@ export async function rowContext(
     inTransaction: active !== undefined,
     callerTransaction: active !== undefined && options.ownTransaction !== true,
     isolationLevel: active?.isolationLevel ?? dialect.defaultIsolationLevel,
+    answered: {},
   };
 }
 

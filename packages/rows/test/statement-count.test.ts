@@ -110,9 +110,6 @@ describeDialects('statements per call', (t) => {
 
   it('getOrCreateMany: PostgreSQL inserts first (two statements at most); InnoDB reads, then one INSERT per new row', async () => {
     await t.connection.query("insert into tags (name) values ('m-old')");
-    // PostgreSQL: the first call on a table asks once for its column types (see the record-set
-    // path in docs/design.md); counted from the second call on.
-    await getOrCreateMany(db, T.tags, { where: [{ name: 'm-warm' }] });
     const call = (names: string[]) =>
       statements(() => getOrCreateMany(db, T.tags, { where: names.map((name) => ({ name })) }));
     // PostgreSQL's insert is a data-modifying WITH (`with … as (insert …) select …`).

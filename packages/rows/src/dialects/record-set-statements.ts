@@ -1,7 +1,6 @@
 import type { AnyPgDatabase } from '@racefree/transactions';
-import { executeRows, runQuery } from '@racefree/transactions/internal';
+import { runQuery } from '@racefree/transactions/internal';
 import { type Column, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
 import { withDefaultFnValues } from '../statement-cache.js';
 import type { TableMeta, UniqueKey } from '../table-meta.js';
@@ -16,18 +15,21 @@ import type { Row } from './rows-dialect.js';
  * parameter per value: for 100 rows that is most of the call's client CPU (`pnpm bench`).
  *
  * Each value still reaches its column through the column type's own input function, as a bound
- * parameter does. What JSON cannot carry exactly takes the plain path, decided from the call's
- * arguments and the table alone:
- * - a JSON, array or composite column the call sets — by Drizzle's declaration or the server's;
+ * parameter does. What JSON cannot carry exactly takes the plain path. The call's arguments
+ * decide most of it:
+ * - a JSON or array column the call sets, by Drizzle's declaration;
  * - a value whose driver form is not a string, a finite number, a bigint, a boolean or null (a
  *   Buffer, NaN), or a string with a NUL or half a surrogate pair;
  * - SQL given as a value, a generated column, rows that set different columns (a column left
  *   out must get its default, not a null);
- * - a table with a domain on any column, or a column whose name Drizzle's `casing` could change
- *   or the server would cut short (over 63 bytes).
- * The server's column types are asked once per root database and table (`serverColumns`).
- * `useRecordSets(false)` turns it off, for the same-run A/B and the test that holds it to the
- * plain path.
+ * - a column whose name Drizzle's `casing` could change or the server would cut short (over 63
+ *   bytes).
+ * The server's column types decide the rest, and the insert asks them itself, every time: it
+ * unpacks nothing when the table has a domain on any column, or when a column the call sets is
+ * JSON, an array, a composite or a range on the server (whatever Drizzle declares), and says
+ * so; the batch then takes the plain path, and so does the rest of the call. Nothing is kept
+ * between calls. `useRecordSets(false)` turns the path off, for the same-run A/B and the test
+ * that holds it to the plain path.
  */
 export const recordSetStatements = {
   /**
@@ -42,12 +44,15 @@ export const recordSetStatements = {
     key: UniqueKey,
     plain: (rows: Row[]) => Promise<Row[]>,
   ): Promise<Row[]> {
-    const server = key.unenforced ? undefined : await applies(ctx);
-    if (!server) return plain([...rows]);
+    if (key.unenforced || !applies(ctx)) return plain([...rows]);
     const full = rows.map((row) => withDefaultFnValues(ctx.meta, row));
-    const columns = sharedColumns(ctx.meta, server, full);
+    const columns = sharedColumns(ctx.meta, full);
     const json = columns && recordSet(full, columns);
     if (!columns || json === undefined) return plain(full);
+    const db = ctx.db as AnyPgDatabase;
+    const check = db
+      .$with('racefree_check', { safe: sql<boolean>`safe`.as('safe') })
+      .as(sql`select ${takesRecordSets(ctx.meta, columns)} as safe`);
     const names = sql.join(
       columns.map(({ column }) => sql.identifier(column.name)),
       sql`, `,
@@ -65,40 +70,56 @@ export const recordSetStatements = {
       ),
       sql`, `,
     );
-    // The rows are inserted in the order the function returns them, the array's: key order,
-    // which keeps overlapping batches from deadlocking (see RowsDialect.insertMany).
-    const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${unpacked(ctx.meta, json)} on conflict (${target}) do nothing returning ${returning}`;
+    // Unpacked only when the check says the table takes it: a NOT NULL domain would fail the
+    // row type's construction on a column the call does not even set. The rows are inserted in
+    // the order the function returns them, the array's: key order, which keeps overlapping
+    // batches from deadlocking (see RowsDialect.insertMany).
+    const source = sql`json_populate_recordset(null::${ctx.meta.table}, case when (select safe from ${check}) then ${json}::json end)`;
+    const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${source} on conflict (${target}) do nothing returning ${returning}`;
     // As a data-modifying WITH under Drizzle's select builder (`$with(alias, selection)` takes
     // SQL): the driver adapters run a builder prepared, where `db.execute` is not — postgres.js
-    // then describes the statement before binding it, one more round trip. Each column is
-    // mapped back through the table's column, as Drizzle maps a table's rows.
+    // then describes the statement before binding it, one more round trip. The check's row
+    // joined to the rows written: it says whether the insert ran, even when it wrote nothing.
     const returned = Object.fromEntries(
       ctx.meta.columnList.map((_, i) => [`c${i}`, sql`${alias(i)}`.as(`c${i}`)]),
     );
-    const fields = Object.fromEntries(
-      ctx.meta.columnList.map(({ key, column }, i) => [key, sql`${alias(i)}`.mapWith(column)]),
-    );
-    const db = ctx.db as AnyPgDatabase;
+    const fields: Record<string, SQL> = { safe: sql<boolean>`safe` };
+    ctx.meta.columnList.forEach(({ column }, i) => {
+      fields[`c${i}`] = sql`${alias(i)}`.mapWith(column);
+    });
     const inserted = db.$with('racefree_inserted', returned).as(insert);
-    return runQuery(ctx.db, db.with(inserted).select(fields).from(inserted)) as Promise<Row[]>;
+    const answer = (await runQuery(
+      ctx.db,
+      db.with(check, inserted).select(fields).from(check).leftJoin(inserted, sql`true`),
+    )) as Array<Record<string, unknown>>;
+    ctx.answered.recordSets = answer[0]?.safe === true;
+    if (!ctx.answered.recordSets) return plain(full);
+    // No row written: the join's one row, of nulls. A written row has its key.
+    const keyAt = `c${ctx.meta.columnList.findIndex(({ column }) => column === key.columns[0])}`;
+    return answer
+      .filter((row) => row[keyAt] !== null)
+      .map((row) =>
+        Object.fromEntries(ctx.meta.columnList.map(({ key: k }, i) => [k, row[`c${i}`]])),
+      );
   },
 
   /**
    * The rows whose one-column `key` equals that of one of `wanted`: `WHERE key = ANY(ARRAY(SELECT
    * key FROM json_populate_recordset(…)))` — an array the server builds first and looks up in
    * the key's index, as `= ANY($1)` does (an `IN (SELECT …)` lets the planner hash-join a small
-   * table instead). `undefined` where this path does not apply, a key of several columns
-   * included.
+   * table instead). Only once this call's insert has found that the table takes record sets
+   * (which it checks for the key column too); `undefined` where this path does not apply, a key
+   * of several columns included.
    */
   async select(
     ctx: RowContext,
     wanted: readonly Row[],
     key: UniqueKey,
   ): Promise<Row[] | undefined> {
-    if (key.keys.length !== 1) return undefined;
+    if (key.keys.length !== 1 || ctx.answered.recordSets !== true || !applies(ctx))
+      return undefined;
     const [k, column] = [key.keys[0] as string, key.columns[0] as Column];
-    const server = await applies(ctx);
-    if (!server || !recordable(column, server)) return undefined;
+    if (!recordable(column)) return undefined;
     const json = recordSet(wanted, [{ key: k, column }]);
     if (json === undefined) return undefined;
     // Through Drizzle's select builder, which the driver adapters run prepared (one round trip
@@ -127,32 +148,10 @@ interface Field {
 }
 
 const named = new WeakMap<TableMeta, boolean>();
-/**
- * What the server says about a table (see `serverColumns`): the names of the columns whose
- * value JSON cannot carry. `undefined`: the path does not serve the table at all.
- */
-type ServerColumns = { opaque: ReadonlySet<string> } | undefined;
-/** Per root database and table: what its server said, asked once. */
-const verdicts = new WeakMap<object, WeakMap<object, Promise<ServerColumns>>>();
 
-/**
- * What the server says about the table when the path may serve it: turned on, every column's
- * name known here (see `namesKnown`), and the server's columns fit (see `serverColumns`,
- * asked once per root database and table). `undefined` otherwise.
- */
-async function applies(ctx: RowContext): Promise<ServerColumns> {
-  if (!enabled || !namesKnown(ctx.meta)) return undefined;
-  let tables = verdicts.get(ctx.root);
-  if (!tables) verdicts.set(ctx.root, (tables = new WeakMap()));
-  const known = tables;
-  let verdict = known.get(ctx.meta.table);
-  if (!verdict) {
-    verdict = serverColumns(ctx);
-    known.set(ctx.meta.table, verdict);
-    // A failed question is asked again next time (the call itself fails with its error).
-    verdict.catch(() => known.delete(ctx.meta.table));
-  }
-  return verdict;
+/** True when the path may serve the call: turned on, the names known, not refused this call. */
+function applies(ctx: RowContext): boolean {
+  return enabled && ctx.answered.recordSets !== false && namesKnown(ctx.meta);
 }
 
 /**
@@ -175,25 +174,23 @@ function namesKnown(meta: TableMeta): boolean {
 }
 
 /**
- * Asks the server for the table's column types. The row type is built whole from the JSON, so
- * a domain on any column leaves the table to the plain path (one that refuses a null fails on
- * a column the call does not set). A column of any type but a plain base type or an enum — JSON,
- * an array, a composite, a range — is `opaque`: the server reads its JSON value as JSON,
- * whatever Drizzle declares, so a call that sets it takes the plain path.
+ * `true` when the server's column types let the table take record sets for `columns`: no domain
+ * on any column (the row type is built whole, and a domain that refuses a null fails on a column
+ * the call does not set), and each of `columns` a plain base type or an enum — not JSON, an
+ * array, a composite or a range, whose JSON value the server would read as JSON whatever
+ * Drizzle declares. The table is the statement's own (`null::table`'s type), found as the rest
+ * of the statement finds it.
  */
-async function serverColumns(ctx: RowContext): Promise<ServerColumns> {
-  const { name, schema } = getTableConfig(ctx.meta.table as PgTable);
-  const quoted = (part: string) => `"${part.replaceAll('"', '""')}"`;
-  const qualified = schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name);
-  const columns = await executeRows<{ name: string; domain: boolean; plain: boolean }>(
-    ctx.db,
-    sql`select a.attname as name, t.typtype = 'd' as domain,
-        t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb') as plain
-      from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
-      where a.attrelid = to_regclass(${qualified}) and a.attnum > 0 and not a.attisdropped`,
+function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
+  const names = sql.join(
+    columns.map(({ column }) => sql`${column.name}`),
+    sql`, `,
   );
-  if (columns.length === 0 || columns.some((column) => column.domain)) return undefined;
-  return { opaque: new Set(columns.filter((c) => !c.plain).map((c) => String(c.name))) };
+  return sql`not exists (select from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
+    where a.attrelid = (select typrelid from pg_catalog.pg_type where oid = pg_typeof(null::${meta.table})::oid)
+      and a.attnum > 0 and not a.attisdropped
+      and (t.typtype = 'd' or (a.attname in (${names})
+        and not (t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb')))))`;
 }
 
 /**
@@ -201,11 +198,7 @@ async function serverColumns(ctx: RowContext): Promise<ServerColumns> {
  * and JSON can reach each of them: not a JSON or array column, whose value the server would read
  * as JSON. `undefined` otherwise.
  */
-function sharedColumns(
-  meta: TableMeta,
-  server: NonNullable<ServerColumns>,
-  rows: readonly Row[],
-): Field[] | undefined {
+function sharedColumns(meta: TableMeta, rows: readonly Row[]): Field[] | undefined {
   const first = rows[0];
   if (!first) return undefined;
   const keys = Object.keys(first).filter((k) => first[k] !== undefined);
@@ -219,22 +212,21 @@ function sharedColumns(
     const column = meta.columns.get(key);
     // A generated column, which Drizzle's insert leaves out or overrides: the plain path's.
     const generated = column?.generated !== undefined || column?.generatedIdentity !== undefined;
-    if (!column || !recordable(column, server) || generated) return undefined;
+    if (!column || !recordable(column) || generated) return undefined;
     columns.push({ key, column });
   }
   return columns;
 }
 
 /**
- * True unless the server would read the column's value in JSON as JSON: a JSON or array column,
- * by Drizzle's declaration or by the server's (see `serverColumns`).
+ * True unless Drizzle declares a JSON or array column, whose value the server would read in
+ * JSON as JSON (the server's own declaration is the insert's check, `takesRecordSets`).
  */
-function recordable(column: Column, server: NonNullable<ServerColumns>): boolean {
+function recordable(column: Column): boolean {
   return (
     column.dataType !== 'json' &&
     column.dataType !== 'array' &&
-    !/json|\]$/i.test(column.getSQLType()) &&
-    !server.opaque.has(column.name)
+    !/json|\]$/i.test(column.getSQLType())
   );
 }
 
