@@ -1,7 +1,11 @@
-import { atomic, type Database } from '@racefree/transactions';
+import { type AnyPgDatabase, atomic, type Database } from '@racefree/transactions';
 import { describeDialects } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
 import * as pg from 'drizzle-orm/pg-core';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePostgresJs } from 'drizzle-orm/postgres-js';
+import { Pool as NodePool, types as nodePgTypes } from 'pg';
+import postgresJs from 'postgres';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { getOrCreateMany } from '../src/index.js';
 import { useRecordSets } from '../src/testing/index.js';
@@ -265,6 +269,19 @@ describeDialects(
           check: (row) => expect([row.name, row.lname]).toEqual(['ABC', 'abc']),
         },
         {
+          // `null::path` would be the built-in geometric type, not this table's row.
+          what: 'a table named like a built-in type',
+          ddl: 'create table path (id serial primary key, name text not null unique, note text)',
+          table: pg.pgTable('path', {
+            id: pg.serial('id').primaryKey(),
+            name: pg.text('name').notNull().unique(),
+            note: pg.text('note'),
+          }) as never,
+          options: { where: [{ name: 'a' }], defaults: { note: 'n' } },
+          fast: true,
+          check: (row) => expect([row.name, row.note]).toEqual(['a', 'n']),
+        },
+        {
           what: 'a column named __proto__',
           ddl: 'create table rs_proto (id serial primary key, name text not null unique, "__proto__" text)',
           table: pg.pgTable('rs_proto', {
@@ -360,6 +377,100 @@ describeDialects(
       // And the next call asks again.
       const third = await call(['z']);
       expect([third.recordSetInserts, third.plainInserts]).toEqual([1, 1]);
+    });
+
+    it('sees a column changed after a REPEATABLE READ snapshot as the insert does', async () => {
+      useRecordSets(true);
+      await t.connection.query(
+        'create table rs_snap (id serial primary key, name text not null unique, data text)',
+      );
+      const T = pg.pgTable('rs_snap', {
+        id: pg.serial('id').primaryKey(),
+        name: pg.text('name').notNull().unique(),
+        data: pg.text('data'),
+      });
+      const results = await atomic(
+        logged,
+        async (tx) => {
+          await (tx as AnyPgDatabase).execute(sql`select 1`); // the snapshot is taken
+          // Another session makes the column jsonb: the catalog as the snapshot shows it says
+          // text, the statement is planned with jsonb.
+          await t.connection.query(
+            'alter table rs_snap alter column data type jsonb using data::jsonb',
+          );
+          return getOrCreateMany(tx, T, { where: [{ name: 'a' }], defaults: { data: '{"k":1}' } });
+        },
+        { isolationLevel: 'repeatable read' },
+      );
+      expect(results.map((r) => r.created)).toEqual([true]);
+      const [stored] = await t.connection.query<{ kind: string }>(
+        'select jsonb_typeof(data) as kind from rs_snap',
+      );
+      // A document, as the plain path stores it, not a JSON string.
+      expect(stored?.kind).toBe('object');
+    });
+
+    it('fails on a missing table as the plain path does, and reads booleans kept as text', async () => {
+      useRecordSets(true);
+      const missing = pg.pgTable('rs_missing', {
+        id: pg.serial('id').primaryKey(),
+        name: pg.text('name').notNull().unique(),
+      });
+      const error = (await getOrCreateMany(logged, missing, { where: [{ name: 'a' }] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { cause?: { code?: string } } | undefined;
+      expect(error?.cause?.code).toBe('42P01');
+      // An application whose driver hands booleans over as the server's text ('t'/'f'): the
+      // call still knows its insert ran.
+      await t.connection.query(
+        'create table rs_text_bool (id serial primary key, name text not null unique)',
+      );
+      const T = pg.pgTable('rs_text_bool', {
+        id: pg.serial('id').primaryKey(),
+        name: pg.text('name').notNull().unique(),
+      });
+      const url = t.database.url;
+      const keepText = (value: string) => value;
+      const textual =
+        t.driver === 'node-postgres'
+          ? (() => {
+              const pool = new NodePool({
+                connectionString: url,
+                max: 1,
+                types: {
+                  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+                    oid === 16 ? keepText : nodePgTypes.getTypeParser(oid, format)) as never,
+                },
+              });
+              return { db: drizzleNodePg({ client: pool }), close: () => pool.end() };
+            })()
+          : (() => {
+              const client = postgresJs(url, {
+                max: 1,
+                onnotice: () => {},
+                types: {
+                  bool: {
+                    to: 16,
+                    from: [16],
+                    serialize: (x: boolean) => (x ? 't' : 'f'),
+                    parse: keepText,
+                  },
+                },
+              });
+              return { db: drizzlePostgresJs({ client }), close: () => client.end() };
+            })();
+      try {
+        const results = await getOrCreateMany(textual.db, T, {
+          where: [{ name: 'a' }, { name: 'b' }],
+        });
+        expect(results.map((r) => [r.row.name, r.created])).toEqual([
+          ['a', true],
+          ['b', true],
+        ]);
+      } finally {
+        await textual.close();
+      }
     });
 
     it('serves a table in a schema of its own, by its qualified name', async () => {

@@ -10,7 +10,7 @@ import type { Row } from './rows-dialect.js';
 /**
  * The faster path of `getOrCreateMany` on PostgreSQL (docs/design.md, "Record sets for getOrCreateMany"): a
  * batch's rows travel as one JSON parameter, which the server unpacks into the table's own row
- * type (`json_populate_recordset(null::table, $1)`), instead of one parameter per value. The
+ * type (`json_populate_recordset(<a row of the table>, $1)`), instead of one parameter per value. The
  * statement's text no longer grows with the batch, and Drizzle no longer builds and renders a
  * parameter per value: for 100 rows that is most of the call's client CPU (`pnpm bench`).
  *
@@ -52,7 +52,7 @@ export const recordSetStatements = {
     const db = ctx.db as AnyPgDatabase;
     const check = db
       .$with('racefree_check', { safe: sql<boolean>`safe`.as('safe') })
-      .as(sql`select ${takesRecordSets(ctx.meta, columns)} as safe`);
+      .as(takesRecordSets(ctx.meta, columns));
     const names = sql.join(
       columns.map(({ column }) => sql.identifier(column.name)),
       sql`, `,
@@ -74,7 +74,7 @@ export const recordSetStatements = {
     // row type's construction on a column the call does not even set. The rows are inserted in
     // the order the function returns them, the array's: key order, which keeps overlapping
     // batches from deadlocking (see RowsDialect.insertMany).
-    const source = sql`json_populate_recordset(null::${ctx.meta.table}, case when (select safe from ${check}) then ${json}::json end)`;
+    const source = sql`json_populate_recordset(${rowOf(ctx.meta)}, case when (select safe from ${check}) then ${json}::json end)`;
     const insert = sql`insert into ${ctx.meta.table} (${names}) select ${names} from ${source} on conflict (${target}) do nothing returning ${returning}`;
     // As a data-modifying WITH under Drizzle's select builder (`$with(alias, selection)` takes
     // SQL): the driver adapters run a builder prepared, where `db.execute` is not — postgres.js
@@ -83,7 +83,8 @@ export const recordSetStatements = {
     const returned = Object.fromEntries(
       ctx.meta.columnList.map((_, i) => [`c${i}`, sql`${alias(i)}`.as(`c${i}`)]),
     );
-    const fields: Record<string, SQL> = { safe: sql<boolean>`safe` };
+    // As text: an application may have its driver hand booleans over as the server's letters.
+    const fields: Record<string, SQL> = { safe: sql<string>`safe::text` };
     ctx.meta.columnList.forEach(({ column }, i) => {
       fields[`c${i}`] = sql`${alias(i)}`.mapWith(column);
     });
@@ -92,7 +93,7 @@ export const recordSetStatements = {
       ctx.db,
       db.with(check, inserted).select(fields).from(check).leftJoin(inserted, sql`true`),
     )) as Array<Record<string, unknown>>;
-    ctx.answered.recordSets = answer[0]?.safe === true;
+    ctx.answered.recordSets = answer[0]?.safe === 'true';
     if (!ctx.answered.recordSets) return plain(full);
     // No row written: the join's one row, of nulls. A written row has its key.
     const keyAt = `c${ctx.meta.columnList.findIndex(({ column }) => column === key.columns[0])}`;
@@ -138,7 +139,16 @@ export function useRecordSets(on: boolean): void {
 
 /** The rows as the table's row type, from the one JSON parameter. */
 function unpacked(meta: TableMeta, json: string): SQL {
-  return sql`json_populate_recordset(null::${meta.table}, ${json}::json)`;
+  return sql`json_populate_recordset(${rowOf(meta)}, ${json}::json)`;
+}
+
+/**
+ * A null of the table's row type, found by the table's name as a relation, as the INSERT finds
+ * it: `null::name` would look the name up as a type, and find another first (the built-in
+ * `path` or `point`, a type of that name in a schema earlier in the search path).
+ */
+function rowOf(meta: TableMeta): SQL {
+  return sql`(select racefree_row from ${meta.table} as racefree_row where false)`;
 }
 
 /** A column and its property key. */
@@ -174,23 +184,28 @@ function namesKnown(meta: TableMeta): boolean {
 }
 
 /**
- * `true` when the server's column types let the table take record sets for `columns`: no domain
- * on any column (the row type is built whole, and a domain that refuses a null fails on a column
- * the call does not set), and each of `columns` a plain base type or an enum — not JSON, an
- * array, a composite or a range, whose JSON value the server would read as JSON whatever
- * Drizzle declares. The table is the statement's own (`null::table`'s type), found as the rest
- * of the statement finds it.
+ * A one-row query whose `safe` is true when the server's column types let the table take record
+ * sets for `columns`: each of `columns` a plain base type or an enum — not JSON, an array, a
+ * composite or a range, whose JSON value the server would read as JSON whatever Drizzle
+ * declares — and no domain on any of the table's columns (the row type is built whole, and a
+ * domain that refuses a null fails on a column the call does not set). The table is found as
+ * the INSERT finds it, as a relation, joined as a row of nulls. The types of `columns` are
+ * those the statement is planned with (`pg_typeof`), so a column changed after a REPEATABLE
+ * READ snapshot is judged by its new type. The server plans this again on every call where the
+ * driver does not prepare statements (node-postgres): keep it small.
  */
 function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
-  const names = sql.join(
-    columns.map(({ column }) => sql`${column.name}`),
+  const types = sql.join(
+    columns.map(({ column }) => sql`pg_typeof(racefree_row.${sql.identifier(column.name)})`),
     sql`, `,
   );
-  return sql`not exists (select from pg_catalog.pg_attribute a join pg_catalog.pg_type t on t.oid = a.atttypid
-    where a.attrelid = (select typrelid from pg_catalog.pg_type where oid = pg_typeof(null::${meta.table})::oid)
-      and a.attnum > 0 and not a.attisdropped
-      and (t.typtype = 'd' or (a.attname in (${names})
-        and not (t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb')))))`;
+  return sql`select coalesce((select bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb'))
+        from pg_catalog.pg_type t where t.oid in (${types})), false)
+      and not exists (select from pg_catalog.pg_attribute a
+        where a.attrelid = (select typrelid from pg_catalog.pg_type where oid = pg_typeof(racefree_row))
+          and a.attnum > 0 and not a.attisdropped
+          and a.atttypid in (select oid from pg_catalog.pg_type where typtype = 'd')) as safe
+    from (values (1)) as racefree_one left join ${meta.table} as racefree_row on false`;
 }
 
 /**
