@@ -260,13 +260,34 @@ describeDialects(
           check: (row) => expect([row.name, row.lname]).toEqual(['ABC', 'abc']),
         },
         {
-          // `null::path` would be the built-in geometric type, not this table's row.
+          // `null::path` would be the built-in geometric type, not this table's row: the plain
+          // path's, by the table's name.
           what: 'a table named like a built-in type',
           ddl: 'create table path (id serial primary key, name text not null unique, note text)',
           table: named('path', { note: pg.text('note') }) as never,
           options: { where: [{ name: 'a' }], defaults: { note: 'n' } },
-          fast: true,
+          fast: false,
           check: (row) => expect([row.name, row.note]).toEqual(['a', 'n']),
+        },
+        {
+          // The row type reads '1:30' as minutes and seconds; a bound parameter reads it as
+          // hours and minutes, then keeps the minutes and seconds.
+          what: 'an interval with a field restriction',
+          ddl: 'create table rs_iv (id serial primary key, name text not null unique, d interval minute to second)',
+          table: named('rs_iv', { d: pg.interval('d', { fields: 'minute to second' }) }) as never,
+          options: { where: [{ name: 'a' }], defaults: { d: '1:30' } },
+          fast: 'server',
+          read: 'select d::text as d from rs_iv',
+          check: (_row, stored) => expect(stored.d).toBe('01:30:00'),
+        },
+        {
+          // The check's alias for the table's row of nulls, as a column name.
+          what: 'a column named racefree_row',
+          ddl: 'create table rs_alias (id serial primary key, name text not null unique, racefree_row text)',
+          table: named('rs_alias', { alias: pg.text('racefree_row') }) as never,
+          options: { where: [{ name: 'a' }], defaults: { alias: 'x' } },
+          fast: true,
+          check: (row) => expect(row.alias).toBe('x'),
         },
         {
           what: 'a column named __proto__',
@@ -435,6 +456,41 @@ describeDialects(
         ]);
       } finally {
         await textual.close();
+      }
+    });
+
+    it('needs no privilege the plain path does not: a role that sees only some columns', async () => {
+      useRecordSets(true);
+      const role = `rs_role_${t.driver.replace(/\W/g, '_')}_${process.pid}`;
+      await t.connection.query(
+        'create table rs_priv (id serial primary key, name text not null unique, note text, secret text)',
+      );
+      await t.connection.query(`create role ${role}`);
+      try {
+        await t.connection.query(
+          `grant insert (id, name, note), select (id, name, note) on rs_priv to ${role}`,
+        );
+        await t.connection.query(`grant usage on sequence rs_priv_id_seq to ${role}`);
+        const before = sent.length;
+        // SET LOCAL: the role ends with the transaction (a transaction pooler may hand the
+        // connection to someone else right after).
+        const results = await atomic(logged, async (tx) => {
+          await (tx as AnyPgDatabase).execute(sql.raw(`set local role ${role}`));
+          return getOrCreateMany(tx, named('rs_priv', { note: pg.text('note') }), {
+            where: [{ name: 'a' }, { name: 'b' }],
+            defaults: { note: 'n' },
+          });
+        });
+        expect(results.map((r) => [r.row.name, r.row.note, r.created])).toEqual([
+          ['a', 'n', true],
+          ['b', 'n', true],
+        ]);
+        expect(
+          sent.slice(before).filter((s) => s.includes('json_populate_recordset')),
+        ).toHaveLength(1);
+      } finally {
+        await t.connection.query(`drop owned by ${role}`);
+        await t.connection.query(`drop role ${role}`);
       }
     });
 

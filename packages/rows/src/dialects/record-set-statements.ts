@@ -1,6 +1,7 @@
 import type { AnyPgDatabase } from '@racefree/transactions';
 import { runQuery } from '@racefree/transactions/internal';
 import { type Column, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
+import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
 import { withDefaultFnValues } from '../statement-cache.js';
 import type { TableMeta, UniqueKey } from '../table-meta.js';
@@ -23,11 +24,11 @@ import type { Row } from './rows-dialect.js';
  * - SQL given as a value, a generated column, rows that set different columns (a column left
  *   out must get its default, not a null);
  * - a column whose name Drizzle's `casing` could change or the server would cut short (over 63
- *   bytes).
+ *   bytes), and a table named like a built-in type (`path`) with no schema in Drizzle.
  * The server's column types decide the rest, and the insert asks them itself, every time: it
  * unpacks nothing when the table has a domain on any column, or when a column the call sets is
- * JSON, an array, a composite or a range on the server (whatever Drizzle declares), and says
- * so; the batch then takes the plain path, and so does the rest of the call. Nothing is kept
+ * on the server (whatever Drizzle declares) anything but a base type or an enum, or JSON or an
+ * interval (see `takesRecordSets`), and says so; the batch then takes the plain path, and so does the rest of the call. Nothing is kept
  * between calls. `useRecordSets(false)` turns the path off, for the same-run A/B and the test
  * that holds it to the plain path.
  */
@@ -143,14 +144,13 @@ function unpacked(meta: TableMeta, json: string): SQL {
 }
 
 /**
- * A null of the table's row type, found by the table's name as a relation, as the INSERT finds
- * it: `null::name` would look the name up as a type, and find another first (the built-in
- * `path` or `point`, a type of that name in a schema earlier in the search path).
+ * A null of the table's row type. Not a whole-row reference to the table, which would need
+ * SELECT on every column (a role may see only some). `null::name` looks the name up as a type,
+ * so `namesKnown` leaves to the plain path a table whose name a built-in type has.
  */
 function rowOf(meta: TableMeta): SQL {
-  return sql`(select racefree_row from ${meta.table} as racefree_row where false)`;
+  return sql`null::${meta.table}`;
 }
-
 /** A column and its property key. */
 interface Field {
   key: string;
@@ -158,6 +158,15 @@ interface Field {
 }
 
 const named = new WeakMap<TableMeta, boolean>();
+/**
+ * The names of PostgreSQL's built-in types a table might also be called (`pg_catalog`, which a
+ * type name is looked up in first): `null::path` is the geometric type, not the table `path`.
+ */
+const BUILT_IN_TYPES = new Set(
+  'bit bool box bpchar bytea char cid cidr circle date float4 float8 inet int2 int4 int8 interval json jsonb jsonpath line lseg macaddr macaddr8 money name numeric oid path point polygon record text tid time timestamp timestamptz timetz trigger tsquery tsvector uuid varbit varchar void xid xml'.split(
+    ' ',
+  ),
+);
 
 /** True when the path may serve the call: turned on, the names known, not refused this call. */
 function applies(ctx: RowContext): boolean {
@@ -168,16 +177,21 @@ function applies(ctx: RowContext): boolean {
  * True when every column's name on the server is known here — JSON keys and the statement name
  * columns by it. A column declared without a name gets one from Drizzle's `casing` at render
  * time; only a name that no casing changes (small letters and digits) is known. A name longer
- * than the server's 63 bytes is cut short in the statement but not in the JSON.
+ * than the server's 63 bytes is cut short in the statement but not in the JSON. The table's
+ * own name must not be a built-in type's, which `null::name` would find first (`pg_catalog`
+ * is searched before any schema), unless Drizzle names its schema.
  */
 function namesKnown(meta: TableMeta): boolean {
   let known = named.get(meta);
   if (known === undefined) {
-    known = meta.columnList.every(
-      ({ column }) =>
-        (!column.keyAsName || /^[a-z][a-z0-9]*$/.test(column.name)) &&
-        Buffer.byteLength(column.name) <= 63,
-    );
+    const { name, schema } = getTableConfig(meta.table as PgTable);
+    known =
+      (schema !== undefined || !BUILT_IN_TYPES.has(name)) &&
+      meta.columnList.every(
+        ({ column }) =>
+          (!column.keyAsName || /^[a-z][a-z0-9]*$/.test(column.name)) &&
+          Buffer.byteLength(column.name) <= 63,
+      );
     named.set(meta, known);
   }
   return known;
@@ -187,23 +201,27 @@ function namesKnown(meta: TableMeta): boolean {
  * A one-row query whose `safe` is true when the server's column types let the table take record
  * sets for `columns`: each of `columns` a plain base type or an enum — not JSON, an array, a
  * composite or a range, whose JSON value the server would read as JSON whatever Drizzle
- * declares — and no domain on any of the table's columns (the row type is built whole, and a
- * domain that refuses a null fails on a column the call does not set). The table is found as
- * the INSERT finds it, as a relation, joined as a row of nulls. The types of `columns` are
- * those the statement is planned with (`pg_typeof`), so a column changed after a REPEATABLE
- * READ snapshot is judged by its new type. The server plans this again on every call where the
+ * declares, nor an interval, whose field restriction (`interval minute to second`) changes how
+ * the row type reads its text where a bound parameter is only rounded — and no domain on any of
+ * the table's columns (the row type is built whole, and a domain that refuses a null fails on a
+ * column the call does not set). The table is found as the INSERT finds it, as a relation
+ * (joined as a row of nulls; `to_regclass`). The types of `columns` are those the statement is
+ * planned with (`pg_typeof`), so a column changed after a REPEATABLE READ snapshot is judged by
+ * its new type. The server plans this again on every call where the
  * driver does not prepare statements (node-postgres): keep it small.
  */
 function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
+  const { name, schema } = getTableConfig(meta.table as PgTable);
+  const quoted = (part: string) => `"${part.replaceAll('"', '""')}"`;
+  const qualified = schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name);
   const types = sql.join(
     columns.map(({ column }) => sql`pg_typeof(racefree_row.${sql.identifier(column.name)})`),
     sql`, `,
   );
-  return sql`select coalesce((select bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb'))
+  return sql`select coalesce((select bool_and(t.typtype in ('b', 'e') and t.typcategory <> 'A' and t.typname not in ('json', 'jsonb', 'interval'))
         from pg_catalog.pg_type t where t.oid in (${types})), false)
       and not exists (select from pg_catalog.pg_attribute a
-        where a.attrelid = (select typrelid from pg_catalog.pg_type where oid = pg_typeof(racefree_row))
-          and a.attnum > 0 and not a.attisdropped
+        where a.attrelid = to_regclass(${qualified}) and a.attnum > 0 and not a.attisdropped
           and a.atttypid in (select oid from pg_catalog.pg_type where typtype = 'd')) as safe
     from (values (1)) as racefree_one left join ${meta.table} as racefree_row on false`;
 }
