@@ -9,15 +9,17 @@ import { builderSelect } from './builder-select.js';
 import type { Row } from './rows-dialect.js';
 
 /**
- * The faster path of `getOrCreateMany` on PostgreSQL (docs/design.md, "Record sets for getOrCreateMany"): a
- * batch's rows travel as one JSON parameter, which the server unpacks into the table's own row
- * type (`json_populate_recordset(<a row of the table>, $1)`), instead of one parameter per value. The
- * statement's text no longer grows with the batch, and Drizzle no longer builds and renders a
- * parameter per value: for 100 rows that is most of the call's client CPU (`pnpm bench`).
+ * The faster path of `getOrCreateMany` on PostgreSQL (docs/design.md, "Record sets for
+ * getOrCreateMany"): a batch's rows travel as one JSON parameter, which the server unpacks into
+ * the table's own row type (`json_populate_recordset(null::table, $1)`), instead of one parameter
+ * per value. The statement's text no longer grows with the batch, and Drizzle no longer builds
+ * and renders a parameter per value: for 100 rows that is most of the call's client CPU
+ * (`pnpm bench`).
  *
  * Each value still reaches its column through the column type's own input function, as a bound
- * parameter does. What JSON cannot carry exactly takes the plain path. The call's arguments
- * decide most of it:
+ * parameter does — but with the column's type modifier, which only an interval's field
+ * restriction turns into another reading (refused below). What JSON cannot carry exactly takes
+ * the plain path. The call's arguments decide most of it:
  * - a JSON or array column the call sets, by Drizzle's declaration;
  * - a value whose driver form is not a string, a finite number, a bigint, a boolean or null (a
  *   Buffer, NaN), or a string with a NUL or half a surrogate pair;
@@ -27,10 +29,10 @@ import type { Row } from './rows-dialect.js';
  *   bytes), and a table named like a built-in type (`path`) with no schema in Drizzle.
  * The server's column types decide the rest, and the insert asks them itself, every time: it
  * unpacks nothing when the table has a domain on any column, or when a column the call sets is
- * on the server (whatever Drizzle declares) anything but a base type or an enum, or JSON or an
- * interval (see `takesRecordSets`), and says so; the batch then takes the plain path, and so does the rest of the call. Nothing is kept
- * between calls. `useRecordSets(false)` turns the path off, for the same-run A/B and the test
- * that holds it to the plain path.
+ * on the server (whatever Drizzle declares) anything but a base type or an enum, or JSON, or an
+ * interval (see `takesRecordSets`), and says so; the batch then takes the plain path, and so
+ * does the rest of the call. Nothing is kept between calls. `useRecordSets(false)` turns the
+ * path off, for the same-run A/B and the test that holds it to the plain path.
  */
 export const recordSetStatements = {
   /**
@@ -151,6 +153,7 @@ function unpacked(meta: TableMeta, json: string): SQL {
 function rowOf(meta: TableMeta): SQL {
   return sql`null::${meta.table}`;
 }
+
 /** A column and its property key. */
 interface Field {
   key: string;
