@@ -290,6 +290,15 @@ describeDialects(
           check: (row) => expect(row.alias).toBe('x'),
         },
         {
+          // Not in a hand-picked list of likely table names: every built-in type's name.
+          what: 'a table named like a built-in type, regclass',
+          ddl: 'create table regclass (id serial primary key, name text not null unique, note text)',
+          table: named('regclass', { note: pg.text('note') }) as never,
+          options: { where: [{ name: 'a' }], defaults: { note: 'n' } },
+          fast: false,
+          check: (row) => expect([row.name, row.note]).toEqual(['a', 'n']),
+        },
+        {
           what: 'a column named __proto__',
           ddl: 'create table rs_proto (id serial primary key, name text not null unique, "__proto__" text)',
           table: named('rs_proto', { proto: pg.text('__proto__') }) as never,
@@ -492,6 +501,35 @@ describeDialects(
         await t.connection.query(`drop owned by ${role}`);
         await t.connection.query(`drop role ${role}`);
       }
+    });
+
+    it('is not misled by a type named like the table earlier in the search path', async () => {
+      useRecordSets(true);
+      await t.connection.query('create schema rs_shadow');
+      await t.connection.query(
+        'create type rs_shadow.row_like as (id int, name text, price numeric(10,0))',
+      );
+      // A domain is not a relation: the INSERT finds the table, `null::rs_shadowed` the domain.
+      await t.connection.query('create domain rs_shadow.rs_shadowed as rs_shadow.row_like');
+      await t.connection.query(
+        'create table rs_shadowed (id serial primary key, name text not null unique, price numeric(10,2))',
+      );
+      const before = sent.length;
+      const results = await atomic(logged, async (tx) => {
+        await (tx as AnyPgDatabase).execute(sql`set local search_path = rs_shadow, public`);
+        return getOrCreateMany(
+          tx,
+          named('rs_shadowed', { price: pg.numeric('price', { precision: 10, scale: 2 }) }),
+          { where: [{ name: 'a' }], defaults: { price: '12.50' } },
+        );
+      });
+      expect(results.map((r) => [r.row.price, r.created])).toEqual([['12.50', true]]);
+      const statements = sent.slice(before);
+      // Asked, refused by the server, written by the plain path.
+      expect(statements.filter((s) => s.includes('json_populate_recordset'))).toHaveLength(1);
+      expect(statements.some((s) => s.includes('insert into') && s.includes(' values '))).toBe(
+        true,
+      );
     });
 
     it('serves a table in a schema of its own, by its qualified name', async () => {

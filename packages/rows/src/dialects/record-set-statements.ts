@@ -162,12 +162,24 @@ interface Field {
 
 const named = new WeakMap<TableMeta, boolean>();
 /**
- * The names of PostgreSQL's built-in types a table might also be called (`pg_catalog`, which a
- * type name is looked up in first): `null::path` is the geometric type, not the table `path`.
+ * The names of PostgreSQL's built-in types (PostgreSQL 15's `pg_catalog`, which a type name is
+ * looked up in first), besides those that start with `pg_` or `_` (catalogs' row types, array
+ * types): `null::path` is the geometric type, not the table `path`, and the statement would not
+ * parse. From `select typname from pg_type where typnamespace = 'pg_catalog'::regnamespace and
+ * typname !~ '^(pg_|_)'`; a later server's new types are missing until added here.
  */
 const BUILT_IN_TYPES = new Set(
-  'bit bool box bpchar bytea char cid cidr circle date float4 float8 inet int2 int4 int8 interval json jsonb jsonpath line lseg macaddr macaddr8 money name numeric oid path point polygon record text tid time timestamp timestamptz timetz trigger tsquery tsvector uuid varbit varchar void xid xml'.split(
-    ' ',
+  `aclitem any anyarray anycompatible anycompatiblearray anycompatiblemultirange
+  anycompatiblenonarray anycompatiblerange anyelement anyenum anymultirange anynonarray anyrange
+  bit bool box bpchar bytea char cid cidr circle cstring date datemultirange daterange
+  event_trigger fdw_handler float4 float8 gtsvector index_am_handler inet int2 int2vector int4
+  int4multirange int4range int8 int8multirange int8range internal interval json jsonb jsonpath
+  language_handler line lseg macaddr macaddr8 money name numeric nummultirange numrange oid
+  oidvector path point polygon record refcursor regclass regcollation regconfig regdictionary
+  regnamespace regoper regoperator regproc regprocedure regrole regtype table_am_handler text
+  tid time timestamp timestamptz timetz trigger tsm_handler tsmultirange tsquery tsrange
+  tstzmultirange tstzrange tsvector txid_snapshot unknown uuid varbit varchar void xid xid8 xml`.split(
+    /\s+/,
   ),
 );
 
@@ -189,7 +201,7 @@ function namesKnown(meta: TableMeta): boolean {
   if (known === undefined) {
     const { name, schema } = getTableConfig(meta.table as PgTable);
     known =
-      (schema !== undefined || !BUILT_IN_TYPES.has(name)) &&
+      (schema !== undefined || !(BUILT_IN_TYPES.has(name) || /^(pg_|_)/.test(name))) &&
       meta.columnList.every(
         ({ column }) =>
           (!column.keyAsName || /^[a-z][a-z0-9]*$/.test(column.name)) &&
@@ -210,7 +222,8 @@ function namesKnown(meta: TableMeta): boolean {
  * column the call does not set). The table is found as the INSERT finds it, as a relation
  * (joined as a row of nulls; `to_regclass`). The types of `columns` are those the statement is
  * planned with (`pg_typeof`), so a column changed after a REPEATABLE READ snapshot is judged by
- * its new type. The server plans this again on every call where the
+ * its new type. And `null::table` must be the table's row type: a type of the table's name in a
+ * schema earlier in the search path (a domain over another composite) would be found first. The server plans this again on every call where the
  * driver does not prepare statements (node-postgres): keep it small.
  */
 function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
@@ -225,7 +238,8 @@ function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
         from pg_catalog.pg_type t where t.oid in (${types})), false)
       and not exists (select from pg_catalog.pg_attribute a
         where a.attrelid = to_regclass(${qualified}) and a.attnum > 0 and not a.attisdropped
-          and a.atttypid in (select oid from pg_catalog.pg_type where typtype = 'd')) as safe
+          and a.atttypid in (select oid from pg_catalog.pg_type where typtype = 'd'))
+      and to_regtype(${qualified}) = (select reltype from pg_catalog.pg_class where oid = to_regclass(${qualified})) as safe
     from (values (1)) as racefree_one left join ${meta.table} as racefree_row on false`;
 }
 
