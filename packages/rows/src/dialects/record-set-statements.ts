@@ -55,7 +55,7 @@ export const recordSetStatements = {
     const db = ctx.db as AnyPgDatabase;
     const check = db
       .$with('racefree_check', { safe: sql<boolean>`safe`.as('safe') })
-      .as(takesRecordSets(ctx.meta, columns));
+      .as(takesRecordSets(ctx, columns));
     const names = sql.join(
       columns.map(({ column }) => sql.identifier(column.name)),
       sql`, `,
@@ -215,20 +215,21 @@ function namesKnown(meta: TableMeta): boolean {
 /**
  * A one-row query whose `safe` is true when the server's column types let the table take record
  * sets for `columns`: each of `columns` a plain base type or an enum — not JSON, an array, a
- * composite or a range, whose JSON value the server would read as JSON whatever Drizzle
- * declares, nor an interval, whose field restriction (`interval minute to second`) changes how
- * the row type reads its text where a bound parameter is only rounded — and no domain on any of
- * the table's columns (the row type is built whole, and a domain that refuses a null fails on a
- * column the call does not set). The table is found as the INSERT finds it, as a relation
- * (joined as a row of nulls; `to_regclass`). The types of `columns` are those the statement is
- * planned with (`pg_typeof`), so a column changed after a REPEATABLE READ snapshot is judged by
- * its new type. And `null::table` must be the table's row type: a type of the table's name in a
- * schema earlier in the search path (a domain over another composite) would be found first. The server plans this again on every call where the
- * driver does not prepare statements (node-postgres): keep it small.
+ * composite or a range, whose JSON value the server would read as JSON whatever Drizzle declares,
+ * nor an interval, whose field restriction (`interval minute to second`) changes how the row type
+ * reads its text where a bound parameter is only rounded — and no domain on any of the table's
+ * columns (the row type is built whole, and a domain that refuses a null fails on a column the
+ * call does not set). The table is found as the INSERT finds it, as a relation (joined as a row
+ * of nulls; `to_regclass`). The types of `columns` are those the statement is planned with
+ * (`pg_typeof`), so a column changed after a REPEATABLE READ snapshot is judged by its new type.
+ * And `null::table` must be the table's row type: a type of the table's name in a schema earlier
+ * in the search path (a domain over another composite) would be found first. The server plans
+ * this again on every call where the driver does not prepare statements (node-postgres): keep it
+ * small.
  */
-function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
-  const { name, schema } = getTableConfig(meta.table as PgTable);
-  const quoted = (part: string) => `"${part.replaceAll('"', '""')}"`;
+function takesRecordSets(ctx: RowContext, columns: readonly Field[]): SQL {
+  const { name, schema } = getTableConfig(ctx.meta.table as PgTable);
+  const quoted = ctx.dialect.quoteIdentifier;
   const qualified = schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name);
   const types = sql.join(
     columns.map(({ column }) => sql`pg_typeof(racefree_row.${sql.identifier(column.name)})`),
@@ -240,7 +241,7 @@ function takesRecordSets(meta: TableMeta, columns: readonly Field[]): SQL {
         where a.attrelid = to_regclass(${qualified}) and a.attnum > 0 and not a.attisdropped
           and a.atttypid in (select oid from pg_catalog.pg_type where typtype = 'd'))
       and to_regtype(${qualified}) = (select reltype from pg_catalog.pg_class where oid = to_regclass(${qualified})) as safe
-    from (values (1)) as racefree_one left join ${meta.table} as racefree_row on false`;
+    from (values (1)) as racefree_one left join ${ctx.meta.table} as racefree_row on false`;
 }
 
 /**
