@@ -94,6 +94,12 @@ export interface Dialect {
   /** Whether `FOR UPDATE OF <table>` is accepted. */
   supportsLockOf: boolean;
   /**
+   * Whether one statement can be an anonymous compound statement (`BEGIN NOT ATOMIC … END`, with
+   * handlers and `@@in_transaction`): MariaDB 10.3+. MySQL runs compound statements only in
+   * stored programs.
+   */
+  supportsAnonymousBlocks: boolean;
+  /**
    * The locking clause for a SELECT, e.g. ` FOR SHARE SKIP LOCKED`, ` FOR UPDATE OF "books"` or
    * (MariaDB) ` LOCK IN SHARE MODE`. Throws `NotSupportedError` for what the server cannot do,
    * before any SQL is sent.

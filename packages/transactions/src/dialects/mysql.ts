@@ -29,6 +29,7 @@ export function mysqlDialect(
     supportsNoWait: modern,
     supportsSkipLocked: modern,
     supportsLockOf: modern,
+    supportsAnonymousBlocks: false,
     lockClause(mode, options = {}) {
       return mysqlFamilyLockClause(
         this,

@@ -29,6 +29,7 @@ export function postgresDialect(
     supportsNoWait: true,
     supportsSkipLocked: true,
     supportsLockOf: true,
+    supportsAnonymousBlocks: false,
     lockClause(mode, options = {}) {
       const clause = LOCK_SQL[mode];
       if (!clause) throw new NotSupportedError(`Unknown lock mode ${JSON.stringify(mode)}`);

@@ -14,6 +14,11 @@ export interface Answer {
   rowCount: number;
   /** The first AUTO_INCREMENT id an INSERT generated (mysql2); `undefined` elsewhere. */
   insertId: number | undefined;
+  /**
+   * Every result set, in order: `[rows]` for an ordinary statement (`[]` for a write on mysql2),
+   * and on MariaDB one per SELECT a compound statement (`BEGIN NOT ATOMIC … END`) ran.
+   */
+  sets: Record<string, unknown>[][];
 }
 
 /**

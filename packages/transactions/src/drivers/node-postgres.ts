@@ -28,8 +28,11 @@ export const nodePostgres: Driver = {
   databaseClass: 'NodePgDatabase',
   transactionClass: 'NodePgTransaction',
   answer(result): Answer {
-    const { rows, rowCount } = result as { rows?: Record<string, unknown>[]; rowCount?: number };
-    return { rows: rows ?? [], rowCount: rowCount ?? rows?.length ?? 0, insertId: undefined };
+    const { rows = [], rowCount } = result as {
+      rows?: Record<string, unknown>[];
+      rowCount?: number | null;
+    };
+    return { rows, rowCount: rowCount ?? rows.length, insertId: undefined, sets: [rows] };
   },
   run: (query) => Promise.resolve(query),
   // Unnamed: pg would make a name a server-side statement (unique per text, per connection,

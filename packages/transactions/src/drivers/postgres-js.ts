@@ -15,7 +15,7 @@ export const postgresJs: Driver = {
   transactionClass: 'PostgresJsTransaction',
   answer(result): Answer {
     const rows = result as Record<string, unknown>[] & { count?: number };
-    return { rows, rowCount: rows.count ?? rows.length, insertId: undefined };
+    return { rows, rowCount: rows.count ?? rows.length, insertId: undefined, sets: [rows] };
   },
   run(query) {
     // The name is Drizzle's signal to prepare; postgres.js names and caches the statement
