@@ -66,13 +66,16 @@ interface Wanted {
  * inside your transaction the whole call runs in one savepoint, so that failure takes this
  * call's rows with it and leaves your transaction usable. Batches stay under the servers'
  * bind-parameter limit. Outside a transaction each statement commits on its own and is re-run on
- * a deadlock; inside one, errors propagate to `atomic({ retries })`.
+ * a deadlock (MariaDB's compound statement is a transaction of its own: all of a batch's rows,
+ * or none); inside one, errors propagate to `atomic({ retries })`.
  *
  * Statements per batch of n keys, m of them missing: PostgreSQL 1 (INSERT … ON CONFLICT DO
- * NOTHING RETURNING), plus one read when some keys were taken; MySQL/MariaDB 1 read of what
- * exists, then — when m > 0 — one INSERT per missing key and one read of the rows written (a
- * key another caller took meanwhile: one locking read of it). Inside your transaction, a
- * savepoint around the call adds 2; a row stored in another spelling than asked, 1 read.
+ * NOTHING RETURNING), plus one read when some keys were taken; MariaDB 1 read of what exists,
+ * then — when m > 0 — one compound statement holding the m INSERTs and the read of their rows
+ * (outside a transaction, a transaction of its own); MySQL 1 read, then one INSERT per missing
+ * key and one read of the rows written (a key another caller took meanwhile: one locking read
+ * of it). Inside your transaction, a savepoint around the call adds 2; a row stored in another
+ * spelling than asked, 1 read.
  *
  * @example
  * const tagged = await getOrCreateMany(db, tags, { where: names.map((name) => ({ name })) });
@@ -94,7 +97,7 @@ export async function getOrCreateMany<T extends AnyTable>(
   const ordered = [...wanted.values()].sort((a, b) => compare(a.where, b.where));
   const run = async (ctx: RowContext) => {
     const found: Found = { rows: new Map(), inserted: new Set() };
-    for (const batch of batches(meta, ordered))
+    for (const batch of batches(meta, key, ordered))
       await findOrCreateBatch(ctx, key, batch, valuesOf, found);
     return answers(meta, key, wanted, count, found) as RowResult<RowOf<T>>[];
   };
@@ -300,9 +303,10 @@ function createValuesOf(meta: TableMeta, defaults: unknown): (where: Row) => Pro
 }
 
 /** Splits the keys so each statement's parameters stay under the servers' limit. */
-function* batches(meta: TableMeta, items: readonly Wanted[]): Generator<Wanted[]> {
-  // An INSERT row binds at most one parameter per column; a read binds one per key column.
-  const perRow = Math.max(1, meta.columnList.length);
+function* batches(meta: TableMeta, key: UniqueKey, items: readonly Wanted[]): Generator<Wanted[]> {
+  // A row binds at most one parameter per column in its INSERT, and its key twice more at most
+  // (MariaDB's compound statement: before the INSERT, and in the read of the rows).
+  const perRow = Math.max(1, meta.columnList.length + 2 * key.keys.length);
   const size = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_PARAMETERS / perRow)));
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }

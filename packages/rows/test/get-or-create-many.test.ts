@@ -9,8 +9,9 @@ import {
 } from '@racefree/transactions';
 import { describeDialects, race, type TestConnection } from '@racefree/testkit';
 import { sql } from 'drizzle-orm';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getOrCreateMany } from '../src/index.js';
+import { useInsertBlocks } from '../src/testing/index.js';
 import { createTables, mysqlTables, pgTables, type Tables, truncateAll } from './schema.js';
 
 const CALLERS = 64;
@@ -84,42 +85,55 @@ describeDialects('getOrCreateMany', (t) => {
     expect([...creators.values()].every((n) => n === 1)).toBe(true);
   }
 
-  describe('64 callers, each an overlapping random 50 of 200 keys, released together', () => {
-    it('outside any transaction: one row per key, every row to every caller, one creator per key', async () => {
-      const sets = keySets(11, 'outside');
-      const outcome = await race(CALLERS, (caller) =>
-        getOrCreateMany(pool.db, T.tags, {
-          where: (sets[caller] as string[]).map((name) => ({ name })),
-        }),
-      );
-      await assertRace(sets, outcome);
-    });
+  // On MariaDB both ways of inserting a batch race: the compound statement, and one INSERT per
+  // row (MySQL's way, and MariaDB's with insert blocks turned off).
+  const paths =
+    t.kind === 'mysql'
+      ? [
+          { blocks: true, label: ' (insert blocks)', seed: 1 },
+          { blocks: false, label: ' (one INSERT per row)', seed: 2 },
+        ]
+      : [{ blocks: true, label: '', seed: 1 }];
+  for (const path of paths)
+    describe(`64 callers, each an overlapping random 50 of 200 keys, released together${path.label}`, () => {
+      beforeEach(() => useInsertBlocks(path.blocks));
+      afterEach(() => useInsertBlocks(true));
 
-    for (const level of ['read committed', 'repeatable read'] as IsolationLevel[]) {
-      it(`inside atomic at ${level} (with retries): the same, and no deadlock`, async () => {
-        const sets = keySets(level.length, level.replace(' ', '-'));
-        let deadlocks = 0;
+      it('outside any transaction: one row per key, every row to every caller, one creator per key', async () => {
+        const sets = keySets(10 + path.seed, `outside-${path.seed}`);
         const outcome = await race(CALLERS, (caller) =>
-          atomic(
-            pool.db,
-            async (tx) => {
-              try {
-                return await getOrCreateMany(tx, T.tags, {
-                  where: (sets[caller] as string[]).map((name) => ({ name })),
-                });
-              } catch (error) {
-                if (isDeadlock(error)) deadlocks += 1;
-                throw error;
-              }
-            },
-            { isolationLevel: level, retries: { retries: 30, baseDelayMs: 2, maxDelayMs: 50 } },
-          ),
+          getOrCreateMany(pool.db, T.tags, {
+            where: (sets[caller] as string[]).map((name) => ({ name })),
+          }),
         );
         await assertRace(sets, outcome);
-        expect(deadlocks).toBe(0);
       });
-    }
-  });
+
+      for (const level of ['read committed', 'repeatable read'] as IsolationLevel[]) {
+        it(`inside atomic at ${level} (with retries): the same, and no deadlock`, async () => {
+          const sets = keySets(level.length * path.seed, `${level.replace(' ', '-')}-${path.seed}`);
+          let deadlocks = 0;
+          const outcome = await race(CALLERS, (caller) =>
+            atomic(
+              pool.db,
+              async (tx) => {
+                try {
+                  return await getOrCreateMany(tx, T.tags, {
+                    where: (sets[caller] as string[]).map((name) => ({ name })),
+                  });
+                } catch (error) {
+                  if (isDeadlock(error)) deadlocks += 1;
+                  throw error;
+                }
+              },
+              { isolationLevel: level, retries: { retries: 30, baseDelayMs: 2, maxDelayMs: 50 } },
+            ),
+          );
+          await assertRace(sets, outcome);
+          expect(deadlocks).toBe(0);
+        });
+      }
+    });
 
   it('20,000 items in one call: split under the parameter limit, all created, in order', async () => {
     const names = Array.from({ length: 20_000 }, (_, i) => `bulk-${i}`);

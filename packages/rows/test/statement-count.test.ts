@@ -12,6 +12,7 @@ import {
   selectForUpdateOrCreate,
   updateOrCreate,
 } from '../src/index.js';
+import { useInsertBlocks } from '../src/testing/index.js';
 import { createTables, type Tables, truncateAll } from './schema.js';
 
 // The statements each call sends, by first word, as the server receives them — transaction
@@ -108,16 +109,15 @@ describeDialects('statements per call', (t) => {
     );
   });
 
-  it('getOrCreateMany: PostgreSQL inserts first (two statements at most); InnoDB reads, then one INSERT per new row', async () => {
+  it('getOrCreateMany: PostgreSQL inserts first (two statements at most); MariaDB reads, then one block', async () => {
     await t.connection.query("insert into tags (name) values ('m-old')");
     const call = (names: string[]) =>
       statements(() => getOrCreateMany(db, T.tags, { where: names.map((name) => ({ name })) }));
-    // PostgreSQL's insert is a data-modifying WITH (`with … as (insert …) select …`).
-    expect(await call(['m-a', 'm-b', 'm-c'])).toEqual(
-      pg() ? ['with'] : ['select', 'insert', 'insert', 'insert', 'select'],
-    );
+    // PostgreSQL's insert is a data-modifying WITH (`with … as (insert …) select …`); MariaDB's
+    // INSERTs and the read of their rows are one compound statement (`begin not atomic …`).
+    expect(await call(['m-a', 'm-b', 'm-c'])).toEqual(pg() ? ['with'] : ['select', 'begin']);
     expect(await call(['m-old', 'm-a', 'm-d'])).toEqual(
-      pg() ? ['with', 'select'] : ['select', 'insert', 'select'],
+      pg() ? ['with', 'select'] : ['select', 'begin'],
     );
     expect(await call(['m-old', 'm-a'])).toEqual(pg() ? ['with', 'select'] : ['select']);
     expect(
@@ -127,9 +127,29 @@ describeDialects('statements per call', (t) => {
     ).toEqual([
       'begin',
       // The whole call in one savepoint: a later row's failure takes the earlier rows with it.
-      ...inSavepoint(pg() ? ['with'] : ['select', 'insert', 'select']),
+      ...inSavepoint(pg() ? ['with'] : ['select', 'begin']),
       'commit',
     ]);
+  });
+
+  it('getOrCreateMany on MySQL (insert blocks off): one INSERT per new row, then one read', async () => {
+    if (pg()) return;
+    await t.connection.query("insert into tags (name) values ('m-old')");
+    useInsertBlocks(false);
+    try {
+      const call = (names: string[]) =>
+        statements(() => getOrCreateMany(db, T.tags, { where: names.map((name) => ({ name })) }));
+      expect(await call(['m-a', 'm-b', 'm-c'])).toEqual([
+        'select',
+        'insert',
+        'insert',
+        'insert',
+        'select',
+      ]);
+      expect(await call(['m-old', 'm-a', 'm-d'])).toEqual(['select', 'insert', 'select']);
+    } finally {
+      useInsertBlocks(true);
+    }
   });
 
   it('updateOrCreate outside a transaction opens its own, with no savepoint for its create', async () => {

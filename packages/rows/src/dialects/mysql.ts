@@ -1,9 +1,11 @@
 import { type AnyMySqlDatabase, classifyError, type Database } from '@racefree/transactions';
 import { driverOf, executeRows, executeStatement, runQuery } from '@racefree/transactions/internal';
-import { type Column, type SQL, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { MySqlTable } from 'drizzle-orm/mysql-core';
 import type { RowContext } from '../context.js';
 import { builderSelect } from './builder-select.js';
+import { columnList } from './column-list.js';
+import { insertBlock } from './insert-block.js';
 import { anyOf, matching } from '../conditions.js';
 import { statementCache } from '../statement-cache.js';
 import { mapRow } from '../table-meta.js';
@@ -36,20 +38,6 @@ async function select(ctx: RowContext, request: SelectRequest): Promise<Row[]> {
   if (request.prefix || (lock !== '' && !lock.trimStart().startsWith('FOR ')))
     return writtenOutSelect(ctx, request, lock);
   return builderSelect(ctx, request, request.lock?.mode);
-}
-
-/**
- * `t.a as a, …`: the named columns, or all of them (never `*`: a column added later must not
- * change a result), each rendered by Drizzle — with the database's `casing` applied to a column
- * declared without a name — and selected as its property key.
- */
-function columnList(ctx: RowContext, keys: readonly string[] | undefined): SQL {
-  return sql.join(
-    (keys ?? [...ctx.meta.columns.keys()]).map(
-      (key) => sql`${ctx.meta.columns.get(key) as Column} as ${sql.identifier(key)}`,
-    ),
-    sql`, `,
-  );
 }
 
 /** A read as SQL of our own, its rows mapped through the table's columns as Drizzle would. */
@@ -132,6 +120,8 @@ export const mysqlRows: RowsDialect = {
   insertsManyFirst: false,
 
   async insertMany(ctx, rows, key, each): Promise<InsertManyOutcome> {
+    const block = insertBlock(ctx, rows, key, each);
+    if (block) return block;
     const written: Row[] = [];
     const found: Array<[number, Row]> = [];
     let unknownConflict: unknown;

@@ -1,0 +1,120 @@
+import { atomic, classifyError } from '@racefree/transactions';
+import { describeDialects } from '@racefree/testkit';
+import { afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { getOrCreateMany } from '../src/index.js';
+import { useInsertBlocks } from '../src/testing/index.js';
+import { createTables, type Tables, truncateAll } from './schema.js';
+
+// MariaDB sends a batch's INSERTs as one compound statement; MySQL sends one INSERT per row,
+// which MariaDB does too with insert blocks turned off. Both must answer alike.
+describeDialects(
+  'getOrCreateMany on MariaDB: insert blocks against one INSERT per row',
+  (t) => {
+    let T: Tables;
+    beforeAll(async () => {
+      T = await createTables(t.connection);
+    });
+    beforeEach(() => truncateAll(t.connection));
+    afterEach(() => useInsertBlocks(true));
+
+    const tagNames = async () =>
+      (await t.connection.query<{ name: string }>('select name from tags order by name')).map(
+        (row) => row.name,
+      );
+
+    /** A run of calls covering what a batch meets, answered without ids (the paths differ there). */
+    async function script(db: typeof t.connection.db) {
+      await t.connection.query(
+        "insert into tags (name, color) values ('old', 'grey'), ('Mixed', 'grey')",
+      );
+      const answers: unknown[] = [];
+      const call = async (names: string[], inTransaction: boolean) => {
+        const run = (target: typeof db) =>
+          getOrCreateMany(target, T.tags, {
+            where: names.map((name) => ({ name })),
+            defaults: (where) => ({ color: `c-${String(where.name).length}` }),
+          });
+        const results = inTransaction ? await atomic(db, run) : await run(db);
+        answers.push(
+          results.map(({ row, created }) => ({ name: row.name, color: row.color, created })),
+        );
+      };
+      await call(['a', 'b', 'old', 'c', 'a'], false);
+      // Spellings the collation holds equal, within one batch and against a stored row.
+      await call(['Dup', 'DUP', 'dup ', 'mixed', 'e'], false);
+      await call(['f', 'F', 'old', 'g'], true);
+      await call(
+        Array.from({ length: 1203 }, (_, i) => `bulk-${i % 1100}`),
+        false,
+      );
+      return { answers, stored: await tagNames() };
+    }
+
+    it('the same answers and the same rows, outside and inside a transaction', async () => {
+      useInsertBlocks(false);
+      const rowByRow = await script(t.connection.db);
+      await truncateAll(t.connection);
+      useInsertBlocks(true);
+      const blocks = await script(t.connection.db);
+      expect(blocks).toEqual(rowByRow);
+      // What the script must find, so that the comparison above compares something.
+      // Items are inserted in the order of their values' text ('DUP' first); the first item by
+      // position that names the created row says created.
+      expect(rowByRow.answers[1]).toEqual([
+        { name: 'DUP', color: 'c-3', created: true },
+        { name: 'DUP', color: 'c-3', created: false },
+        { name: 'DUP', color: 'c-3', created: false },
+        { name: 'Mixed', color: 'grey', created: false },
+        { name: 'e', color: 'c-1', created: true },
+      ]);
+    });
+
+    it('another unique key colliding outside a transaction: thrown as it is; the block writes none of its batch', async () => {
+      await t.connection.query("insert into tags (name, slug) values ('taken', 'dup-slug')");
+      const one = await t.connect({ max: 1 });
+      try {
+        const attempt = () =>
+          getOrCreateMany(one.db, T.tags, {
+            where: [{ name: 'p' }, { name: 'q' }, { name: 'r' }],
+            defaults: (where) => ({ slug: where.name === 'q' ? 'dup-slug' : null }),
+          }).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        expect(classifyError(await attempt())).toMatchObject({
+          kind: 'unique_violation',
+          constraint: 'tags_slug_unique',
+        });
+        expect(await tagNames()).toEqual(['taken']);
+        // The block's own transaction is over: rolled back, not left open on the connection.
+        const [state] = await one.query<{ open: number | string }>(
+          'select @@in_transaction as open',
+        );
+        expect(Number(state?.open)).toBe(0);
+        // One INSERT per row commits each row on its own: the row before the failing one stays.
+        useInsertBlocks(false);
+        expect(classifyError(await attempt())).toMatchObject({ kind: 'unique_violation' });
+        expect(await tagNames()).toEqual(['p', 'taken']);
+      } finally {
+        await one.close();
+      }
+    });
+
+    it('the connection is left outside any transaction, at its own isolation level', async () => {
+      const pool = await t.connect({ max: 1 });
+      try {
+        await getOrCreateMany(pool.db, T.tags, { where: [{ name: 'x' }, { name: 'y' }] });
+        const [state] = await pool.query<{ open: number | string; level: string }>(
+          'select @@in_transaction as open, @@tx_isolation as level',
+        );
+        expect({ open: Number(state?.open), level: state?.level }).toEqual({
+          open: 0,
+          level: 'REPEATABLE-READ',
+        });
+      } finally {
+        await pool.close();
+      }
+    });
+  },
+  { kinds: ['mysql'] },
+);
