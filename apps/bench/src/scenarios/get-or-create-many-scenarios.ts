@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { getOrCreate, getOrCreateMany } from '@racefree/rows';
-import { useRecordSets } from '@racefree/rows/testing';
+import { useInsertBlocks, useRecordSets } from '@racefree/rows/testing';
 import { expectRow } from '../expect-row.js';
 import { type ItemRow, itemTables, MANY_TABLE } from '../item-tables.js';
 import { EXISTING_KEYS, KEY_MIXES } from '../key-mix.js';
@@ -136,27 +136,28 @@ export function getOrCreateManyScenarios(
         KEYS_PER_CALL,
         manyCall,
       ],
-      ...(familyOf(driver) === 'postgres'
-        ? [
-            [
-              // The same-run A/B the record-set path must win by ≥ 10% to stay (contenders
-              // run one at a time, so the switch holds for the slice).
-              'racefree-plain',
-              'racefree getOrCreateMany, plain path (no record sets: a parameter per value)',
-              'reference',
-              'racefree',
-              KEYS_PER_CALL,
-              async (c, keys) => {
-                useRecordSets(false);
-                try {
-                  return await manyCall(c, keys);
-                } finally {
-                  useRecordSets(true);
-                }
-              },
-            ] satisfies Spec,
-          ]
-        : []),
+      [
+        // The same-run A/B the faster path must win by ≥ 10% to stay — record sets on
+        // PostgreSQL, insert blocks on MariaDB (contenders run one at a time, so the switch
+        // holds for the slice).
+        'racefree-plain',
+        familyOf(driver) === 'postgres'
+          ? 'racefree getOrCreateMany, plain path (no record sets: a parameter per value)'
+          : 'racefree getOrCreateMany, plain path (no insert blocks: one INSERT per row)',
+        'reference',
+        'racefree',
+        KEYS_PER_CALL,
+        async (c, keys) => {
+          useRecordSets(false);
+          useInsertBlocks(false);
+          try {
+            return await manyCall(c, keys);
+          } finally {
+            useRecordSets(true);
+            useInsertBlocks(true);
+          }
+        },
+      ],
       [
         // An operation per call, so that a loop 100 calls long is counted as it goes, not
         // only where it ends inside a window; each client still asks for a batch's keys in
