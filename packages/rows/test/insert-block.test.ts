@@ -100,6 +100,16 @@ describeDialects(
       }
     });
 
+    it("inside the caller's transaction the block opens none: the caller's rollback takes its rows", async () => {
+      const rolledBack = new Error('roll back');
+      const outcome = await atomic(t.connection.db, async (tx) => {
+        await getOrCreateMany(tx, T.tags, { where: [{ name: 'in-1' }, { name: 'in-2' }] });
+        throw rolledBack;
+      }).catch((error: unknown) => error);
+      expect(outcome).toBe(rolledBack);
+      expect(await tagNames()).toEqual([]);
+    });
+
     it('the connection is left outside any transaction, at its own isolation level', async () => {
       const pool = await t.connect({ max: 1 });
       try {
