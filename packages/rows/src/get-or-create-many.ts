@@ -97,7 +97,7 @@ export async function getOrCreateMany<T extends AnyTable>(
   const ordered = [...wanted.values()].sort((a, b) => compare(a.where, b.where));
   const run = async (ctx: RowContext) => {
     const found: Found = { rows: new Map(), inserted: new Set() };
-    for (const batch of batches(meta, key, ordered))
+    for (const batch of batches(meta, ordered))
       await findOrCreateBatch(ctx, key, batch, valuesOf, found);
     return answers(meta, key, wanted, count, found) as RowResult<RowOf<T>>[];
   };
@@ -303,10 +303,9 @@ function createValuesOf(meta: TableMeta, defaults: unknown): (where: Row) => Pro
 }
 
 /** Splits the keys so each statement's parameters stay under the servers' limit. */
-function* batches(meta: TableMeta, key: UniqueKey, items: readonly Wanted[]): Generator<Wanted[]> {
-  // A row binds at most one parameter per column in its INSERT, and its key twice more at most
-  // (MariaDB's compound statement: before the INSERT, and in the read of the rows).
-  const perRow = Math.max(1, meta.columnList.length + 2 * key.keys.length);
+function* batches(meta: TableMeta, items: readonly Wanted[]): Generator<Wanted[]> {
+  // An INSERT row binds at most one parameter per column; a read binds one per key column.
+  const perRow = Math.max(1, meta.columnList.length);
   const size = Math.max(1, Math.min(MAX_BATCH_ROWS, Math.floor(MAX_PARAMETERS / perRow)));
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
 }

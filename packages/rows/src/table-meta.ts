@@ -25,6 +25,8 @@ export interface TableMeta {
   family: Family;
   /** Display name for messages, e.g. `public.books`. */
   displayName: string;
+  /** The table's name on the server, without its schema. */
+  name: string;
   /** The schema (PostgreSQL) or database (MySQL) the table is declared in, if any. */
   schema: string | undefined;
   /** Property key → column. */
@@ -139,6 +141,7 @@ function build(
     table,
     family,
     displayName: config.schema ? `${config.schema}.${config.name}` : config.name,
+    name: config.name,
     schema: config.schema,
     columns,
     primaryKey,

@@ -37,10 +37,12 @@ export function useInsertBlocks(on: boolean): void {
  * the block goes on; otherwise the error is not ours and is raised again as it is. Outside a
  * transaction the block is a READ COMMITTED transaction of its own (one commit a batch, not one
  * a row; a failure rolls back the batch and is raised as it is), so a deadlock re-runs the
- * whole block. A batch of wide rows is split into several blocks (`MAX_BLOCK_BYTES`). Returns `undefined` where it does not apply: MySQL (compound statements only in
- * stored programs), a key no unique index enforces, a table in a named database (`mysqlSchema`:
- * Drizzle names a column by its table alone, which `TYPE OF` would look up in the connection's
- * database), a column keyed `racefree_at`, or when turned off.
+ * whole block. A batch of wide rows is split into several blocks (`MAX_BLOCK_BYTES`; values go
+ * in the statement's text, which mysql2 formats, so no parameter limit applies). Returns
+ * `undefined` where it does not apply: MySQL (compound statements only in stored programs), a
+ * key no unique index enforces, a table in a named database (`mysqlSchema`: Drizzle names a
+ * column by its table alone, which `TYPE OF` would look up in the connection's database), a
+ * column keyed `racefree_at`, or when turned off.
  */
 export function insertBlock(
   ctx: RowContext,

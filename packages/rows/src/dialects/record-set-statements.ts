@@ -1,7 +1,6 @@
 import type { AnyPgDatabase } from '@racefree/transactions';
 import { runQuery } from '@racefree/transactions/internal';
 import { type Column, isSQLWrapper, type SQL, sql } from 'drizzle-orm';
-import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
 import type { RowContext } from '../context.js';
 import { withDefaultFnValues } from '../statement-cache.js';
 import type { TableMeta, UniqueKey } from '../table-meta.js';
@@ -199,7 +198,7 @@ function applies(ctx: RowContext): boolean {
 function namesKnown(meta: TableMeta): boolean {
   let known = named.get(meta);
   if (known === undefined) {
-    const { name, schema } = getTableConfig(meta.table as PgTable);
+    const { name, schema } = meta;
     known =
       (schema !== undefined || !(BUILT_IN_TYPES.has(name) || /^(pg_|_)/.test(name))) &&
       meta.columnList.every(
@@ -228,7 +227,7 @@ function namesKnown(meta: TableMeta): boolean {
  * small.
  */
 function takesRecordSets(ctx: RowContext, columns: readonly Field[]): SQL {
-  const { name, schema } = getTableConfig(ctx.meta.table as PgTable);
+  const { name, schema } = ctx.meta;
   const quoted = ctx.dialect.quoteIdentifier;
   const qualified = schema ? `${quoted(schema)}.${quoted(name)}` : quoted(name);
   const types = sql.join(

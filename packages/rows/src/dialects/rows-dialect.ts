@@ -86,9 +86,9 @@ export interface RowsDialect {
    * Inserts `rows`, in the order given, and returns those it wrote; a row whose key is taken is
    * left out, never thrown. PostgreSQL: one `INSERT … ON CONFLICT (key) DO NOTHING RETURNING`.
    * InnoDB: one INSERT per row (on MariaDB all in one compound statement, see `insertBlock`),
-   * then one read of the rows written — a multi-row INSERT that meets
-   * another caller's row fails whole, and the rows it had written and rolls back are rows other
-   * callers are waiting on: they all get their shared lock at once and deadlock on the insert.
+   * then one read of the rows written — a multi-row INSERT that meets another caller's row fails
+   * whole, and the rows it had written and rolls back are rows other callers are waiting on:
+   * they all get their shared lock at once and deadlock on the insert.
    * A key found taken is read there and then, with the locking read that sees the winner's row
    * (`found`): every lock a caller takes is then on a key at or below the one it is at, in the
    * order all callers share, so no two callers can each wait for the other.
