@@ -23,6 +23,18 @@ describeDialects(
         (row) => row.name,
       );
 
+    /** `call` one INSERT per row, then with insert blocks, each time after `reset`. */
+    async function bothWays<R>(reset: () => Promise<void>, call: () => Promise<R>) {
+      const answers: R[] = [];
+      for (const blocks of [false, true]) {
+        useInsertBlocks(blocks);
+        await reset();
+        answers.push(await call());
+      }
+      useInsertBlocks(true);
+      return answers;
+    }
+
     /** A run of calls covering what a batch meets, answered without ids (the paths differ there). */
     async function script(db: typeof t.connection.db) {
       await t.connection.query(
@@ -52,16 +64,15 @@ describeDialects(
     }
 
     it('the same answers and the same rows, outside and inside a transaction', async () => {
-      useInsertBlocks(false);
-      const rowByRow = await script(t.connection.db);
-      await truncateAll(t.connection);
-      useInsertBlocks(true);
-      const blocks = await script(t.connection.db);
+      const [rowByRow, blocks] = await bothWays(
+        () => truncateAll(t.connection),
+        () => script(t.connection.db),
+      );
       expect(blocks).toEqual(rowByRow);
       // What the script must find, so that the comparison above compares something.
       // Items are inserted in the order of their values' text ('DUP' first); the first item by
       // position that names the created row says created.
-      expect(rowByRow.answers[1]).toEqual([
+      expect(rowByRow?.answers[1]).toEqual([
         { name: 'DUP', color: 'c-3', created: true },
         { name: 'DUP', color: 'c-3', created: false },
         { name: 'DUP', color: 'c-3', created: false },
@@ -69,18 +80,6 @@ describeDialects(
         { name: 'e', color: 'c-1', created: true },
       ]);
     });
-
-    /** The call both ways on fresh rows each time: answers without ids. */
-    async function bothWays<R>(reset: () => Promise<void>, call: () => Promise<R>) {
-      const answers: R[] = [];
-      for (const blocks of [false, true]) {
-        useInsertBlocks(blocks);
-        await reset();
-        answers.push(await call());
-      }
-      useInsertBlocks(true);
-      return answers;
-    }
 
     it('a key of a custom type is sent through its column, as the INSERT sends it', async () => {
       // A uuid kept as binary(16): the driver value is a Buffer, not the string asked for.

@@ -191,6 +191,25 @@ describeDialects(
       useRecordSets(true);
       const long = 'a'.repeat(70);
       await t.connection.query('create domain rs_qty as integer not null');
+      /**
+       * A case whose table has one text column besides its key, set through `defaults` and
+       * read back: `column` on the server, `key` in Drizzle.
+       */
+      const oneText = (
+        what: string,
+        fast: boolean,
+        table: string,
+        column: string,
+        key: string,
+        value: string,
+      ) => ({
+        what,
+        ddl: keyedDdl(table, `"${column}" text`),
+        table: named(table, { [key]: pg.text(column) }) as never,
+        options: { where: [{ name: 'a' }], defaults: { [key]: value } },
+        fast,
+        check: (row: Record<string, unknown>) => expect([row.name, row[key]]).toEqual(['a', value]),
+      });
       const cases: {
         what: string;
         ddl: string;
@@ -229,15 +248,8 @@ describeDialects(
           read: 'select jsonb_typeof(data) as data from rs_doc',
           check: (_row, stored) => expect(stored.data).toBe('object'),
         },
-        {
-          // The server cuts a name at 63 bytes in the statement, not in the JSON.
-          what: 'a column name longer than 63 bytes',
-          ddl: keyedDdl('rs_long', `${long} text`),
-          table: named('rs_long', { longCol: pg.text(long) }) as never,
-          options: { where: [{ name: 'a' }], defaults: { longCol: 'value' } },
-          fast: false,
-          check: (row) => expect(row.longCol).toBe('value'),
-        },
+        // The server cuts a name at 63 bytes in the statement, not in the JSON.
+        oneText('a column name longer than 63 bytes', false, 'rs_long', long, 'longCol', 'value'),
         {
           what: 'half a surrogate pair',
           ddl: keyedDdl('rs_half', 'note text'),
@@ -262,16 +274,9 @@ describeDialects(
           fast: false,
           check: (row) => expect([row.name, row.lname]).toEqual(['ABC', 'abc']),
         },
-        {
-          // `null::path` would be the built-in geometric type, not this table's row: the plain
-          // path's, by the table's name.
-          what: 'a table named like a built-in type',
-          ddl: keyedDdl('path', 'note text'),
-          table: named('path', { note: pg.text('note') }) as never,
-          options: { where: [{ name: 'a' }], defaults: { note: 'n' } },
-          fast: false,
-          check: (row) => expect([row.name, row.note]).toEqual(['a', 'n']),
-        },
+        // `null::path` would be the built-in geometric type, not this table's row: the plain
+        // path's, by the table's name.
+        oneText('a table named like a built-in type', false, 'path', 'note', 'note', 'n'),
         {
           // The row type reads '1:30' as minutes and seconds; a bound parameter reads it as
           // hours and minutes, then keeps the minutes and seconds.
@@ -283,41 +288,20 @@ describeDialects(
           read: 'select d::text as d from rs_iv',
           check: (_row, stored) => expect(stored.d).toBe('01:30:00'),
         },
-        {
-          // The check's alias for the table's row of nulls, as a column name.
-          what: 'a column named racefree_row',
-          ddl: keyedDdl('rs_alias', 'racefree_row text'),
-          table: named('rs_alias', { alias: pg.text('racefree_row') }) as never,
-          options: { where: [{ name: 'a' }], defaults: { alias: 'x' } },
-          fast: true,
-          check: (row) => expect(row.alias).toBe('x'),
-        },
-        {
-          // Not in a hand-picked list of likely table names: every built-in type's name.
-          what: 'a table named like a built-in type, regclass',
-          ddl: keyedDdl('regclass', 'note text'),
-          table: named('regclass', { note: pg.text('note') }) as never,
-          options: { where: [{ name: 'a' }], defaults: { note: 'n' } },
-          fast: false,
-          check: (row) => expect([row.name, row.note]).toEqual(['a', 'n']),
-        },
-        {
-          what: 'a column named __proto__',
-          ddl: keyedDdl('rs_proto', '"__proto__" text'),
-          table: named('rs_proto', { proto: pg.text('__proto__') }) as never,
-          options: { where: [{ name: 'a' }], defaults: { proto: 'value' } },
-          fast: true,
-          check: (row) => expect(row.proto).toBe('value'),
-        },
-        {
-          // `_` is a key Drizzle's selection proxy keeps for itself.
-          what: 'a property key _',
-          ddl: keyedDdl('rs_under', 'under text'),
-          table: named('rs_under', { _: pg.text('under') }) as never,
-          options: { where: [{ name: 'a' }], defaults: { _: 'u' } },
-          fast: true,
-          check: (row) => expect(row._).toBe('u'),
-        },
+        // The check's alias for the table's row of nulls, as a column name.
+        oneText('a column named racefree_row', true, 'rs_alias', 'racefree_row', 'alias', 'x'),
+        // Not in a hand-picked list of likely table names: every built-in type's name.
+        oneText(
+          'a table named like a built-in type, regclass',
+          false,
+          'regclass',
+          'note',
+          'note',
+          'n',
+        ),
+        oneText('a column named __proto__', true, 'rs_proto', '__proto__', 'proto', 'value'),
+        // `_` is a key Drizzle's selection proxy keeps for itself.
+        oneText('a property key _', true, 'rs_under', 'under', '_', 'u'),
       ];
       for (const { what, ddl, table, options, fast, read, check } of cases) {
         await t.connection.query(ddl);
